@@ -1,0 +1,17 @@
+/** GET /v1/health: proves the API routes to a function; touches no other resource. */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+
+const SERVICE = process.env.SERVICE_NAME ?? 'marketplace-payments';
+
+export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  return {
+    statusCode: 200,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      status: 'ok',
+      service: SERVICE,
+      request_id: event.requestContext.requestId,
+      time: new Date().toISOString(),
+    }),
+  };
+}

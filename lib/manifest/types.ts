@@ -1,0 +1,149 @@
+/**
+ * The shape of the manifest: the one declaration of what the system is made of (tables, queues, buckets,
+ * functions, routes, event sources, schedules, state machines). The CDK stack (`lib/`) and the local runtime
+ * (`sandbox/`) both read it, so the two cannot drift apart. Pure data: nothing here imports aws-cdk-lib.
+ */
+
+/** Logical ids are kebab-case; physical names and environment variable names are derived from them. */
+export type LogicalId = string;
+
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: 'S' | 'N';
+}
+
+export interface TableSpec {
+  readonly id: LogicalId;
+  readonly description: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  readonly globalIndexes?: readonly {
+    readonly name: string;
+    readonly partitionKey: KeyAttribute;
+    readonly sortKey?: KeyAttribute;
+  }[];
+  /** Attribute holding an epoch-seconds expiry, if items expire. */
+  readonly ttlAttribute?: string;
+  /** Emit a change stream (new images) for the transactional outbox. */
+  readonly stream?: boolean;
+}
+
+export interface QueueSpec {
+  readonly id: LogicalId;
+  readonly description: string;
+  /** Must be at least 6x the timeout of the function that consumes it (AWS guidance). */
+  readonly visibilityTimeoutSeconds: number;
+  /** Dead-letter queue (another queue's id) and how many receives before a message moves there. */
+  readonly deadLetter?: { readonly queue: LogicalId; readonly maxReceiveCount: number };
+  readonly retentionDays?: number;
+}
+
+export interface BucketSpec {
+  readonly id: LogicalId;
+  readonly description: string;
+  /** Function invoked (asynchronously, as S3 does) when an object is created under `prefix`. */
+  readonly onObjectCreated?: {
+    readonly function: LogicalId;
+    readonly prefix?: string;
+    readonly suffix?: string;
+  };
+}
+
+/**
+ * What a function may touch. Each grant also sets the environment variable that names the resource
+ * (see `envVarFor`), so access and configuration are declared in one place.
+ */
+export interface FunctionAccess {
+  /** `append`: put + condition checks + reads, never update or delete (the ledger's immutability). */
+  readonly tables?: Readonly<Record<LogicalId, 'read' | 'readWrite' | 'append'>>;
+  readonly queues?: Readonly<Record<LogicalId, 'send' | 'consume' | 'sendAndConsume'>>;
+  readonly buckets?: Readonly<Record<LogicalId, 'read' | 'readWrite'>>;
+  /** `start`: StartExecution/DescribeExecution; `callback`: SendTaskSuccess/SendTaskFailure/Heartbeat. */
+  readonly stateMachines?: Readonly<Record<LogicalId, 'start' | 'callback' | 'startAndCallback'>>;
+  /** Secrets Manager secrets the function reads (by logical id). */
+  readonly secrets?: readonly LogicalId[];
+  /** SNS topics the function publishes to. */
+  readonly topics?: readonly LogicalId[];
+}
+
+export interface FunctionSpec {
+  readonly id: LogicalId;
+  readonly description: string;
+  /** Path from the repository root to the handler module; the export is `handler`. */
+  readonly entry: string;
+  readonly timeoutSeconds: number;
+  readonly memoryMb?: number;
+  readonly access?: FunctionAccess;
+  /** Plain configuration (never a secret). */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** Caps concurrency, e.g. to protect the PSP's rate limit. */
+  readonly reservedConcurrency?: number;
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+
+export interface RouteSpec {
+  readonly method: HttpMethod;
+  /** API Gateway resource path, e.g. `/v1/payments/{payment_order_id}`. */
+  readonly path: string;
+  readonly function: LogicalId;
+  /** Storefront routes require the API key; the PSP's webhook is authenticated by its signature instead. */
+  readonly apiKeyRequired: boolean;
+}
+
+export interface QueueEventSourceSpec {
+  readonly queue: LogicalId;
+  readonly function: LogicalId;
+  readonly batchSize: number;
+  readonly maxBatchingWindowSeconds?: number;
+  /** Always true here: consumers report failures per record. */
+  readonly reportBatchItemFailures: true;
+}
+
+export interface ScheduleSpec {
+  readonly id: LogicalId;
+  readonly function: LogicalId;
+  readonly everyMinutes: number;
+}
+
+export interface StateMachineSpec {
+  readonly id: LogicalId;
+  readonly description: string;
+  /** ASL file (JSONPath mode) with `${Placeholder}` substitutions. */
+  readonly definitionFile: string;
+  readonly type: 'STANDARD' | 'EXPRESS';
+  /** Placeholder name in the ASL -> function whose ARN replaces it. */
+  readonly functionSubstitutions: Readonly<Record<string, LogicalId>>;
+  /** Placeholder name -> queue whose URL replaces it (for `sqs:sendMessage` tasks). */
+  readonly queueSubstitutions?: Readonly<Record<string, LogicalId>>;
+}
+
+/** A fan-out channel: an SNS topic whose subscribers are SQS queues (raw message delivery). */
+export interface TopicSpec {
+  readonly id: LogicalId;
+  readonly description: string;
+  readonly subscribers: readonly LogicalId[];
+}
+
+export interface SecretSpec {
+  readonly id: LogicalId;
+  readonly description: string;
+  /** Environment variable the local runtime reads the value from (never committed). */
+  readonly localEnvVar: string;
+  /** Value used by the local runtime when the variable is unset: only for local simulators. */
+  readonly localDefault: string;
+}
+
+export interface Manifest {
+  readonly service: string;
+  readonly tables: readonly TableSpec[];
+  readonly queues: readonly QueueSpec[];
+  readonly buckets: readonly BucketSpec[];
+  readonly secrets: readonly SecretSpec[];
+  readonly topics: readonly TopicSpec[];
+  readonly functions: readonly FunctionSpec[];
+  readonly routes: readonly RouteSpec[];
+  readonly queueEventSources: readonly QueueEventSourceSpec[];
+  readonly schedules: readonly ScheduleSpec[];
+  readonly stateMachines: readonly StateMachineSpec[];
+}
