@@ -1,0 +1,125 @@
+/**
+ * Runs the manifest's functions in this process, the way Lambda would: the handler module is loaded once
+ * (cold start), each invocation gets a context with a request id and a deadline, and an invocation that
+ * outlives the function's timeout fails as "Task timed out".
+ */
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Context } from 'aws-lambda';
+import type { FunctionSpec, Manifest } from '../lib/manifest';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from './engines/local-aws';
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+export class FunctionTimeoutError extends Error {
+  constructor(functionId: string, seconds: number) {
+    super(`${functionId}: Task timed out after ${seconds.toFixed(2)} seconds`);
+    this.name = 'Sandbox.Timedout';
+  }
+}
+
+export interface InvocationRecord {
+  readonly functionId: string;
+  readonly requestId: string;
+  readonly durationMs: number;
+  readonly error?: string;
+}
+
+export class LambdaHost {
+  private readonly specs: Map<string, FunctionSpec>;
+  private readonly loaded = new Map<string, Promise<Handler>>();
+  private readonly listeners: ((record: InvocationRecord) => void)[] = [];
+
+  constructor(
+    manifest: Manifest,
+    private readonly rootDir: string,
+    private readonly functionNameOf: (id: string) => string,
+  ) {
+    this.specs = new Map(manifest.functions.map((fn) => [fn.id, fn]));
+  }
+
+  spec(functionId: string): FunctionSpec {
+    const spec = this.specs.get(functionId);
+    if (!spec) throw new Error(`function ${functionId} is not declared in the manifest`);
+    return spec;
+  }
+
+  onInvocation(listener: (record: InvocationRecord) => void): void {
+    this.listeners.push(listener);
+  }
+
+  arnOf(functionId: string): string {
+    return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${this.functionNameOf(functionId)}`;
+  }
+
+  private load(functionId: string): Promise<Handler> {
+    let handler = this.loaded.get(functionId);
+    if (!handler) {
+      const spec = this.spec(functionId);
+      handler = import(pathToFileURL(resolve(this.rootDir, spec.entry)).href).then(
+        (module: { handler?: unknown }) => {
+          if (typeof module.handler !== 'function')
+            throw new Error(`${spec.entry} does not export a handler`);
+          return module.handler as Handler;
+        },
+      );
+      this.loaded.set(functionId, handler);
+    }
+    return handler;
+  }
+
+  /** Loads every handler now, so a broken module fails the start rather than the first request. */
+  async loadAll(): Promise<void> {
+    await Promise.all([...this.specs.keys()].map((id) => this.load(id)));
+  }
+
+  async invoke(functionId: string, event: unknown): Promise<unknown> {
+    const spec = this.spec(functionId);
+    const handler = await this.load(functionId);
+    const requestId = randomUUID();
+    const started = Date.now();
+    const deadline = started + spec.timeoutSeconds * 1000;
+    const name = this.functionNameOf(functionId);
+    const context: Context = {
+      callbackWaitsForEmptyEventLoop: false,
+      functionName: name,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: this.arnOf(functionId),
+      memoryLimitInMB: String(spec.memoryMb ?? 512),
+      awsRequestId: requestId,
+      logGroupName: `/aws/lambda/${name}`,
+      logStreamName: `local/${requestId}`,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      done: () => undefined,
+      fail: () => undefined,
+      succeed: () => undefined,
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new FunctionTimeoutError(functionId, spec.timeoutSeconds)),
+        deadline - started,
+      );
+    });
+    try {
+      const result = await Promise.race([handler(event, context), timeout]);
+      this.emit({ functionId, requestId, durationMs: Date.now() - started });
+      return result;
+    } catch (error) {
+      this.emit({ functionId, requestId, durationMs: Date.now() - started, error: describeError(error) });
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private emit(record: InvocationRecord): void {
+    for (const listener of this.listeners) listener(record);
+  }
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
