@@ -1,0 +1,215 @@
+/**
+ * One manifest function as a Lambda with the project's defaults (Node.js 24 on arm64, X-Ray, its own log group
+ * with retention, minified ESM bundle with source maps, built by the local esbuild and never by Docker), and
+ * the `use*` methods that grant access to a resource AND set the environment variable naming it in one call,
+ * so a permission can never exist without its configuration or the other way round. The variable names come
+ * from `envVarFor`: they are the contract with the handlers and the local runtime.
+ */
+import { join } from 'node:path';
+import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { envVarFor, type FunctionAccess, type FunctionSpec } from '../manifest';
+
+export type TableAccess = NonNullable<FunctionAccess['tables']>[string];
+export type QueueAccess = NonNullable<FunctionAccess['queues']>[string];
+export type BucketAccess = NonNullable<FunctionAccess['buckets']>[string];
+export type StateMachineAccess = NonNullable<FunctionAccess['stateMachines']>[string];
+
+/**
+ * `append` is the ledger's immutability in IAM: items can be created (PutItem conditioned on
+ * attribute_not_exists, inside TransactWriteItems too), checked and read, never changed or removed.
+ * BatchWriteItem is left out on purpose: the one action covers DeleteRequest as well as PutRequest.
+ */
+export const APPEND_ONLY_TABLE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:Scan',
+  'dynamodb:DescribeTable',
+] as const;
+
+/** A state machine known by ARN and name, so functions can reference one whose definition references them. */
+export interface StateMachineRef {
+  readonly arn: string;
+  /** `arn:...:execution:<name>:*`: the executions DescribeExecution is allowed on. */
+  readonly executionsArn: string;
+}
+
+export interface PaymentFunctionProps {
+  readonly spec: FunctionSpec;
+  readonly service: string;
+  /** Repository root: `spec.entry` is relative to it, and it holds package-lock.json. */
+  readonly projectRoot: string;
+  readonly logRetention: RetentionDays;
+  readonly logRemovalPolicy: RemovalPolicy;
+}
+
+export class PaymentFunction extends Construct {
+  readonly spec: FunctionSpec;
+  readonly function: NodejsFunction;
+  readonly logGroup: LogGroup;
+  readonly role: Role;
+
+  constructor(scope: Construct, id: string, props: PaymentFunctionProps) {
+    super(scope, id);
+    const { spec } = props;
+    this.spec = spec;
+
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy,
+    });
+
+    // Our own role instead of AWSLambdaBasicExecutionRole, whose logs permissions cover every log group.
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `${props.service} ${spec.id}`,
+    });
+    this.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+
+    this.function = new NodejsFunction(this, 'Function', {
+      role: this.role,
+      description: spec.description,
+      entry: join(props.projectRoot, spec.entry),
+      handler: 'handler',
+      projectRoot: props.projectRoot,
+      depsLockFilePath: join(props.projectRoot, 'package-lock.json'),
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      tracing: Tracing.ACTIVE,
+      timeout: Duration.seconds(spec.timeoutSeconds),
+      memorySize: spec.memoryMb ?? 512,
+      logGroup: this.logGroup,
+      ...(spec.reservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrentExecutions: spec.reservedConcurrency }),
+      environment: {
+        SERVICE_NAME: props.service,
+        POWERTOOLS_SERVICE_NAME: props.service,
+        POWERTOOLS_METRICS_NAMESPACE: props.service,
+        // Stack traces through the bundle's source map point at the TypeScript.
+        NODE_OPTIONS: '--enable-source-maps',
+        ...spec.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        // Bundled CommonJS dependencies call require(); an ESM module has none unless we make one.
+        banner:
+          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        // The Node.js 24 runtime ships AWS SDK v3: leaving it out keeps bundles small and cold starts short.
+        externalModules: ['@aws-sdk/*'],
+        forceDockerBundling: false,
+      },
+    });
+
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions. ' +
+        'test/infra checks that X-Ray actions are the only ones on Resource * in function policies.',
+    });
+  }
+
+  private setEnv(name: string, value: string): void {
+    this.function.addEnvironment(name, value);
+  }
+
+  useTable(id: string, table: ITable, access: TableAccess): void {
+    switch (access) {
+      case 'read':
+        table.grantReadData(this.function);
+        break;
+      case 'readWrite':
+        table.grantReadWriteData(this.function);
+        break;
+      case 'append':
+        this.function.addToRolePolicy(
+          new PolicyStatement({
+            effect: Effect.ALLOW,
+            actions: [...APPEND_ONLY_TABLE_ACTIONS],
+            resources: [table.tableArn, `${table.tableArn}/index/*`],
+          }),
+        );
+        break;
+      default:
+        throw new Error(`function ${this.spec.id}: unknown table access '${String(access)}' for ${id}`);
+    }
+    this.setEnv(envVarFor('table', id), table.tableName);
+  }
+
+  useQueue(id: string, queue: IQueue, access: QueueAccess): void {
+    if (access === 'send' || access === 'sendAndConsume') queue.grantSendMessages(this.function);
+    if (access === 'consume' || access === 'sendAndConsume') queue.grantConsumeMessages(this.function);
+    this.setEnv(envVarFor('queue', id), queue.queueUrl);
+  }
+
+  useBucket(id: string, bucket: IBucket, access: BucketAccess): void {
+    if (access === 'readWrite') bucket.grantReadWrite(this.function);
+    else bucket.grantRead(this.function);
+    this.setEnv(envVarFor('bucket', id), bucket.bucketName);
+  }
+
+  useStateMachine(id: string, machine: StateMachineRef, access: StateMachineAccess): void {
+    if (access === 'start' || access === 'startAndCallback') {
+      this.function.addToRolePolicy(
+        new PolicyStatement({ actions: ['states:StartExecution'], resources: [machine.arn] }),
+      );
+      this.function.addToRolePolicy(
+        new PolicyStatement({ actions: ['states:DescribeExecution'], resources: [machine.executionsArn] }),
+      );
+    }
+    if (access === 'callback' || access === 'startAndCallback') {
+      this.function.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+          resources: [machine.arn],
+        }),
+      );
+    }
+    this.setEnv(envVarFor('stateMachine', id), machine.arn);
+  }
+
+  useSecret(id: string, secret: ISecret): void {
+    secret.grantRead(this.function);
+    this.setEnv(envVarFor('secret', id), secret.secretArn);
+  }
+
+  useTopic(id: string, topic: ITopic): void {
+    topic.grantPublish(this.function);
+    this.setEnv(envVarFor('topic', id), topic.topicArn);
+  }
+
+  /**
+   * For functions AWS invokes asynchronously (S3 notifications, schedules): retry twice, then park the event in
+   * `failures` instead of dropping it after the default retries.
+   */
+  sendAsyncFailuresTo(failures: IQueue, retryAttempts = 2): void {
+    this.function.configureAsyncInvoke({
+      retryAttempts,
+      maxEventAge: Duration.hours(6),
+      onFailure: new SqsDestination(failures),
+    });
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Synth-time checks of a manifest: dangling references and settings AWS accepts but that break at run time
+ * (a queue whose visibility timeout is shorter than 6x its consumer's timeout redelivers messages that are
+ * still being processed). Pure data in, a list of problems out; the stack throws them all at once.
+ */
+import type { Manifest } from './manifest';
+
+/** AWS guidance for SQS event sources: visibility timeout >= 6x the function timeout. */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+
+export class ManifestError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`The manifest is not valid:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ManifestError';
+  }
+}
+
+function duplicates(ids: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const id of ids) (seen.has(id) ? repeated : seen).add(id);
+  return [...repeated];
+}
+
+export function manifestProblems(manifest: Manifest): string[] {
+  const problems: string[] = [];
+  const tables = new Set(manifest.tables.map((t) => t.id));
+  const queues = new Map(manifest.queues.map((q) => [q.id, q]));
+  const buckets = new Set(manifest.buckets.map((b) => b.id));
+  const secrets = new Set(manifest.secrets.map((s) => s.id));
+  const topics = new Set(manifest.topics.map((t) => t.id));
+  const functions = new Map(manifest.functions.map((f) => [f.id, f]));
+  const stateMachines = new Set(manifest.stateMachines.map((s) => s.id));
+
+  const kinds: [string, readonly { id: string }[]][] = [
+    ['table', manifest.tables],
+    ['queue', manifest.queues],
+    ['bucket', manifest.buckets],
+    ['secret', manifest.secrets],
+    ['topic', manifest.topics],
+    ['function', manifest.functions],
+    ['schedule', manifest.schedules],
+    ['state machine', manifest.stateMachines],
+  ];
+  for (const [kind, items] of kinds) {
+    for (const id of duplicates(items.map((i) => i.id))) problems.push(`${kind} ${id} is declared twice`);
+  }
+
+  const expect = (known: { has(id: string): boolean }, kind: string, id: string, where: string) => {
+    if (!known.has(id)) problems.push(`${where}: ${kind} ${id} is not declared`);
+  };
+
+  for (const queue of manifest.queues) {
+    if (queue.deadLetter) {
+      expect(queues, 'dead-letter queue', queue.deadLetter.queue, `queue ${queue.id}`);
+      if (queue.deadLetter.queue === queue.id)
+        problems.push(`queue ${queue.id} is its own dead-letter queue`);
+    }
+  }
+  for (const bucket of manifest.buckets) {
+    if (bucket.onObjectCreated)
+      expect(functions, 'function', bucket.onObjectCreated.function, `bucket ${bucket.id}`);
+  }
+  for (const topic of manifest.topics) {
+    for (const subscriber of topic.subscribers) expect(queues, 'queue', subscriber, `topic ${topic.id}`);
+  }
+  for (const fn of manifest.functions) {
+    const where = `function ${fn.id}`;
+    const access = fn.access ?? {};
+    for (const id of Object.keys(access.tables ?? {})) expect(tables, 'table', id, where);
+    for (const id of Object.keys(access.queues ?? {})) expect(queues, 'queue', id, where);
+    for (const id of Object.keys(access.buckets ?? {})) expect(buckets, 'bucket', id, where);
+    for (const id of Object.keys(access.stateMachines ?? {}))
+      expect(stateMachines, 'state machine', id, where);
+    for (const id of access.secrets ?? []) expect(secrets, 'secret', id, where);
+    for (const id of access.topics ?? []) expect(topics, 'topic', id, where);
+  }
+  for (const route of manifest.routes) {
+    expect(functions, 'function', route.function, `route ${route.method} ${route.path}`);
+    if (!route.path.startsWith('/'))
+      problems.push(`route ${route.method} ${route.path}: path must start with /`);
+  }
+  for (const [key, count] of countBy(manifest.routes.map((r) => `${r.method} ${r.path}`))) {
+    if (count > 1) problems.push(`route ${key} is declared ${count} times`);
+  }
+  for (const schedule of manifest.schedules) {
+    expect(functions, 'function', schedule.function, `schedule ${schedule.id}`);
+    if (!Number.isInteger(schedule.everyMinutes) || schedule.everyMinutes < 1)
+      problems.push(`schedule ${schedule.id}: everyMinutes must be a whole number >= 1`);
+  }
+  for (const machine of manifest.stateMachines) {
+    const where = `state machine ${machine.id}`;
+    for (const id of Object.values(machine.functionSubstitutions)) expect(functions, 'function', id, where);
+    for (const id of Object.values(machine.queueSubstitutions ?? {})) expect(queues, 'queue', id, where);
+  }
+
+  for (const source of manifest.queueEventSources) {
+    const where = `event source ${source.queue} -> ${source.function}`;
+    const queue = queues.get(source.queue);
+    const fn = functions.get(source.function);
+    if (!queue) problems.push(`${where}: queue ${source.queue} is not declared`);
+    if (!fn) problems.push(`${where}: function ${source.function} is not declared`);
+    if (queue && fn) {
+      const minimum = VISIBILITY_TIMEOUT_FACTOR * fn.timeoutSeconds;
+      if (queue.visibilityTimeoutSeconds < minimum) {
+        problems.push(
+          `queue ${queue.id}: visibility timeout ${queue.visibilityTimeoutSeconds} s is less than ` +
+            `${VISIBILITY_TIMEOUT_FACTOR} x the ${fn.timeoutSeconds} s timeout of its consumer ${fn.id} ` +
+            `(needs >= ${minimum} s), so messages still being processed would be delivered again`,
+        );
+      }
+    }
+  }
+  return problems;
+}
+
+function countBy(keys: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
+  return counts;
+}
+
+/** Throws one `ManifestError` listing every problem, so a broken manifest is fixed in one pass. */
+export function assertValidManifest(manifest: Manifest): void {
+  const problems = manifestProblems(manifest);
+  if (problems.length > 0) throw new ManifestError(problems);
+}
