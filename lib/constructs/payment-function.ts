@@ -19,6 +19,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { envVarFor, type FunctionAccess, type FunctionSpec } from '../manifest';
+import { acknowledgeWildcardAction, acknowledgeWildcardResource } from '../nag-acknowledgements';
 
 export type TableAccess = NonNullable<FunctionAccess['tables']>[string];
 export type QueueAccess = NonNullable<FunctionAccess['queues']>[string];
@@ -30,6 +31,12 @@ export type StateMachineAccess = NonNullable<FunctionAccess['stateMachines']>[st
  * attribute_not_exists, inside TransactWriteItems too), checked and read, never changed or removed.
  * BatchWriteItem is left out on purpose: the one action covers DeleteRequest as well as PutRequest.
  */
+/** Settlement files and reports are evidence: functions read and write objects, never delete them. */
+export const BUCKET_OBJECT_ACTIONS: Record<BucketAccess, readonly string[]> = {
+  read: ['s3:GetObject'],
+  readWrite: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
+};
+
 export const APPEND_ONLY_TABLE_ACTIONS = [
   'dynamodb:PutItem',
   'dynamodb:ConditionCheckItem',
@@ -156,6 +163,11 @@ export class PaymentFunction extends Construct {
       default:
         throw new Error(`function ${this.spec.id}: unknown table access '${String(access)}' for ${id}`);
     }
+    acknowledgeWildcardResource(
+      this.role,
+      `${table.tableArn}/index/*`,
+      `Queries on the indexes of table ${id} (granted ${access}); index names are part of the table's design.`,
+    );
     this.setEnv(envVarFor('table', id), table.tableName);
   }
 
@@ -166,8 +178,20 @@ export class PaymentFunction extends Construct {
   }
 
   useBucket(id: string, bucket: IBucket, access: BucketAccess): void {
-    if (access === 'readWrite') bucket.grantReadWrite(this.function);
-    else bucket.grantRead(this.function);
+    this.function.addToRolePolicy(
+      new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
+    );
+    this.function.addToRolePolicy(
+      new PolicyStatement({
+        actions: [...BUCKET_OBJECT_ACTIONS[access]],
+        resources: [bucket.arnForObjects('*')],
+      }),
+    );
+    acknowledgeWildcardResource(
+      this.role,
+      bucket.arnForObjects('*'),
+      `Objects of bucket ${id} (granted ${access}): file names are dates and PSP batch ids, unknown in advance.`,
+    );
     this.setEnv(envVarFor('bucket', id), bucket.bucketName);
   }
 
@@ -178,6 +202,11 @@ export class PaymentFunction extends Construct {
       );
       this.function.addToRolePolicy(
         new PolicyStatement({ actions: ['states:DescribeExecution'], resources: [machine.executionsArn] }),
+      );
+      acknowledgeWildcardResource(
+        this.role,
+        machine.executionsArn,
+        `DescribeExecution on the executions of state machine ${id}, whose names are minted per payment.`,
       );
     }
     if (access === 'callback' || access === 'startAndCallback') {
@@ -198,6 +227,13 @@ export class PaymentFunction extends Construct {
 
   useTopic(id: string, topic: ITopic): void {
     topic.grantPublish(this.function);
+    if (topic.masterKey) {
+      acknowledgeWildcardAction(
+        this.role,
+        'kms:GenerateDataKey*',
+        `Publishing to topic ${id}, encrypted with a customer key: CDK grants GenerateDataKey* on that key only.`,
+      );
+    }
     this.setEnv(envVarFor('topic', id), topic.topicArn);
   }
 

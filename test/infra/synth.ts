@@ -1,0 +1,36 @@
+/**
+ * Synthesizes a PaymentsStack the way `cdk synth` does (same cdk.json context), for template assertions.
+ * Bundling is skipped unless asked for (context `aws:cdk:bundling-stacks` = []): assertions only read the
+ * template, and esbuild once per function would make the suite slow as the manifest grows.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { Manifest } from '../../lib/manifest';
+import { PaymentsStack } from '../../lib/payments-stack';
+
+export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+const cdkContext = (JSON.parse(readFileSync(join(projectRoot, 'cdk.json'), 'utf8')) as { context: object })
+  .context;
+
+export interface Synthesized {
+  readonly app: App;
+  readonly stack: PaymentsStack;
+  readonly template: Template;
+}
+
+export function synth(manifest: Manifest, options: { bundle?: boolean; outdir?: string } = {}): Synthesized {
+  const app = new App({
+    context: { ...cdkContext, ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) },
+    ...(options.outdir ? { outdir: options.outdir } : {}),
+  });
+  const stack = new PaymentsStack(app, 'Payments', {
+    manifest,
+    projectRoot,
+    env: { account: '123456789012', region: 'eu-west-1' },
+  });
+  return { app, stack, template: Template.fromStack(stack) };
+}
