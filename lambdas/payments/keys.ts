@@ -1,0 +1,28 @@
+/**
+ * Key design of the `payments` table (pk, sk):
+ *   CHECKOUT#{checkout_id}  META          the payment event
+ *   ORDER#{order_id}        META          a payment order
+ *   ORDER#{order_id}        HIST#{v:06}   its history, one item per transition (append-only)
+ * A sparse index (gsi1) holds only orders that are not terminal: gsi1pk = DUE#{shard}, gsi1sk =
+ * {deadline}#{order_id}. The shard spreads the index's writes over SWEEP_SHARDS partitions so that no single
+ * partition takes every payment's writes; the sweeper reads all shards.
+ */
+import { createHash } from 'node:crypto';
+
+export const SWEEP_SHARDS = 8;
+export const DUE_INDEX = 'gsi1';
+
+export const checkoutKey = (checkoutId: string) => ({ pk: `CHECKOUT#${checkoutId}`, sk: 'META' });
+export const orderKey = (orderId: string) => ({ pk: `ORDER#${orderId}`, sk: 'META' });
+export const historyKey = (orderId: string, version: number) => ({
+  pk: `ORDER#${orderId}`,
+  sk: `HIST#${String(version).padStart(6, '0')}`,
+});
+
+export function dueShard(orderId: string): number {
+  return createHash('sha256').update(orderId).digest().readUInt32BE(0) % SWEEP_SHARDS;
+}
+
+export function dueIndexKeys(orderId: string, deadline: string): { gsi1pk: string; gsi1sk: string } {
+  return { gsi1pk: `DUE#${dueShard(orderId)}`, gsi1sk: `${deadline}#${orderId}` };
+}
