@@ -160,7 +160,7 @@ export async function getOrders(ctx: PaymentsContext, orderIds: readonly string[
   for (let i = 0; i < orderIds.length; i += 100) {
     let keys: Record<string, unknown>[] | undefined = orderIds.slice(i, i + 100).map(orderKey);
     for (let attempt = 0; keys && keys.length > 0 && attempt < MAX_ATTEMPTS; attempt++) {
-      const got = await ctx.db.send(
+      const got: BatchGetCommandOutput = await ctx.db.send(
         new BatchGetCommand({
           RequestItems: { [ctx.tables.payments]: { Keys: keys, ConsistentRead: true } },
         }),
