@@ -138,24 +138,7 @@ export async function postGuarded(
         if (failed >= 0) {
           const replay = await storedReplay(ctx, input.id, hash);
           if (replay) return replay;
-          if (failed === 0) {
-            throw new LedgerIntegrityError(`header of ${input.id} exists but cannot be read`, {
-              cause: error,
-            });
-          }
-          if (failed < firstWallet) {
-            throw new LedgerIntegrityError(`entry #${failed - 1} of ${input.id} already exists`, {
-              cause: error,
-            });
-          }
-          const reason = reasons[failed];
-          if (failed < firstGuard) {
-            const wallet = wallets[failed - firstWallet];
-            if (wallet) throw insufficientFunds(wallet, reason);
-          }
-          const guard = guards[failed - firstGuard];
-          if (guard) throw guard.onConditionFailed(reason?.Item);
-          throw error;
+          throw conditionFailure(error, input.id, { wallets, guards, firstWallet, firstGuard });
         }
         if (!reasons.some((r) => RETRYABLE_REASONS.has(r.Code ?? ''))) throw error;
         retryable = error;
@@ -175,6 +158,46 @@ export async function postGuarded(
     }
     await sleep(backoffDelay(attempt, policy));
   }
+}
+
+/** Why a posting whose transaction was not already stored failed a condition, as a domain error. */
+function conditionFailure(
+  error: TransactionCanceledException,
+  txId: string,
+  layout: {
+    wallets: readonly WalletDelta[];
+    guards: readonly Guard[];
+    firstWallet: number;
+    firstGuard: number;
+  },
+): Error {
+  const reasons = error.CancellationReasons ?? [];
+  const failedAt = (from: number, to: number) =>
+    reasons.findIndex((r, i) => i >= from && i < to && r.Code === 'ConditionalCheckFailed');
+  if (failedAt(0, 1) >= 0) {
+    return new LedgerIntegrityError(
+      `header of ${txId} exists but cannot be read`,
+      { txId },
+      { cause: error },
+    );
+  }
+  const entry = failedAt(1, layout.firstWallet);
+  if (entry >= 0) {
+    return new LedgerIntegrityError(
+      `entry #${entry - 1} of ${txId} already exists`,
+      { txId },
+      { cause: error },
+    );
+  }
+  // A failed precondition (the order is terminal, the hold is settled) explains a wallet shortfall that
+  // follows from it, so it is reported first.
+  const guardAt = failedAt(layout.firstGuard, reasons.length);
+  const guard = layout.guards[guardAt - layout.firstGuard];
+  if (guardAt >= 0 && guard) return guard.onConditionFailed(reasons[guardAt]?.Item);
+  const walletAt = failedAt(layout.firstWallet, layout.firstGuard);
+  const wallet = layout.wallets[walletAt - layout.firstWallet];
+  if (walletAt >= 0 && wallet) return insufficientFunds(wallet, reasons[walletAt]);
+  return error;
 }
 
 const RETRYABLE_REASONS: ReadonlySet<string> = new Set([
