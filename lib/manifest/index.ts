@@ -106,6 +106,8 @@ export const manifest: Manifest = {
 
   queueEventSources: [],
 
+  tableStreamEventSources: [],
+
   schedules: [],
 
   stateMachines: [],

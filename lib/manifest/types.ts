@@ -100,6 +100,28 @@ export interface QueueEventSourceSpec {
   readonly reportBatchItemFailures: true;
 }
 
+/**
+ * Lambda's DynamoDB stream event source: the function gets the table's changes in order per shard. Records that
+ * still fail after `maxRetryAttempts` are skipped, and a description of them (shard and sequence numbers, not the
+ * records) goes to the on-failure queue, so nothing is dropped silently.
+ */
+export interface TableStreamEventSourceSpec {
+  /** A table declared with `stream: true`. */
+  readonly table: LogicalId;
+  readonly function: LogicalId;
+  readonly batchSize: number;
+  /** `TRIM_HORIZON`: everything still in the stream (24 h) when the mapping is created; `LATEST`: new changes. */
+  readonly startingPosition: 'TRIM_HORIZON' | 'LATEST';
+  /** Retries of a failing batch before it is skipped (splitting a batch in two does not count). */
+  readonly maxRetryAttempts: number;
+  /** On a function error, split the batch in two and retry each half, to isolate a bad record. */
+  readonly bisectBatchOnFunctionError: boolean;
+  /** Queue (logical id) that receives the description of skipped records; the function needs `send` on it. */
+  readonly onFailureQueue: LogicalId;
+  /** Always true here: the function reports the first record it could not process. */
+  readonly reportBatchItemFailures: true;
+}
+
 export interface ScheduleSpec {
   readonly id: LogicalId;
   readonly function: LogicalId;
@@ -144,6 +166,7 @@ export interface Manifest {
   readonly functions: readonly FunctionSpec[];
   readonly routes: readonly RouteSpec[];
   readonly queueEventSources: readonly QueueEventSourceSpec[];
+  readonly tableStreamEventSources: readonly TableStreamEventSourceSpec[];
   readonly schedules: readonly ScheduleSpec[];
   readonly stateMachines: readonly StateMachineSpec[];
 }

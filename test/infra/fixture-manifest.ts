@@ -124,6 +124,7 @@ export const fixtureManifest: Manifest = {
       reportBatchItemFailures: true,
     },
   ],
+  tableStreamEventSources: [],
   schedules: [{ id: 'sweep', function: 'sweeper', everyMinutes: 5 }],
   stateMachines: [
     {
