@@ -416,3 +416,31 @@ export async function completeCheckoutIfDone(
   const updated = (await getCheckout(ctx, checkoutId)) ?? checkout;
   return { checkout: updated, orders, done: true };
 }
+
+/** Pushes a waiting order's deadline (no status change, so no history entry); a no-op if it moved meanwhile. */
+export async function postponeDeadline(
+  ctx: PaymentsContext,
+  order: PaymentOrder,
+  deadline: string,
+): Promise<void> {
+  const due = dueIndexKeys(order.payment_order_id, deadline);
+  try {
+    await ctx.db.send(
+      new UpdateCommand({
+        TableName: ctx.tables.payments,
+        Key: orderKey(order.payment_order_id),
+        UpdateExpression: 'SET deadline = :d, gsi1pk = :pk, gsi1sk = :sk',
+        ConditionExpression: '#version = :v',
+        ExpressionAttributeNames: { '#version': 'version' },
+        ExpressionAttributeValues: {
+          ':d': deadline,
+          ':pk': due.gsi1pk,
+          ':sk': due.gsi1sk,
+          ':v': order.version,
+        },
+      }),
+    );
+  } catch (error) {
+    if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * The PaymentProvider port on Stripe: PaymentIntents for card tokens, Checkout Sessions for the hosted page.
+ * Every mutating call carries our id as the idempotency key, so a retry (ours or the SDK's) can only replay
+ * the first result; Stripe's statuses are mapped onto our closed enum with an explicit default.
+ */
+import Stripe from 'stripe';
+import { fromStripeAmount, type Money, toStripeAmount } from '../money';
+import { PspPermanentError, PspTransientError } from './errors';
+import type {
+  ChargeRequest,
+  HostedCheckout,
+  HostedCheckoutRequest,
+  PaymentProvider,
+  PspPayment,
+} from './port';
+
+export interface StripeProviderOptions {
+  readonly apiKey: string;
+  /** Another base URL than Stripe's (the local PSP simulator), e.g. http://127.0.0.1:12111. */
+  readonly apiBase?: string;
+  /** Per-request timeout: a few seconds, not the SDK's 80 s, so retries happen inside a Lambda's budget. */
+  readonly timeoutMs?: number;
+  /** The SDK's own retries of network errors and 5xx/409, with exponential backoff and jitter. */
+  readonly maxNetworkRetries?: number;
+}
+
+export function createStripeClient(options: StripeProviderOptions): Stripe {
+  const base = options.apiBase ? new URL(options.apiBase) : undefined;
+  return new Stripe(options.apiKey, {
+    timeout: options.timeoutMs ?? 5_000,
+    maxNetworkRetries: options.maxNetworkRetries ?? 2,
+    telemetry: false,
+    ...(base
+      ? {
+          host: base.hostname,
+          port: Number(base.port || (base.protocol === 'https:' ? 443 : 80)),
+          protocol: base.protocol.replace(':', '') as 'http' | 'https',
+        }
+      : {}),
+  });
+}
+
+/** Maps a Stripe SDK error to a transient or permanent failure; answers undefined for a card error. */
+function classify(error: unknown): PspTransientError | PspPermanentError {
+  if (error instanceof Stripe.errors.StripeError) {
+    const status = error.statusCode ?? 0;
+    const transient =
+      error instanceof Stripe.errors.StripeConnectionError ||
+      error instanceof Stripe.errors.StripeRateLimitError ||
+      error instanceof Stripe.errors.StripeAPIError ||
+      status === 409 ||
+      status === 429 ||
+      status >= 500 ||
+      status === 0;
+    const message = `stripe ${error.type}${error.code ? ` (${error.code})` : ''}: ${error.message}`;
+    return transient
+      ? new PspTransientError(message, { cause: error })
+      : new PspPermanentError(message, error.code, { cause: error });
+  }
+  // A timeout or a dropped connection surfaces as a plain error from the HTTP layer.
+  return new PspTransientError(`PSP call failed: ${error instanceof Error ? error.message : String(error)}`, {
+    cause: error,
+  });
+}
+
+export function toPspPayment(intent: Stripe.PaymentIntent): PspPayment {
+  const amount: Money = fromStripeAmount(intent.amount, intent.currency);
+  const meta = intent.metadata ?? {};
+  const base = {
+    pspPaymentId: intent.id,
+    amount,
+    ...(meta.payment_order_id ? { paymentOrderId: meta.payment_order_id } : {}),
+    ...(meta.checkout_id ? { checkoutId: meta.checkout_id } : {}),
+  };
+  switch (intent.status) {
+    case 'succeeded':
+      return { ...base, status: 'succeeded' };
+    case 'canceled':
+      return { ...base, status: 'canceled', failureCode: intent.cancellation_reason ?? 'canceled' };
+    case 'requires_payment_method': {
+      // After a confirmation attempt this is a failure; before one, nothing has happened yet.
+      const error = intent.last_payment_error;
+      if (error) {
+        return {
+          ...base,
+          status: 'failed',
+          failureCode: error.decline_code ?? error.code ?? 'payment_failed',
+          failureMessage: error.message ?? 'the payment failed',
+        };
+      }
+      return { ...base, status: 'pending', pendingReason: 'requires_payment_method' };
+    }
+    case 'requires_action':
+    case 'processing':
+    case 'requires_confirmation':
+    case 'requires_capture':
+      return { ...base, status: 'pending', pendingReason: intent.status };
+    default:
+      return { ...base, status: 'pending', pendingReason: `unknown status ${String(intent.status)}` };
+  }
+}
+
+function toHostedCheckout(session: Stripe.Checkout.Session): HostedCheckout {
+  const intent = session.payment_intent;
+  return {
+    sessionId: session.id,
+    url: session.url ?? '',
+    status: session.status === 'complete' ? 'complete' : session.status === 'expired' ? 'expired' : 'open',
+    paid: session.payment_status === 'paid',
+    ...(intent ? { pspPaymentId: typeof intent === 'string' ? intent : intent.id } : {}),
+    expiresAt: new Date(session.expires_at * 1000).toISOString(),
+    ...(session.client_reference_id ? { checkoutId: session.client_reference_id } : {}),
+  };
+}
+
+export class StripePaymentProvider implements PaymentProvider {
+  constructor(private readonly stripe: Stripe) {}
+
+  async charge(request: ChargeRequest): Promise<PspPayment> {
+    const { amount, currency } = toStripeAmount(request.amount);
+    try {
+      const intent = await this.stripe.paymentIntents.create(
+        {
+          amount,
+          currency,
+          payment_method: request.paymentMethod,
+          confirm: true,
+          // No redirect-based methods: a 3-D Secure challenge is answered by the storefront (requires_action).
+          automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+          metadata: {
+            payment_order_id: request.paymentOrderId,
+            checkout_id: request.checkoutId,
+            seller_account: request.sellerAccount,
+            buyer_id: request.buyerId,
+          },
+        },
+        { idempotencyKey: `payin-${request.paymentOrderId}` },
+      );
+      return toPspPayment(intent);
+    } catch (error) {
+      // A decline is an answer, not a failure: Stripe returns 402 with the PaymentIntent in the error.
+      if (error instanceof Stripe.errors.StripeCardError && error.payment_intent) {
+        return toPspPayment(error.payment_intent);
+      }
+      throw classify(error);
+    }
+  }
+
+  async retrievePayment(pspPaymentId: string): Promise<PspPayment> {
+    try {
+      return toPspPayment(await this.stripe.paymentIntents.retrieve(pspPaymentId));
+    } catch (error) {
+      throw classify(error);
+    }
+  }
+
+  async cancelPayment(pspPaymentId: string, idempotencyKey: string): Promise<PspPayment> {
+    try {
+      return toPspPayment(await this.stripe.paymentIntents.cancel(pspPaymentId, {}, { idempotencyKey }));
+    } catch (error) {
+      // Already succeeded or canceled: what it is now is the answer.
+      if (
+        error instanceof Stripe.errors.StripeInvalidRequestError &&
+        error.code === 'payment_intent_unexpected_state'
+      ) {
+        return this.retrievePayment(pspPaymentId);
+      }
+      throw classify(error);
+    }
+  }
+
+  async createHostedCheckout(request: HostedCheckoutRequest): Promise<HostedCheckout> {
+    try {
+      const session = await this.stripe.checkout.sessions.create(
+        {
+          mode: 'payment',
+          client_reference_id: request.checkoutId,
+          success_url: request.successUrl,
+          cancel_url: request.cancelUrl,
+          expires_at: Math.floor(request.expiresAt.getTime() / 1000),
+          ...(request.buyerEmail ? { customer_email: request.buyerEmail } : {}),
+          line_items: request.lines.map((line) => ({
+            quantity: 1,
+            price_data: {
+              currency: toStripeAmount(line.amount).currency,
+              unit_amount: toStripeAmount(line.amount).amount,
+              product_data: { name: `Order ${line.paymentOrderId} (${line.sellerAccount})` },
+            },
+          })),
+          metadata: { checkout_id: request.checkoutId },
+          payment_intent_data: { metadata: { checkout_id: request.checkoutId } },
+        },
+        { idempotencyKey: `hosted-${request.checkoutId}` },
+      );
+      return toHostedCheckout(session);
+    } catch (error) {
+      throw classify(error);
+    }
+  }
+
+  async retrieveHostedCheckout(sessionId: string): Promise<HostedCheckout> {
+    try {
+      return toHostedCheckout(await this.stripe.checkout.sessions.retrieve(sessionId));
+    } catch (error) {
+      throw classify(error);
+    }
+  }
+}
