@@ -1,0 +1,175 @@
+/**
+ * A Stripe-compatible PSP simulator: `startPspSimulator(options)` starts an HTTP server that the real `stripe`
+ * SDK can talk to (`new Stripe(key, { host: '127.0.0.1', port, protocol: 'http' })`), with fault injection,
+ * signed webhooks and settlement files. State is in memory. See README.md in this folder.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type Clock, SimClock } from './clock';
+import { PspControl } from './control';
+import { PspEngine } from './engine';
+import { FaultInjector, type FaultRule } from './faults';
+import { DEFAULT_FEES, type FeeSchedule } from './fees';
+import { HoldGate } from './gate';
+import { IdempotencyStore } from './idempotency';
+import { randomToken } from './random';
+import type { Route } from './router';
+import { checkoutSessionRoutes } from './routes/checkout-sessions';
+import { lookupRoutes } from './routes/lookups';
+import { paymentIntentRoutes } from './routes/payment-intents';
+import { refundRoutes } from './routes/refunds';
+import { transferRoutes } from './routes/transfers';
+import { createRequestHandler } from './server';
+import { type SettlementS3Config, SettlementService } from './settlement';
+import { Store } from './store';
+import { WebhookDispatcher, type WebhookEndpointConfig } from './webhooks';
+
+export type { Clock } from './clock';
+export type { PspControl } from './control';
+export type { DestinationMode } from './engine';
+export type { ApiFaultRule, FaultRule, WebhookFaultRule } from './faults';
+export type { FeeSchedule } from './fees';
+export { chargeFee, DEFAULT_FEES } from './fees';
+export type { StripeEvent } from './objects';
+export type {
+  Discrepancy,
+  PublishedSettlement,
+  SettlementOptions,
+  SettlementReport,
+  SettlementS3Config,
+} from './settlement';
+export { PAYOUT_RECONCILIATION_COLUMNS, REPORT_TYPE } from './settlement';
+export type { DeliveryRecord, WebhookEndpoint, WebhookEndpointConfig } from './webhooks';
+export { signPayload } from './webhooks';
+
+export const DEFAULT_PSP_PORT = 12111;
+
+export interface PspSimulatorOptions {
+  /** Default 12111; 0 picks a free port. */
+  port?: number;
+  host?: string;
+  /** Base URL used in hosted-page links (`session.url`, 3DS). Default `http://<host>:<port>`. */
+  publicUrl?: string;
+  /** Secret keys accepted. Default: any key starting with `sk_test_`. */
+  apiKeys?: string[];
+  webhookEndpoints?: WebhookEndpointConfig[];
+  settlement?: SettlementS3Config;
+  /** Seed for fault decisions. Default: random (printed by `seed` on the returned simulator). */
+  seed?: string | number;
+  faults?: FaultRule[];
+  /** Simulator time source (ms). Default: the system clock. The control API moves it forward. */
+  clock?: Clock;
+  /** First webhook retry delay; doubles each attempt. Default 1000 ms. */
+  webhookRetryBaseMs?: number;
+  /** Cap on the webhook retry delay. Default 60 s. */
+  webhookRetryMaxDelayMs?: number;
+  /** Per-attempt timeout for a webhook POST. Default 10 s. */
+  webhookTimeoutMs?: number;
+  fees?: FeeSchedule;
+  /** Simulator-clock delay before a `processing` payment settles by itself. Default 10 s. */
+  processingDelayMs?: number;
+  /** Simulator-clock delay before an async pay-out's result arrives by itself. Default 10 s. */
+  asyncPayoutDelayMs?: number;
+  /** Days between a transaction and its settlement day (`available_on`). Default 0 (same day). */
+  settlementDelayDays?: number;
+  log?: (line: string) => void;
+}
+
+export interface PspSimulator {
+  readonly url: string;
+  readonly port: number;
+  readonly seed: string | number;
+  readonly control: PspControl;
+  stop(): Promise<void>;
+}
+
+export async function startPspSimulator(options: PspSimulatorOptions = {}): Promise<PspSimulator> {
+  const host = options.host ?? '127.0.0.1';
+  const seed = options.seed ?? randomToken(12);
+  const log = options.log ?? (() => undefined);
+  const clock = new SimClock(options.clock);
+  const store = new Store();
+  const faults = new FaultInjector(seed);
+  for (const rule of options.faults ?? []) faults.add(rule);
+  const webhooks = new WebhookDispatcher({
+    retryBaseMs: options.webhookRetryBaseMs ?? 1000,
+    retryMaxDelayMs: options.webhookRetryMaxDelayMs ?? 60_000,
+    attemptTimeoutMs: options.webhookTimeoutMs ?? 10_000,
+    pickFaults: (type, endpoint) => faults.pickWebhook(type, endpoint),
+    log,
+  });
+  for (const endpoint of options.webhookEndpoints ?? []) webhooks.addEndpoint(endpoint);
+
+  let baseUrl = options.publicUrl ?? '';
+  const fees = options.fees ?? DEFAULT_FEES;
+  const engine = new PspEngine(store, clock, webhooks, {
+    baseUrl: () => baseUrl,
+    fees,
+    processingDelayMs: options.processingDelayMs ?? 10_000,
+    asyncPayoutDelayMs: options.asyncPayoutDelayMs ?? 10_000,
+    settlementDelayDays: options.settlementDelayDays ?? 0,
+  });
+  const settlement = new SettlementService(store, fees, options.settlement);
+  const gate = new HoldGate();
+  const control = new PspControl(engine, clock, faults, gate, webhooks, settlement);
+  const keys = options.apiKeys ? new Set(options.apiKeys) : undefined;
+  const routes: Route[] = [
+    ...paymentIntentRoutes,
+    ...checkoutSessionRoutes,
+    ...refundRoutes,
+    ...transferRoutes,
+    ...lookupRoutes,
+  ];
+
+  const server = createServer(
+    createRequestHandler({
+      engine,
+      routes,
+      faults,
+      idempotency: new IdempotencyStore(clock),
+      gate,
+      control,
+      acceptsKey: (key) => (keys ? keys.has(key) : key.startsWith('sk_test_')),
+      log,
+    }),
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? DEFAULT_PSP_PORT, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host}:${port}`;
+  if (!baseUrl) baseUrl = url;
+
+  // Lets time-driven work (session expiry, async settlement) happen without a request to trigger it.
+  const ticker = setInterval(() => {
+    try {
+      engine.tick();
+    } catch (error) {
+      log(`tick failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }, 250);
+  ticker.unref();
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    seed,
+    control,
+    stop() {
+      stopping ??= (async () => {
+        clearInterval(ticker);
+        gate.release();
+        await webhooks.stop();
+        settlement.stop();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      })();
+      return stopping;
+    },
+  };
+}
