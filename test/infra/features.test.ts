@@ -10,7 +10,7 @@ import type { Manifest, QueueSpec } from '../../lib/manifest';
 import { ManifestError } from '../../lib/manifest-checks';
 import { fixtureManifest } from './fixture-manifest';
 import { type Synthesized, synth } from './synth';
-import { type Json, logicalId, mentions, propsOf, statementsOfRole } from './template-helpers';
+import { type Json, logicalId, mentions, propsOf, resources, statementsOfRole } from './template-helpers';
 
 function withQueue(id: string, change: Partial<QueueSpec>): Manifest {
   return {
@@ -327,5 +327,19 @@ describe('stack from the fixture manifest', () => {
       ),
     ).toBe(true);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+});
+
+describe('an ephemeral stack (a developer’s or CI’s)', () => {
+  it('destroys its tables with the stack and drops their deletion protection', () => {
+    // Prepare
+    const { stack, template } = synth(fixtureManifest, { stack: { ephemeral: true } });
+
+    // Act
+    const ledger = resources(template)[logicalId(stack, stack.table('ledger'))];
+
+    // Assess
+    expect(ledger?.DeletionPolicy).toBe('Delete');
+    expect(ledger?.Properties?.DeletionProtectionEnabled).toBe(false);
   });
 });

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { Manifest } from '../../lib/manifest';
-import { PaymentsStack } from '../../lib/payments-stack';
+import { PaymentsStack, type PaymentsStackProps } from '../../lib/payments-stack';
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -22,7 +22,13 @@ export interface Synthesized {
   readonly template: Template;
 }
 
-export function synth(manifest: Manifest, options: { bundle?: boolean; outdir?: string } = {}): Synthesized {
+export interface SynthOptions {
+  readonly bundle?: boolean;
+  readonly outdir?: string;
+  readonly stack?: Partial<PaymentsStackProps>;
+}
+
+export function synth(manifest: Manifest, options: SynthOptions = {}): Synthesized {
   const app = new App({
     context: { ...cdkContext, ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) },
     ...(options.outdir ? { outdir: options.outdir } : {}),
@@ -31,6 +37,7 @@ export function synth(manifest: Manifest, options: { bundle?: boolean; outdir?: 
     manifest,
     projectRoot,
     env: { account: '123456789012', region: 'eu-west-1' },
+    ...options.stack,
   });
   return { app, stack, template: Template.fromStack(stack) };
 }

@@ -1,4 +1,4 @@
-/** Reading a synthesized template: resources by construct, policies of a role, API routes, reference graph. */
+/** Reading a synthesized template: resources by construct, policies of a role, API routes. */
 import type { CfnElement } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
@@ -91,57 +91,4 @@ export function routesIn(template: Template): RouteJson[] {
       apiKeyRequired: r.Properties?.ApiKeyRequired === true,
       integrationTarget: (r.Properties?.Integration as Json | undefined)?.Uri,
     }));
-}
-
-/** Logical ids each resource depends on: Ref, Fn::GetAtt, ${X} in Fn::Sub, DependsOn. */
-function referencesOf(value: unknown, found: Set<string>): Set<string> {
-  if (Array.isArray(value)) {
-    for (const item of value) referencesOf(item, found);
-  } else if (value && typeof value === 'object') {
-    for (const [key, inner] of Object.entries(value)) {
-      if (key === 'Ref' && typeof inner === 'string') found.add(inner);
-      else if (key === 'Fn::GetAtt' && Array.isArray(inner)) found.add(String(inner[0]));
-      else if (key === 'Fn::Sub') {
-        const text = Array.isArray(inner) ? inner[0] : inner;
-        for (const match of String(text).matchAll(/\$\{([A-Za-z0-9]+)[.}]/g))
-          if (match[1]) found.add(match[1]);
-        if (Array.isArray(inner)) referencesOf(inner[1], found);
-      } else referencesOf(inner, found);
-    }
-  }
-  return found;
-}
-
-/** A dependency cycle among the template's resources, as a list of logical ids, or undefined. */
-export function findCycle(template: Template): string[] | undefined {
-  const all = resources(template);
-  const edges = new Map<string, string[]>();
-  for (const [id, resource] of Object.entries(all)) {
-    const refs = referencesOf(resource.Properties ?? {}, new Set());
-    for (const dependency of asArray(resource.DependsOn)) refs.add(dependency);
-    edges.set(
-      id,
-      [...refs].filter((ref) => ref in all),
-    );
-  }
-  const state = new Map<string, 'visiting' | 'done'>();
-  const stack: string[] = [];
-  const visit = (id: string): string[] | undefined => {
-    if (state.get(id) === 'done') return undefined;
-    if (state.get(id) === 'visiting') return [...stack.slice(stack.indexOf(id)), id];
-    state.set(id, 'visiting');
-    stack.push(id);
-    for (const next of edges.get(id) ?? []) {
-      const cycle = visit(next);
-      if (cycle) return cycle;
-    }
-    stack.pop();
-    state.set(id, 'done');
-    return undefined;
-  };
-  for (const id of edges.keys()) {
-    const cycle = visit(id);
-    if (cycle) return cycle;
-  }
-  return undefined;
 }
