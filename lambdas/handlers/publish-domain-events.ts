@@ -1,0 +1,26 @@
+/**
+ * DynamoDB stream of the `payments` table -> domain events on the `domain-events` topic. Runs on committed
+ * changes only (a cancelled transaction writes nothing to the stream), at least once per change: receivers
+ * deduplicate on the event id. Reports the first record it could not publish, so the event source retries from
+ * there and, after its retries, describes the records on its on-failure queue.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { publishChanges, snsPublisher } from '../events';
+import { snsClient } from '../shared/aws-clients';
+import { resource } from '../shared/config';
+
+const logger = new Logger();
+const publish = snsPublisher(snsClient(), resource('topic', 'domain-events'));
+
+export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
+  return publishChanges(event.Records, publish, {
+    onFailure: (record, error) =>
+      logger.error('domain events of a change were not published', {
+        sequenceNumber: record.dynamodb?.SequenceNumber,
+        eventName: record.eventName,
+        keys: record.dynamodb?.Keys,
+        error,
+      }),
+  });
+}
