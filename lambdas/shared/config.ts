@@ -15,7 +15,8 @@ export class ConfigurationError extends Error {
 
 export function requiredEnv(name: string): string {
   const value = process.env[name];
-  if (value === undefined || value === '') throw new ConfigurationError(`environment variable ${name} is not set`);
+  if (value === undefined || value === '')
+    throw new ConfigurationError(`environment variable ${name} is not set`);
   return value;
 }
 

@@ -7,6 +7,31 @@ import type { Manifest } from './types';
 export { envVarFor, localSecretValueEnvVar, pascalCase } from './naming';
 export type * from './types';
 
+/** Money-moving pay-in functions: the order, the ledger (append-only) and the wallets, and the PSP key. */
+const PAYIN_MONEY_ACCESS = {
+  tables: { payments: 'readWrite', ledger: 'append', wallets: 'readWrite' },
+  secrets: ['stripe-api-key'],
+} as const;
+
+/** The platform's commission on every pay-in, and the pay-in's deadlines. */
+const PAYIN_ENVIRONMENT = {
+  PLATFORM_COMMISSION_BPS: '1000',
+  PSP_TIMEOUT_MS: '5000',
+} as const;
+
+/** Default risk rules: checkout amount limits per currency, velocity per buyer; block list empty. */
+const PAYIN_RISK_RULES = {
+  RISK_MAX_CHECKOUT_AMOUNT: JSON.stringify({
+    USD: '10000.00',
+    EUR: '10000.00',
+    GBP: '8000.00',
+    JPY: '1500000',
+  }),
+  RISK_VELOCITY_MAX_CHECKOUTS: '10',
+  RISK_VELOCITY_WINDOW_MINUTES: '10',
+  RISK_BLOCKED_BUYERS: '',
+} as const;
+
 export const manifest: Manifest = {
   service: 'marketplace-payments',
 
@@ -100,6 +125,43 @@ export const manifest: Manifest = {
       entry: 'lambdas/handlers/health.ts',
       timeoutSeconds: 3,
     },
+    {
+      id: 'payin-risk-check',
+      description:
+        'Pay-in step: risk rules (amount limits, velocity per buyer, block list) before any charge.',
+      entry: 'lambdas/handlers/payin-risk-check.ts',
+      timeoutSeconds: 10,
+      access: { tables: { payments: 'readWrite' } },
+      environment: PAYIN_RISK_RULES,
+    },
+    {
+      id: 'payin-execute-order',
+      description:
+        'Pay-in step: one PSP charge per payment order (idempotency key = order id), then its outcome.',
+      entry: 'lambdas/handlers/payin-execute-order.ts',
+      timeoutSeconds: 25,
+      access: PAYIN_MONEY_ACCESS,
+      environment: PAYIN_ENVIRONMENT,
+    },
+    {
+      id: 'payin-finalize-checkout',
+      description:
+        'Pay-in step: fail orders of a declined checkout; set is_payment_done when all are terminal.',
+      entry: 'lambdas/handlers/payin-finalize-checkout.ts',
+      timeoutSeconds: 10,
+      access: { tables: { payments: 'readWrite' } },
+    },
+    {
+      id: 'sweep-payment-orders',
+      description:
+        'Every minute: drives orders stuck past their deadline by asking the PSP (same code as the webhook).',
+      entry: 'lambdas/handlers/sweep-payment-orders.ts',
+      timeoutSeconds: 50,
+      access: PAYIN_MONEY_ACCESS,
+      environment: PAYIN_ENVIRONMENT,
+      // One sweeper at a time: overlapping sweeps would only race each other on the same orders.
+      reservedConcurrency: 1,
+    },
   ],
 
   routes: [{ method: 'GET', path: '/v1/health', function: 'health', apiKeyRequired: false }],
@@ -108,7 +170,21 @@ export const manifest: Manifest = {
 
   tableStreamEventSources: [],
 
-  schedules: [],
+  schedules: [{ id: 'sweep-payment-orders-every-minute', function: 'sweep-payment-orders', everyMinutes: 1 }],
 
-  stateMachines: [],
+  stateMachines: [
+    {
+      id: 'pay-in',
+      description: 'Pay-in: risk check, one PSP charge per order, close the checkout.',
+      definitionFile: 'statemachines/pay-in.asl.json',
+      // Express: pay-ins are many and short (seconds) and every step is idempotent, so at-least-once is safe;
+      // about $1 per million executions plus duration, against ~$25 per million transitions for Standard.
+      type: 'EXPRESS',
+      functionSubstitutions: {
+        RiskCheckFunctionArn: 'payin-risk-check',
+        ExecuteOrderFunctionArn: 'payin-execute-order',
+        FinalizeCheckoutFunctionArn: 'payin-finalize-checkout',
+      },
+    },
+  ],
 };

@@ -1,0 +1,21 @@
+/**
+ * Pay-in workflow step: charge one payment order at the PSP (keyed by its id) and record the outcome.
+ * A transient PSP failure is thrown as PspTransientError, which the state machine retries with backoff.
+ */
+import { executeOrder } from '../payments/outcomes';
+import { logger } from '../shared/logger';
+import { paymentProvider, paymentsContext, paymentTiming } from '../shared/wiring';
+
+export async function handler(event: {
+  payment_order_id: string;
+}): Promise<{ payment_order_id: string; status: string }> {
+  const order = await executeOrder(
+    paymentsContext(),
+    await paymentProvider(),
+    event.payment_order_id,
+    'pay-in-workflow',
+    paymentTiming(),
+  );
+  logger.info('payment order executed', { payment_order_id: order.payment_order_id, status: order.status });
+  return { payment_order_id: order.payment_order_id, status: order.status };
+}

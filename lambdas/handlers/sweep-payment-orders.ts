@@ -1,0 +1,27 @@
+/**
+ * Scheduled sweeper: orders EXECUTING or PENDING (or never started) past their deadline are driven forward by
+ * asking the PSP, through the same code as the webhook.
+ */
+import { sweepDueOrders } from '../payments/outcomes';
+import { dueOrders } from '../payments/store';
+import { logger } from '../shared/logger';
+import { paymentProvider, paymentsContext, paymentTiming } from '../shared/wiring';
+
+export async function handler(): Promise<{
+  examined: number;
+  moved: number;
+  stillOpen: number;
+  errors: number;
+}> {
+  const ctx = paymentsContext();
+  const due = await dueOrders(ctx, new Date());
+  const report = await sweepDueOrders(ctx, await paymentProvider(), due, paymentTiming());
+  if (report.errors.length) logger.warn('sweep left orders for the next run', { errors: report.errors });
+  logger.info('sweep done', { examined: report.examined, moved: report.moved, still_open: report.stillOpen });
+  return {
+    examined: report.examined,
+    moved: report.moved,
+    stillOpen: report.stillOpen,
+    errors: report.errors.length,
+  };
+}

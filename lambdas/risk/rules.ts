@@ -1,0 +1,112 @@
+/**
+ * Risk assessment before any money moves. The provider is a port, so a vendor (Stripe Radar, Sift, ...) can
+ * replace the default rules: amount limits per currency, a velocity limit per buyer, and a block list.
+ */
+
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type CurrencyCode, isCurrencyCode, parseAmount } from '../money';
+
+export const RiskDecision = { Approve: 'approve', Decline: 'decline' } as const;
+export type RiskDecision = (typeof RiskDecision)[keyof typeof RiskDecision];
+
+export interface RiskSubject {
+  readonly checkoutId: string;
+  readonly buyerId: string;
+  readonly buyerEmail?: string;
+  readonly currency: CurrencyCode;
+  readonly totalMinor: bigint;
+  readonly orderAmountsMinor: readonly bigint[];
+}
+
+export interface RiskAssessment {
+  readonly decision: RiskDecision;
+  /** Machine-readable reasons (e.g. `amount_limit`, `velocity`, `blocked_buyer`); empty when approved. */
+  readonly reasons: readonly string[];
+}
+
+export interface RiskProvider {
+  assess(subject: RiskSubject): Promise<RiskAssessment>;
+}
+
+export interface RiskRulesConfig {
+  /** Largest checkout total per currency, in minor units; a currency not listed has no limit. */
+  readonly maxCheckoutMinor: Readonly<Partial<Record<CurrencyCode, bigint>>>;
+  readonly blockedBuyers: ReadonlySet<string>;
+  readonly velocity: { readonly maxCheckouts: number; readonly windowMinutes: number };
+}
+
+/** Reads the rules from the environment: RISK_MAX_CHECKOUT_AMOUNT (JSON of currency -> decimal string), ... */
+export function riskRulesFromEnv(env: NodeJS.ProcessEnv): RiskRulesConfig {
+  const limits = JSON.parse(env.RISK_MAX_CHECKOUT_AMOUNT ?? '{}') as Record<string, string>;
+  const maxCheckoutMinor: Partial<Record<CurrencyCode, bigint>> = {};
+  for (const [currency, amount] of Object.entries(limits)) {
+    if (!isCurrencyCode(currency)) throw new Error(`RISK_MAX_CHECKOUT_AMOUNT: unknown currency ${currency}`);
+    maxCheckoutMinor[currency] = parseAmount(amount, currency).minor;
+  }
+  const blockedBuyers = new Set(
+    (env.RISK_BLOCKED_BUYERS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+  return {
+    maxCheckoutMinor,
+    blockedBuyers,
+    velocity: {
+      maxCheckouts: Number(env.RISK_VELOCITY_MAX_CHECKOUTS ?? 10),
+      windowMinutes: Number(env.RISK_VELOCITY_WINDOW_MINUTES ?? 10),
+    },
+  };
+}
+
+/**
+ * The default rule set. Velocity is counted in a per-buyer, per-window item holding the SET of checkout ids,
+ * so assessing the same checkout twice (a retried workflow step) never counts it twice.
+ */
+export class DefaultRiskRules implements RiskProvider {
+  constructor(
+    private readonly config: RiskRulesConfig,
+    private readonly store: { db: DynamoDBDocumentClient; table: string },
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  async assess(subject: RiskSubject): Promise<RiskAssessment> {
+    const reasons: string[] = [];
+    if (
+      this.config.blockedBuyers.has(subject.buyerId) ||
+      (subject.buyerEmail && this.config.blockedBuyers.has(subject.buyerEmail))
+    ) {
+      reasons.push('blocked_buyer');
+    }
+    const limit = this.config.maxCheckoutMinor[subject.currency];
+    if (limit !== undefined && subject.totalMinor > limit) reasons.push('amount_limit');
+    if (reasons.length === 0 && !(await this.withinVelocity(subject))) reasons.push('velocity');
+    return { decision: reasons.length ? 'decline' : 'approve', reasons };
+  }
+
+  private async withinVelocity(subject: RiskSubject): Promise<boolean> {
+    const windowMs = this.config.velocity.windowMinutes * 60_000;
+    const window = Math.floor(this.clock().getTime() / windowMs);
+    try {
+      await this.store.db.send(
+        new UpdateCommand({
+          TableName: this.store.table,
+          Key: { pk: `VELOCITY#${subject.buyerId}`, sk: `W#${window}` },
+          UpdateExpression: 'ADD checkouts :id',
+          ConditionExpression:
+            'attribute_not_exists(checkouts) OR size(checkouts) < :max OR contains(checkouts, :checkout)',
+          ExpressionAttributeValues: {
+            ':id': new Set([subject.checkoutId]),
+            ':max': this.config.velocity.maxCheckouts,
+            ':checkout': subject.checkoutId,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Builds what the payment handlers share, once per container: the payments context (tables, commission),
+ * the PSP provider (Stripe, or the local simulator when PSP_API_BASE is set) and the risk provider.
+ */
+
+import { DEFAULT_TIMING, type Timing } from '../payments/outcomes';
+import type { PaymentsContext } from '../payments/store';
+import type { PaymentProvider } from '../psp/port';
+import { createStripeClient, StripePaymentProvider } from '../psp/stripe-provider';
+import { DefaultRiskRules, type RiskProvider, riskRulesFromEnv } from '../risk/rules';
+import { documentClient } from './aws-clients';
+import { optionalEnv, resource, secretValue } from './config';
+
+let payments: PaymentsContext | undefined;
+let psp: Promise<PaymentProvider> | undefined;
+let risk: RiskProvider | undefined;
+
+export function paymentsContext(): PaymentsContext {
+  payments ??= {
+    db: documentClient(),
+    tables: {
+      payments: resource('table', 'payments'),
+      ledger: resource('table', 'ledger'),
+      wallets: resource('table', 'wallets'),
+    },
+    commissionBps: Number(optionalEnv('PLATFORM_COMMISSION_BPS', '0')),
+  };
+  return payments;
+}
+
+export function paymentProvider(): Promise<PaymentProvider> {
+  psp ??= secretValue('stripe-api-key').then(
+    (apiKey) =>
+      new StripePaymentProvider(
+        createStripeClient({
+          apiKey,
+          ...(process.env.PSP_API_BASE ? { apiBase: process.env.PSP_API_BASE } : {}),
+          timeoutMs: Number(optionalEnv('PSP_TIMEOUT_MS', '5000')),
+        }),
+      ),
+  );
+  psp.catch(() => {
+    psp = undefined;
+  });
+  return psp;
+}
+
+export function riskProvider(): RiskProvider {
+  risk ??= new DefaultRiskRules(riskRulesFromEnv(process.env), {
+    db: documentClient(),
+    table: resource('table', 'payments'),
+  });
+  return risk;
+}
+
+/** Deadlines of the pay-in; shortened by environment in local runs and tests. */
+export function paymentTiming(): Timing {
+  return {
+    executingTimeoutMs: Number(
+      optionalEnv('PAYIN_EXECUTING_TIMEOUT_MS', String(DEFAULT_TIMING.executingTimeoutMs)),
+    ),
+    pendingRecheckMs: Number(
+      optionalEnv('PAYIN_PENDING_RECHECK_MS', String(DEFAULT_TIMING.pendingRecheckMs)),
+    ),
+    pendingExpiryMs: Number(optionalEnv('PAYIN_PENDING_EXPIRY_MS', String(DEFAULT_TIMING.pendingExpiryMs))),
+  };
+}
