@@ -558,7 +558,6 @@ export class PspEngine {
         object: 'list',
         data: [],
         has_more: false,
-        total_count: 0,
         url: `/v1/charges/${id}/refunds`,
       },
       review: null,
@@ -892,7 +891,6 @@ export class PspEngine {
     charge.amount_refunded += amount;
     charge.refunded = charge.amount_refunded === charge.amount;
     charge.refunds.data.unshift(refund);
-    charge.refunds.total_count = charge.refunds.data.length;
     this.emit('refund.created', refund, request);
     this.emit('charge.refunded', charge, request, previous);
     return refund;
@@ -957,7 +955,6 @@ export class PspEngine {
         object: 'list',
         data: [],
         has_more: false,
-        total_count: 0,
         url: `/v1/transfers/${id}/reversals`,
       },
       reversed: false,
@@ -1031,7 +1028,6 @@ export class PspEngine {
     transfer.amount_reversed += amount;
     transfer.reversed = transfer.amount_reversed === transfer.amount;
     transfer.reversals.data.unshift(reversal);
-    transfer.reversals.total_count = transfer.reversals.data.length;
     this.emit('transfer.reversed', transfer, request, previous);
     return reversal;
   }
@@ -1081,7 +1077,6 @@ export class PspEngine {
         transfer.amount_reversed = transfer.amount;
         transfer.reversed = true;
         transfer.reversals.data.unshift(reversal);
-        transfer.reversals.total_count = transfer.reversals.data.length;
       }
       this.emit('transfer.failed', transfer, AUTOMATIC);
     }

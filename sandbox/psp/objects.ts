@@ -15,7 +15,6 @@ export interface StripeList<T> {
   data: T[];
   has_more: boolean;
   url: string;
-  total_count?: number;
 }
 
 export const PAYMENT_INTENT_STATUSES = [
