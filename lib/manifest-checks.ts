@@ -94,6 +94,15 @@ export function manifestProblems(manifest: Manifest): string[] {
     for (const id of Object.values(machine.queueSubstitutions ?? {})) expect(queues, 'queue', id, where);
   }
 
+  const streamTables = new Map(manifest.tables.map((t) => [t.id, Boolean(t.stream)]));
+  for (const source of manifest.tableStreamEventSources) {
+    const where = `stream event source ${source.table} -> ${source.function}`;
+    if (!streamTables.has(source.table)) problems.push(`${where}: table ${source.table} is not declared`);
+    else if (!streamTables.get(source.table)) problems.push(`${where}: table ${source.table} has no stream`);
+    expect(functions, 'function', source.function, where);
+    expect(queues, 'on-failure queue', source.onFailureQueue, where);
+  }
+
   for (const source of manifest.queueEventSources) {
     const where = `event source ${source.queue} -> ${source.function}`;
     const queue = queues.get(source.queue);

@@ -20,7 +20,8 @@ import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   BlockPublicAccess,
@@ -149,6 +150,8 @@ export class PaymentsStack extends Stack {
     // --- queues (dead-letter queues first: a redrive policy names its target) ------------------------------
     const queueScope = new Construct(this, 'Queues');
     const deadLetterIds = new Set(manifest.queues.flatMap((q) => (q.deadLetter ? [q.deadLetter.queue] : [])));
+    // A stream's on-failure queue is a dead-letter sink too: it gets the same alarm.
+    const streamFailureIds = new Set(manifest.tableStreamEventSources.map((s) => s.onFailureQueue));
     const ordered = [...manifest.queues].sort(
       (a, b) => Number(Boolean(a.deadLetter)) - Number(Boolean(b.deadLetter)),
     );
@@ -169,7 +172,16 @@ export class PaymentsStack extends Stack {
           : {}),
       });
       this.queues.set(spec.id, queue);
-      if (deadLetterIds.has(spec.id)) this.operations.watchDeadLetterQueue(pascalCase(spec.id), queue);
+      if (deadLetterIds.has(spec.id) || streamFailureIds.has(spec.id)) {
+        this.operations.watchDeadLetterQueue(pascalCase(spec.id), queue);
+      }
+      if (streamFailureIds.has(spec.id) && !deadLetter) {
+        Validations.of(queue).acknowledge({
+          id: 'AwsSolutions-SQS3',
+          reason:
+            'On-failure destination of a DynamoDB stream event source: it is itself a dead-letter sink.',
+        });
+      }
     }
 
     // --- buckets ------------------------------------------------------------------------------------------
@@ -333,6 +345,24 @@ export class PaymentsStack extends Stack {
         }),
       );
       this.operations.watchConsumedQueue(pascalCase(source.queue), queue, props.queueAgeAlarmSeconds ?? 600);
+    }
+
+    // --- DynamoDB stream event sources (the transactional outbox) ----------------------------------------
+    for (const source of manifest.tableStreamEventSources) {
+      const fn = this.fn(source.function).function;
+      fn.addEventSource(
+        new DynamoEventSource(this.table(source.table), {
+          startingPosition:
+            source.startingPosition === 'LATEST' ? StartingPosition.LATEST : StartingPosition.TRIM_HORIZON,
+          batchSize: source.batchSize,
+          retryAttempts: source.maxRetryAttempts,
+          bisectBatchOnError: source.bisectBatchOnFunctionError,
+          reportBatchItemFailures: source.reportBatchItemFailures,
+          // SqsDlq also grants the function sqs:SendMessage on the queue.
+          onFailure: new SqsDlq(this.queue(source.onFailureQueue)),
+        }),
+      );
+      this.operations.watchStream(pascalCase(`${source.table}-${source.function}`), fn);
     }
 
     // --- asynchronous invocations (S3, EventBridge): retries, then an on-failure queue with an alarm ------

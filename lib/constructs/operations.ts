@@ -95,6 +95,20 @@ export class Operations extends Construct {
     );
   }
 
+  /** A stream consumer falling behind: its oldest record is more than `maxAgeSeconds` old when read. */
+  watchStream(name: string, fn: IFunction, maxAgeSeconds = 300): void {
+    const iteratorAge = fn.metric('IteratorAge', { period: ONE_MINUTE, statistic: 'Maximum' });
+    this.alarm(
+      `${name}IteratorAge`,
+      `${name}: stream records wait over ${maxAgeSeconds} s`,
+      iteratorAge,
+      maxAgeSeconds * 1000,
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({ title: `${name} iterator age (ms)`, left: [iteratorAge], width: 6 }),
+    );
+  }
+
   watchFunction(name: string, fn: IFunction): void {
     const errors = fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' });
     const throttles = fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' });

@@ -29,10 +29,12 @@ describe('stack from the fixture manifest', () => {
 
   it('feeds the worker from its queue with partial batch failures, batch size and batching window', () => {
     // Act
-    const mappings = built.template.findResources('AWS::Lambda::EventSourceMapping');
+    const mappings = Object.values(built.template.findResources('AWS::Lambda::EventSourceMapping')).filter(
+      (m) => mentions(m.Properties, id(built.stack.fn('worker').function)),
+    );
 
     // Assess
-    expect(Object.values(mappings).map((m) => m.Properties)).toEqual([
+    expect(mappings.map((m) => m.Properties)).toEqual([
       expect.objectContaining({
         EventSourceArn: { 'Fn::GetAtt': [id(built.stack.queue('work')), 'Arn'] },
         FunctionName: { Ref: id(built.stack.fn('worker').function) },
@@ -41,6 +43,43 @@ describe('stack from the fixture manifest', () => {
         FunctionResponseTypes: ['ReportBatchItemFailures'],
       }),
     ]);
+  });
+
+  it('feeds the publisher from the orders stream, bisecting and retrying, then describing skipped records in a queue', () => {
+    // Prepare
+    const { stack, template } = built;
+
+    // Act
+    const mapping = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))
+      .map((m) => m.Properties as Json)
+      .find((p) => mentions(p.FunctionName, id(stack.fn('publisher').function)));
+
+    // Assess
+    expect(mapping).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': [id(stack.table('orders')), 'StreamArn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 50,
+      MaximumRetryAttempts: 4,
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [id(stack.queue('outbox-failures')), 'Arn'] } },
+      },
+    });
+  });
+
+  it('rejects a stream event source on a table without a stream', () => {
+    // Prepare
+    const noStream: Manifest = {
+      ...fixtureManifest,
+      tables: fixtureManifest.tables.map((t) => (t.id === 'orders' ? { ...t, stream: false } : t)),
+    };
+
+    // Act
+    const act = () => synth(noStream);
+
+    // Assess
+    expect(act).toThrow(/stream event source orders -> publisher: table orders has no stream/);
   });
 
   it('rejects at synth time a consumed queue whose visibility timeout is under 6x its consumer’s timeout', () => {

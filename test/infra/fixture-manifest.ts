@@ -1,6 +1,6 @@
 /**
  * A manifest that exercises every feature of the stack, so the template assertions cover what the real
- * manifest does not declare yet: a consumed queue with a DLQ, a bucket notification, two state machines (one
+ * manifest does not declare yet: a consumed queue with a DLQ, a table stream (outbox) with an on-failure queue, a bucket notification, two state machines (one
  * with a queue substitution, one EXPRESS), a schedule, a topic fan-out, a secret, and every access level.
  * Every function points at the health handler: these tests skip bundling and only read the template.
  */
@@ -48,6 +48,12 @@ export const fixtureManifest: Manifest = {
       description: 'Fed by the flow state machine.',
       visibilityTimeoutSeconds: 30,
       deadLetter: { queue: 'misc-dlq', maxReceiveCount: 5 },
+    },
+    {
+      id: 'outbox-failures',
+      description: 'Skipped stream records.',
+      visibilityTimeoutSeconds: 30,
+      retentionDays: 14,
     },
     { id: 'misc-dlq', description: 'Shared dead letters.', visibilityTimeoutSeconds: 30, retentionDays: 14 },
   ],
@@ -108,6 +114,13 @@ export const fixtureManifest: Manifest = {
       timeoutSeconds: 20,
       access: { stateMachines: { flow: 'callback', quick: 'startAndCallback' } },
     },
+    {
+      id: 'publisher',
+      description: 'Reads the orders stream (outbox).',
+      entry: ENTRY,
+      timeoutSeconds: 30,
+      access: { queues: { 'outbox-failures': 'send' }, topics: ['events'] },
+    },
     { id: 'quick-task', description: 'Task of the express workflow.', entry: ENTRY, timeoutSeconds: 5 },
   ],
   routes: [
@@ -124,7 +137,18 @@ export const fixtureManifest: Manifest = {
       reportBatchItemFailures: true,
     },
   ],
-  tableStreamEventSources: [],
+  tableStreamEventSources: [
+    {
+      table: 'orders',
+      function: 'publisher',
+      batchSize: 50,
+      startingPosition: 'TRIM_HORIZON',
+      maxRetryAttempts: 4,
+      bisectBatchOnFunctionError: true,
+      onFailureQueue: 'outbox-failures',
+      reportBatchItemFailures: true,
+    },
+  ],
   schedules: [{ id: 'sweep', function: 'sweeper', everyMinutes: 5 }],
   stateMachines: [
     {
