@@ -216,7 +216,7 @@ export class PaymentsStack extends Stack {
       );
     }
 
-    // --- secrets: created empty; an operator puts the value (see README in bin/app.ts) -------------------
+    // --- secrets: created empty; an operator puts the value (see bin/app.ts) ---------------------------
     const secretScope = new Construct(this, 'Secrets');
     for (const spec of manifest.secrets) {
       const secret = new Secret(secretScope, pascalCase(spec.id), {
