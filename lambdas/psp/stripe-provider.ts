@@ -100,7 +100,7 @@ export function toPspPayment(intent: Stripe.PaymentIntent): PspPayment {
   }
 }
 
-function toHostedCheckout(session: Stripe.Checkout.Session): HostedCheckout {
+export function toHostedCheckout(session: Stripe.Checkout.Session): HostedCheckout {
   const intent = session.payment_intent;
   return {
     sessionId: session.id,

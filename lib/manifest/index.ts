@@ -152,6 +152,34 @@ export const manifest: Manifest = {
       access: { tables: { payments: 'readWrite' } },
     },
     {
+      id: 'psp-webhook',
+      description:
+        "The PSP's webhook: verifies the signature on the raw body, stores the event once, queues it.",
+      entry: 'lambdas/handlers/psp-webhook.ts',
+      timeoutSeconds: 10,
+      access: {
+        tables: { 'webhook-events': 'readWrite' },
+        queues: { 'webhook-events': 'send' },
+        secrets: ['stripe-webhook-secret'],
+      },
+    },
+    {
+      id: 'apply-webhook-events',
+      description: 'Applies queued PSP events to payment orders, idempotently and forward-only.',
+      entry: 'lambdas/handlers/apply-webhook-events.ts',
+      timeoutSeconds: 30,
+      access: {
+        tables: {
+          'webhook-events': 'readWrite',
+          payments: 'readWrite',
+          ledger: 'append',
+          wallets: 'readWrite',
+        },
+        queues: { 'webhook-events': 'consume' },
+      },
+      environment: { PLATFORM_COMMISSION_BPS: PAYIN_ENVIRONMENT.PLATFORM_COMMISSION_BPS },
+    },
+    {
       id: 'sweep-payment-orders',
       description:
         'Every minute: drives orders stuck past their deadline by asking the PSP (same code as the webhook).',
@@ -164,9 +192,20 @@ export const manifest: Manifest = {
     },
   ],
 
-  routes: [{ method: 'GET', path: '/v1/health', function: 'health', apiKeyRequired: false }],
+  routes: [
+    { method: 'GET', path: '/v1/health', function: 'health', apiKeyRequired: false },
+    // Authenticated by its signature, not by the storefront's API key.
+    { method: 'POST', path: '/v1/webhooks/psp', function: 'psp-webhook', apiKeyRequired: false },
+  ],
 
-  queueEventSources: [],
+  queueEventSources: [
+    {
+      queue: 'webhook-events',
+      function: 'apply-webhook-events',
+      batchSize: 10,
+      reportBatchItemFailures: true,
+    },
+  ],
 
   tableStreamEventSources: [],
 

@@ -1,0 +1,65 @@
+/**
+ * POST /v1/webhooks/psp: the PSP's webhook. The signature is verified on the raw body before anything parses
+ * it (no JSON body parser on this route); the event is stored once and queued; the PSP gets 2xx only when the
+ * event is safely stored and queued, so it retries otherwise.
+ */
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { documentClient, sqsClient } from '../shared/aws-clients';
+import { resource, secretValue } from '../shared/config';
+import { logger } from '../shared/logger';
+import { InvalidSignatureError, storeEvent, verifyEvent } from '../webhooks/inbox';
+
+const inbox = { db: documentClient(), table: resource('table', 'webhook-events') };
+const queueUrl = resource('queue', 'webhook-events');
+
+function reply(statusCode: number, body: unknown): APIGatewayProxyResult {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+function header(event: APIGatewayProxyEvent, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {}))
+    if (key.toLowerCase() === wanted) return value;
+  return undefined;
+}
+
+export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const requestId = event.requestContext.requestId;
+  const raw = event.isBase64Encoded
+    ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
+    : (event.body ?? '');
+  let verified: ReturnType<typeof verifyEvent>;
+  try {
+    verified = verifyEvent(
+      raw,
+      header(event, 'stripe-signature'),
+      await secretValue('stripe-webhook-secret'),
+    );
+  } catch (error) {
+    if (error instanceof InvalidSignatureError) {
+      logger.warn('webhook rejected: bad signature', { request_id: requestId, reason: error.message });
+      return reply(400, {
+        error: { code: 'invalid_signature', message: 'signature verification failed', request_id: requestId },
+      });
+    }
+    throw error;
+  }
+  const stored = await storeEvent(inbox, verified);
+  if (stored.needsApplying) {
+    await sqsClient().send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: JSON.stringify({ event_id: verified.id, type: verified.type }),
+      }),
+    );
+  }
+  logger.info('webhook accepted', {
+    request_id: requestId,
+    event_id: verified.id,
+    type: verified.type,
+    duplicate: !stored.firstTime,
+    queued: stored.needsApplying,
+  });
+  return reply(200, { received: true, duplicate: !stored.firstTime });
+}
