@@ -1,4 +1,5 @@
 /** What every ledger function is given by its caller: clients and names are built once, never here. */
+import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 export interface RetryPolicy {
@@ -18,6 +19,8 @@ export interface LedgerContext {
   readonly clock?: () => Date;
   /** Retries of TransactionConflict and throttling inside a posting (bounded, exponential, full jitter). */
   readonly retry?: Partial<RetryPolicy>;
+  /** When set, postings ask DynamoDB for their consumed capacity (TOTAL) and report it here, for metrics. */
+  readonly onConsumedCapacity?: (capacity: readonly ConsumedCapacity[]) => void;
 }
 
 export function retryPolicy(ctx: LedgerContext): RetryPolicy {

@@ -128,7 +128,13 @@ export async function postGuarded(
   for (let attempt = 1; ; attempt++) {
     let retryable: unknown;
     try {
-      await ctx.db.send(new TransactWriteCommand({ TransactItems: items }));
+      const output = await ctx.db.send(
+        new TransactWriteCommand({
+          TransactItems: items,
+          ...(ctx.onConsumedCapacity ? { ReturnConsumedCapacity: 'TOTAL' as const } : {}),
+        }),
+      );
+      if (ctx.onConsumedCapacity) ctx.onConsumedCapacity(output.ConsumedCapacity ?? []);
       // Read back through the storage mapping, so a later replay answers with an identical value.
       return { transaction: readTransaction(header), replayed: false };
     } catch (error) {
