@@ -54,14 +54,14 @@ export const manifest: Manifest = {
     {
       id: 'ledger',
       description:
-        'Append-only double-entry ledger: transactions and entries (sharded for platform accounts), never changed.',
+        'Append-only double-entry ledger: transactions and entries (platform accounts sharded).',
       partitionKey: { name: 'pk', type: 'S' },
       sortKey: { name: 'sk', type: 'S' },
     },
     {
       id: 'wallets',
       description:
-        'Seller wallets (available, reserved, paid out) and pay-out holds, changed only with ledger postings.',
+        'Seller wallets (available, reserved, paid out) and pay-out holds; changed only by postings.',
       partitionKey: { name: 'pk', type: 'S' },
       sortKey: { name: 'sk', type: 'S' },
     },
