@@ -27,6 +27,7 @@ import {
   CallerConditionFailedError,
   ConflictingTransactionError,
   InsufficientFundsError,
+  InvalidTransactionError,
   LedgerContentionError,
   LedgerIntegrityError,
   TooManyItemsError,
@@ -72,6 +73,16 @@ export async function postTransaction(
   input: TransactionInput,
   options: PostOptions = {},
 ): Promise<PostingResult> {
+  (options.extraItems ?? []).forEach((item, index) => {
+    const write = item.Put ?? item.Update ?? item.Delete;
+    // Entries and wallets change only through postings; a caller's write there would bypass every check.
+    if (write && (write.TableName === ctx.tables.ledger || write.TableName === ctx.tables.wallets)) {
+      throw new InvalidTransactionError(`extra item #${index} writes to the ledger or wallets table`, {
+        id: input.id,
+        itemIndex: index,
+      });
+    }
+  });
   const guards = (options.extraItems ?? []).map(
     (item, index): Guard => ({
       item,

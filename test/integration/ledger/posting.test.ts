@@ -83,6 +83,25 @@ describe('posting a transaction', () => {
     expect(after).toEqual(before);
   });
 
+  it('credits once when the same posting arrives 20 times at once', async () => {
+    // Prepare
+    const input = { paymentOrderId: 'po-dup', sellerId: 'seller-dup', gross: usd(1_234) };
+
+    // Act
+    const results = await Promise.all(Array.from({ length: 20 }, () => recordPayIn(ctx, input)));
+
+    // Assess
+    expect(results.filter((r) => !r.replayed)).toHaveLength(1);
+    expect(
+      new Set(
+        results.map((r) => JSON.stringify(r.transaction, (_, v) => (typeof v === 'bigint' ? `${v}` : v))),
+      ).size,
+    ).toBe(1);
+    expect(await walletBalances(ctx, 'seller-dup')).toEqual([
+      { currency: 'USD', available: usd(1_234), reserved: usd(0), paidOut: usd(0) },
+    ]);
+  });
+
   it('refuses the same id with other content and keeps the first', async () => {
     // Prepare
     const original = await postTransaction(ctx, settlement('settle-2', 5_000));

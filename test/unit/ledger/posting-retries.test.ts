@@ -8,6 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   Accounts,
+  InvalidTransactionError,
   LedgerContentionError,
   type LedgerContext,
   payInTransaction,
@@ -119,5 +120,27 @@ describe('backoffDelay', () => {
     // Assess
     expect(highest).toEqual([19, 39, 79, 159, 999, 999]);
     expect(lowest).toBe(0);
+  });
+});
+
+describe("the caller's extra items", () => {
+  it('may not write to the ledger or the wallets: those change only through postings', async () => {
+    // Prepare
+    const sneaky = {
+      Update: {
+        TableName: 'wallets',
+        Key: { pk: 'WALLET#s1', sk: 'BAL#USD' },
+        UpdateExpression: 'SET available = :lots',
+        ExpressionAttributeValues: { ':lots': 1_000_000 },
+      },
+    };
+
+    // Act
+    const error = await postTransaction(ctx, tx, { extraItems: [sneaky] }).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(InvalidTransactionError);
+    expect(error).toMatchObject({ details: { itemIndex: 0 } });
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 });
