@@ -59,7 +59,7 @@ describe('Idempotency-Key', () => {
       .catch((e: unknown) => e)) as Stripe.errors.StripeCardError;
     // Assess
     expect(second.statusCode).toBe(402);
-    expect(second.headers['idempotent-replayed']).toBe('true');
+    expect(second.headers?.['idempotent-replayed']).toBe('true');
     expect(second.payment_intent?.id).toBe(first.payment_intent?.id);
     const charges = await h.stripe.charges.list({ payment_intent: first.payment_intent?.id as string });
     expect(charges.data).toHaveLength(1);

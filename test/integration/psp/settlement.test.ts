@@ -114,7 +114,7 @@ describe('settlement report', () => {
     const rows = parseCsv(csv ?? '');
     const pick = (r: Record<string, string>) => [
       r.reporting_category,
-      r.source_id.slice(0, 3),
+      (r.source_id ?? '').slice(0, 3),
       r.currency,
       r.gross,
       r.fee,
