@@ -1,0 +1,137 @@
+/**
+ * The API's middy middlewares, one concern each:
+ * - `httpErrors`: every thrown error becomes its JSON answer (through `toApiError`, the one mapping) and is
+ *   logged with the request id and code, never with the body;
+ * - `validJsonBody`: size, content type, card data, JSON and the route's schema, before anything executes; the
+ *   handler gets the typed input on `event.input`. Keep it off raw-body routes (the PSP webhook);
+ * - `idempotent`: the `Idempotency-Key` contract (see `idempotency.ts`) around the handler.
+ * Use them in this order: `httpErrors` first (its onError runs last), then `validJsonBody`, then `idempotent`.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { MiddlewareObj, Request } from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { ApiErrorCode, toApiError } from './errors';
+import { errorResponse, header, requestIdOf } from './http';
+import {
+  checkIdempotencyKey,
+  type IdempotencyLock,
+  type IdempotencyStore,
+  requestFingerprint,
+  type StoredResponse,
+} from './idempotency';
+import { readJsonBody } from './request';
+
+/** An API Gateway event whose JSON body was read and validated. */
+export type ValidatedEvent<T> = APIGatewayProxyEvent & { readonly input: T; readonly json: unknown };
+
+type ApiRequest = Request<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>;
+
+/** Lambda's remaining time plus a margin: a claim outlives its holder by at most that, even after a crash. */
+export function lockDurationMs(context: Pick<Context, 'getRemainingTimeInMillis'> | undefined): number {
+  const remaining = context?.getRemainingTimeInMillis?.();
+  return (typeof remaining === 'number' && remaining > 0 ? remaining : 30_000) + 2_000;
+}
+
+export function httpErrors(logger: Logger): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  return {
+    onError: (request: ApiRequest) => {
+      const error = toApiError(request.error);
+      const fields = {
+        request_id: requestIdOf(request.event),
+        route: `${request.event.httpMethod} ${request.event.resource}`,
+        status: error.statusCode,
+        code: error.code,
+      };
+      if (error.statusCode >= 500) logger.error('request failed', { ...fields, error: request.error });
+      else logger.info('request refused', fields);
+      request.response = errorResponse(error, fields.request_id);
+    },
+  };
+}
+
+export function validJsonBody<T>(
+  parse: (json: unknown) => T,
+): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  return {
+    before: (request: ApiRequest) => {
+      const json = readJsonBody(request.event);
+      const input = parse(json);
+      Object.assign(request.event, { json, input });
+    },
+  };
+}
+
+/** Stripe stores what the endpoint answered once it executed, except server errors and concurrency refusals. */
+function storable(statusCode: number, code?: string): boolean {
+  return statusCode < 500 && code !== ApiErrorCode.RequestInProgress;
+}
+
+function asStored(response: APIGatewayProxyResult): StoredResponse {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(response.headers ?? {})) headers[name] = String(value);
+  return { statusCode: response.statusCode, headers, body: response.body };
+}
+
+export function idempotent(
+  store: IdempotencyStore,
+  logger: Logger,
+): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  const held = new WeakMap<object, IdempotencyLock>();
+
+  // Bookkeeping failures are logged, never answered: the response stands, and the claim expires by itself.
+  const settle = async (request: ApiRequest, lock: IdempotencyLock, response: StoredResponse | undefined) => {
+    const fields = { request_id: requestIdOf(request.event), idempotency_key_scope: lock.pk.split('#')[1] };
+    try {
+      if (response) {
+        if (!(await store.complete(lock, response)))
+          logger.warn('idempotency claim lost before completion', fields);
+      } else {
+        await store.release(lock);
+      }
+    } catch (error) {
+      logger.error('could not settle the idempotency record', { ...fields, error });
+    }
+  };
+
+  return {
+    before: async (request: ApiRequest) => {
+      const event = request.event;
+      const key = checkIdempotencyKey(header(event, 'idempotency-key'));
+      if (key === undefined) return undefined;
+      const json = (event as Partial<ValidatedEvent<unknown>>).json ?? event.body;
+      const outcome = await store.begin({
+        scope: event.requestContext?.identity?.apiKeyId ?? 'no-api-key',
+        key,
+        fingerprint: requestFingerprint(event.httpMethod, event.resource, json),
+        lockMs: lockDurationMs(request.context),
+      });
+      if (outcome.kind === 'replay') {
+        logger.info('idempotent replay', {
+          request_id: requestIdOf(event),
+          status: outcome.response.statusCode,
+        });
+        return {
+          statusCode: outcome.response.statusCode,
+          headers: { ...outcome.response.headers, 'Idempotent-Replayed': 'true' },
+          body: outcome.response.body,
+        } satisfies APIGatewayProxyResult;
+      }
+      held.set(request, outcome.lock);
+      return undefined;
+    },
+    after: async (request: ApiRequest) => {
+      const lock = held.get(request);
+      if (!lock || !request.response) return;
+      const response = request.response;
+      await settle(request, lock, storable(response.statusCode) ? asStored(response) : undefined);
+    },
+    onError: async (request: ApiRequest) => {
+      const lock = held.get(request);
+      if (!lock) return;
+      // The same answer `httpErrors` gives: stored if it is a client error of the executed request.
+      const error = toApiError(request.error);
+      const response = errorResponse(error, requestIdOf(request.event));
+      await settle(request, lock, storable(error.statusCode, error.code) ? asStored(response) : undefined);
+    },
+  };
+}

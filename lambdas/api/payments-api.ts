@@ -1,0 +1,107 @@
+/**
+ * The storefront's payment routes as middy handlers built from their dependencies (the handler modules in
+ * `lambdas/handlers/` build those once per container; tests can hand in others):
+ *   POST /v1/payments                        submit a checkout (201 new, 200 the same again)
+ *   GET  /v1/payments/{payment_order_id}     an order, its status and its history
+ *   GET  /v1/checkouts/{checkout_id}         a checkout, is_payment_done and its orders
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { PaymentError } from '../payments/errors';
+import { getCheckout, getOrder, getOrders, orderHistory, type PaymentsContext } from '../payments/store';
+import {
+  requestHash,
+  type SubmitCheckoutInput,
+  type SubmitDependencies,
+  submitCheckout,
+} from '../payments/submit';
+import { ApiError, ApiErrorCode } from './errors';
+import { jsonResponse, requestIdOf } from './http';
+import type { IdempotencyStore } from './idempotency';
+import { httpErrors, idempotent, lockDurationMs, type ValidatedEvent, validJsonBody } from './middleware';
+import { parseCreatePayment, pathId } from './schemas';
+import { checkoutView, historyView, paymentOrderView } from './views';
+
+export interface PaymentsApiDependencies {
+  readonly payments: PaymentsContext;
+  readonly logger: Logger;
+}
+
+export interface CreatePaymentDependencies extends PaymentsApiDependencies {
+  readonly idempotency: IdempotencyStore;
+  /** Built on first use (the PSP client needs a secret). */
+  readonly submit: () => Promise<SubmitDependencies>;
+}
+
+function notFound(what: string): ApiError {
+  return new ApiError(404, ApiErrorCode.NotFound, `${what} not found`);
+}
+
+export function createPaymentHandler(deps: CreatePaymentDependencies) {
+  const { payments, logger } = deps;
+
+  async function create(event: ValidatedEvent<SubmitCheckoutInput>, context: Context) {
+    const input = event.input;
+    const log = { request_id: requestIdOf(event), checkout_id: input.checkoutId };
+    // One request per checkout at a time (whatever their idempotency keys): a concurrent one is told to retry.
+    return deps.idempotency.withLock(`checkout#${input.checkoutId}`, lockDurationMs(context), async () => {
+      // A resubmission is answered from what is stored, without registering anything with the PSP again.
+      const existing = await getCheckout(payments, input.checkoutId);
+      if (existing) {
+        if (existing.request_hash !== requestHash(input)) {
+          throw new PaymentError(
+            'checkout_conflict',
+            `checkout ${input.checkoutId} exists with a different request`,
+            {
+              checkout_id: input.checkoutId,
+            },
+          );
+        }
+        logger.info('checkout resubmitted', log);
+        return jsonResponse(200, checkoutView(existing, await getOrders(payments, existing.order_ids)));
+      }
+      const submit = await deps.submit();
+      const result = await submitCheckout(
+        payments,
+        { ...submit, log: (message, data) => logger.warn(message, { ...log, ...data }) },
+        input,
+      );
+      logger.info(result.created ? 'checkout submitted' : 'checkout resubmitted', {
+        ...log,
+        mode: result.checkout.mode,
+        orders: result.orders.length,
+      });
+      return jsonResponse(result.created ? 201 : 200, checkoutView(result.checkout, result.orders));
+    });
+  }
+
+  return middy<ValidatedEvent<SubmitCheckoutInput>, APIGatewayProxyResult>()
+    .use(httpErrors(logger))
+    .use(validJsonBody(parseCreatePayment))
+    .use(idempotent(deps.idempotency, logger))
+    .handler(create);
+}
+
+export function getPaymentOrderHandler(deps: PaymentsApiDependencies) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(httpErrors(deps.logger))
+    .handler(async (event) => {
+      const orderId = pathId(event, 'payment_order_id');
+      const order = await getOrder(deps.payments, orderId);
+      if (!order) throw notFound(`payment order ${orderId}`);
+      const history = await orderHistory(deps.payments, orderId);
+      return jsonResponse(200, { ...paymentOrderView(order), history: historyView(history) });
+    });
+}
+
+export function getCheckoutHandler(deps: PaymentsApiDependencies) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(httpErrors(deps.logger))
+    .handler(async (event) => {
+      const checkoutId = pathId(event, 'checkout_id');
+      const checkout = await getCheckout(deps.payments, checkoutId);
+      if (!checkout) throw notFound(`checkout ${checkoutId}`);
+      return jsonResponse(200, checkoutView(checkout, await getOrders(deps.payments, checkout.order_ids)));
+    });
+}

@@ -1,0 +1,186 @@
+/**
+ * What the API accepts, as schemas: the shape is checked by zod (unknown keys refused, as Stripe does), then the
+ * money by the money module (whose codes the caller gets: `amount_is_float`, `amount_too_many_decimals`,
+ * `unknown_currency`, ...), then the rules that span orders (one currency, unique order ids, at most 40 orders).
+ * The result is the typed input of `submitCheckout`; nothing here touches storage.
+ */
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { type ZodError, z } from 'zod';
+import { type CurrencyCode, type Money, MoneyError, parseAmount, parseCurrency, sum } from '../money';
+import type { BuyerInfo } from '../payments/model';
+import type { SubmitCheckoutInput } from '../payments/submit';
+import { ApiError, ApiErrorCode } from './errors';
+
+/**
+ * DynamoDB's 100-item transaction holds the checkout and, per order, the order and its first history entry:
+ * 1 + 2 x 40 leaves room to spare.
+ */
+export const MAX_ORDERS = 40;
+
+/** Ids go inside DynamoDB keys and PSP metadata: the ledger's seller ids follow the same rule. */
+export const ID_PATTERN = /^[A-Za-z0-9_.@+-]{1,128}$/;
+const ID_RULE = 'must be 1-128 characters of A-Z a-z 0-9 _ . @ + -';
+
+export const idSchema = z.string({ error: ID_RULE }).regex(ID_PATTERN, { error: ID_RULE });
+
+/** A PSP payment-method token: Stripe's `pm_...` (or another prefixed id), never card data. */
+const PSP_TOKEN = /^[a-z]{2,8}_[A-Za-z0-9_]{1,247}$/;
+
+const paymentOrderSchema = z.strictObject({
+  seller_account: idSchema,
+  // Checked by the money module, which tells a float from a malformed string.
+  amount: z.union([z.string().max(64), z.number()], { error: 'must be a decimal string such as "12.34"' }),
+  currency: z.string({ error: 'must be an ISO 4217 code such as "USD"' }).max(16),
+  payment_order_id: idSchema,
+});
+
+const createPaymentSchema = z.strictObject({
+  buyer_info: z.strictObject({
+    buyer_id: idSchema,
+    email: z.email({ error: 'must be an email address' }).max(254).optional(),
+    name: z.string().min(1).max(200).optional(),
+    country: z
+      .string()
+      .regex(/^[A-Z]{2}$/, { error: 'must be an ISO 3166-1 alpha-2 code such as "DE"' })
+      .optional(),
+  }),
+  checkout_id: idSchema,
+  credit_card_info: z
+    .string()
+    .regex(PSP_TOKEN, { error: "must be the PSP's payment-method token, such as pm_..." })
+    .optional(),
+  payment_orders: z.array(paymentOrderSchema).min(1, { error: 'must hold at least one payment order' }),
+});
+
+export type CreatePaymentBody = z.infer<typeof createPaymentSchema>;
+
+export interface FieldIssue {
+  readonly field: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** `['payment_orders', 0, 'amount']` is `payment_orders[0].amount`. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out === '' ? '(body)' : out;
+}
+
+const MAX_ISSUES = 20;
+
+export function validationError(issues: readonly FieldIssue[]): ApiError {
+  return new ApiError(400, ApiErrorCode.ValidationError, 'the request is not valid', {
+    fields: issues.slice(0, MAX_ISSUES),
+  });
+}
+
+function fromZod(error: ZodError): ApiError {
+  return validationError(
+    error.issues.map((issue) => ({ field: fieldPath(issue.path), code: issue.code, message: issue.message })),
+  );
+}
+
+function moneyError(error: unknown, field: string): never {
+  if (error instanceof MoneyError) {
+    throw new ApiError(400, error.code, error.message, { ...error.details, field }, { cause: error });
+  }
+  throw error;
+}
+
+/** The body of POST /v1/payments (parsed JSON) as the input of `submitCheckout`, or a 400 that says why not. */
+export function parseCreatePayment(json: unknown): SubmitCheckoutInput {
+  // Counted before the shape so that a huge list is refused without validating each entry.
+  const orders = (json as { payment_orders?: unknown } | null)?.payment_orders;
+  if (Array.isArray(orders) && orders.length > MAX_ORDERS) {
+    throw new ApiError(
+      400,
+      ApiErrorCode.TooManyOrders,
+      `a checkout holds at most ${MAX_ORDERS} payment orders`,
+      {
+        max: MAX_ORDERS,
+        count: orders.length,
+      },
+    );
+  }
+  const parsed = createPaymentSchema.safeParse(json);
+  if (!parsed.success) throw fromZod(parsed.error);
+  const body = parsed.data;
+
+  const amounts: Money[] = body.payment_orders.map((order, i) => {
+    try {
+      parseCurrency(order.currency);
+    } catch (error) {
+      moneyError(error, `payment_orders[${i}].currency`);
+    }
+    try {
+      return parseAmount(order.amount, order.currency);
+    } catch (error) {
+      return moneyError(error, `payment_orders[${i}].amount`);
+    }
+  });
+
+  const currencies = [...new Set(amounts.map((a) => a.currency))];
+  const currency = currencies[0] as CurrencyCode;
+  if (currencies.length > 1) {
+    throw new ApiError(
+      400,
+      ApiErrorCode.MixedCurrencies,
+      'all payment orders of a checkout share one currency',
+      {
+        currencies,
+      },
+    );
+  }
+
+  const seen = new Set<string>();
+  for (const [i, order] of body.payment_orders.entries()) {
+    if (seen.has(order.payment_order_id)) {
+      throw new ApiError(
+        400,
+        ApiErrorCode.DuplicatePaymentOrderId,
+        `payment_order_id ${order.payment_order_id} appears more than once`,
+        { field: `payment_orders[${i}].payment_order_id`, payment_order_id: order.payment_order_id },
+      );
+    }
+    seen.add(order.payment_order_id);
+  }
+
+  try {
+    // The total must fit the money range too (it is stored and sent to the PSP in hosted mode).
+    sum(currency, amounts);
+  } catch (error) {
+    moneyError(error, 'payment_orders');
+  }
+
+  const info = body.buyer_info;
+  const buyer: BuyerInfo = {
+    buyer_id: info.buyer_id,
+    ...(info.email !== undefined ? { email: info.email } : {}),
+    ...(info.name !== undefined ? { name: info.name } : {}),
+    ...(info.country !== undefined ? { country: info.country } : {}),
+  };
+  return {
+    checkoutId: body.checkout_id,
+    buyer,
+    currency,
+    ...(body.credit_card_info !== undefined ? { paymentMethod: body.credit_card_info } : {}),
+    orders: body.payment_orders.map((order, i) => ({
+      paymentOrderId: order.payment_order_id,
+      sellerAccount: order.seller_account,
+      amount: amounts[i] as Money,
+    })),
+  };
+}
+
+/** A path parameter that must be an id (`{payment_order_id}`, `{checkout_id}`). */
+export function pathId(event: Pick<APIGatewayProxyEvent, 'pathParameters'>, name: string): string {
+  const value = event.pathParameters?.[name];
+  if (value === undefined || !ID_PATTERN.test(value)) {
+    throw validationError([{ field: name, code: 'invalid_format', message: ID_RULE }]);
+  }
+  return value;
+}

@@ -1,0 +1,31 @@
+/** POST /v1/payments: validate, then submit the checkout (see lambdas/api/payments-api.ts). */
+import { Logger } from '@aws-lambda-powertools/logger';
+import {
+  DEFAULT_CANCEL_URL,
+  DEFAULT_HOSTED_PAGE_TTL_MINUTES,
+  DEFAULT_SUCCESS_URL,
+  integerEnv,
+  urlTemplateEnv,
+} from '../api/config';
+import { IdempotencyStore } from '../api/idempotency';
+import { payInWorkflowStarter } from '../api/pay-in-workflow';
+import { createPaymentHandler } from '../api/payments-api';
+import { documentClient, sfnClient } from '../shared/aws-clients';
+import { resource } from '../shared/config';
+import { paymentProvider, paymentsContext, paymentTiming } from '../shared/wiring';
+
+const startWorkflow = payInWorkflowStarter(sfnClient(), resource('stateMachine', 'pay-in'));
+const hostedPage = {
+  successUrl: urlTemplateEnv('HOSTED_SUCCESS_URL', DEFAULT_SUCCESS_URL),
+  cancelUrl: urlTemplateEnv('HOSTED_CANCEL_URL', DEFAULT_CANCEL_URL),
+  ttlMs: integerEnv('HOSTED_PAGE_TTL_MINUTES', DEFAULT_HOSTED_PAGE_TTL_MINUTES, 30, 24 * 60 - 1) * 60_000,
+};
+const timing = paymentTiming();
+
+export const handler = createPaymentHandler({
+  payments: paymentsContext(),
+  logger: new Logger(),
+  idempotency: new IdempotencyStore(documentClient(), resource('table', 'idempotency')),
+  // The PSP client is built on first use (its key is a secret) and kept for the container's life.
+  submit: async () => ({ psp: await paymentProvider(), startWorkflow, hostedPage, timing }),
+});

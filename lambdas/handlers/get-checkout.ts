@@ -1,0 +1,10 @@
+/** GET /v1/checkouts/{checkout_id}: a checkout, is_payment_done and its orders (see lambdas/api/payments-api.ts). */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { readOnlyPaymentsContext } from '../api/config';
+import { getCheckoutHandler } from '../api/payments-api';
+import { documentClient } from '../shared/aws-clients';
+
+export const handler = getCheckoutHandler({
+  payments: readOnlyPaymentsContext(documentClient()),
+  logger: new Logger(),
+});
