@@ -190,10 +190,52 @@ export const manifest: Manifest = {
       // One sweeper at a time: overlapping sweeps would only race each other on the same orders.
       reservedConcurrency: 1,
     },
+    {
+      id: 'create-payment',
+      description:
+        'POST /v1/payments: validates a checkout, stores it and its orders, starts the pay-in (idempotent).',
+      entry: 'lambdas/handlers/create-payment.ts',
+      // Bounds a PSP registration with its retries (hosted mode), below API Gateway's 29 s.
+      timeoutSeconds: 20,
+      access: {
+        tables: { payments: 'readWrite', idempotency: 'readWrite', ledger: 'read', wallets: 'read' },
+        stateMachines: { 'pay-in': 'start' },
+        secrets: ['stripe-api-key'],
+      },
+      environment: {
+        ...PAYIN_ENVIRONMENT,
+        HOSTED_SUCCESS_URL: 'https://shop.example/checkout/{CHECKOUT_ID}/done',
+        HOSTED_CANCEL_URL: 'https://shop.example/checkout/{CHECKOUT_ID}/cancelled',
+        // Stripe wants at least 30 minutes from ITS creation of the session: one minute of slack.
+        HOSTED_PAGE_TTL_MINUTES: '31',
+      },
+    },
+    {
+      id: 'get-payment-order',
+      description: 'GET /v1/payments/{payment_order_id}: an order, its status and its history.',
+      entry: 'lambdas/handlers/get-payment-order.ts',
+      timeoutSeconds: 10,
+      access: { tables: { payments: 'read' } },
+    },
+    {
+      id: 'get-checkout',
+      description: 'GET /v1/checkouts/{checkout_id}: a checkout, is_payment_done and its orders.',
+      entry: 'lambdas/handlers/get-checkout.ts',
+      timeoutSeconds: 10,
+      access: { tables: { payments: 'read' } },
+    },
   ],
 
   routes: [
     { method: 'GET', path: '/v1/health', function: 'health', apiKeyRequired: false },
+    { method: 'POST', path: '/v1/payments', function: 'create-payment', apiKeyRequired: true },
+    {
+      method: 'GET',
+      path: '/v1/payments/{payment_order_id}',
+      function: 'get-payment-order',
+      apiKeyRequired: true,
+    },
+    { method: 'GET', path: '/v1/checkouts/{checkout_id}', function: 'get-checkout', apiKeyRequired: true },
     // Authenticated by its signature, not by the storefront's API key.
     { method: 'POST', path: '/v1/webhooks/psp', function: 'psp-webhook', apiKeyRequired: false },
   ],
