@@ -6,12 +6,12 @@ import {
   verifyLedger,
   walletBalances,
 } from '../../../lambdas/ledger';
-import { ledgerFixture, usd } from './support';
+import { ledgerFixture, usd, wideDocumentClient } from './support';
 
 describe('concurrent debits against one wallet', () => {
   it('lets exactly the covered debits through out of 200 at once, never going negative', async () => {
     // Prepare: 100.00 available, 200 concurrent pay-out reserves of 1.00 each.
-    const { ctx } = await ledgerFixture('concurrency');
+    const { ctx } = await ledgerFixture('concurrency', wideDocumentClient(256));
     await recordPayIn(ctx, { paymentOrderId: 'po-fund', sellerId: 'hot', gross: usd(10_000) });
     let lowest = 10_000n;
     let watching = true;
@@ -48,7 +48,7 @@ describe('concurrent debits against one wallet', () => {
 
   it('keeps a wallet exact when credits and debits race', async () => {
     // Prepare: 20 pay-ins of 5.00 race 100 reserves of 1.00 from an empty wallet.
-    const { ctx } = await ledgerFixture('race');
+    const { ctx } = await ledgerFixture('race', wideDocumentClient(256));
 
     // Act
     const credits = Array.from({ length: 20 }, (_, i) =>
