@@ -5,8 +5,12 @@
 import type { Manifest } from '../lib/manifest';
 import { startDynamoDb } from './engines/dynamodb';
 import { startMessaging } from './engines/fauxqs';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './engines/local-aws';
+import type { PhysicalNames } from './provision';
 import { provision } from './provision';
-import { type Runtime, startRuntime } from './runtime';
+import type { PspSimulator } from './psp';
+import { startPspSimulator } from './psp';
+import { type Runtime, type RuntimeOptions, startRuntime } from './runtime';
 
 export interface LocalSystemOptions {
   readonly manifest: Manifest;
@@ -16,16 +20,36 @@ export interface LocalSystemOptions {
   readonly apiKey: string;
   readonly dataDirs?: { dynamodb: string; messaging: string };
   readonly log?: (line: string) => void;
+  /** Resource name prefix (several systems can share engines in tests). */
+  readonly prefix?: string;
+  /** Reuse running engines instead of starting new ones (tests share one pair per run). */
+  readonly engines?: { dynamodb: string; messaging: string };
+  readonly pspSeed?: string | number;
+  readonly webhookRetryBaseMs?: number;
+  /** Extra runtime settings (tests shorten retries and polling). */
+  readonly runtime?: Partial<
+    Omit<RuntimeOptions, 'manifest' | 'rootDir' | 'names' | 'nameOf' | 'engines' | 'apiKey'>
+  >;
+}
+
+const WEBHOOK_PATH = '/v1/webhooks/psp';
+
+function secretValue(manifest: Manifest, id: string): string {
+  const secret = manifest.secrets.find((s) => s.id === id);
+  if (!secret) return '';
+  return process.env[secret.localEnvVar] ?? secret.localDefault;
 }
 
 export interface LocalSystem {
   readonly runtime: Runtime;
+  readonly psp: PspSimulator;
+  readonly names: PhysicalNames;
   readonly endpoints: {
     api: string;
     dynamodb: string;
     messaging: string;
     stepFunctions: string;
-    psp?: string;
+    psp: string;
   };
   describe(): string;
   stop(): Promise<void>;
@@ -38,21 +62,48 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     for (const s of stops.reverse()) await s().catch((e: unknown) => console.error('[local] stop failed', e));
   };
   try {
-    log('starting DynamoDB Local (Java) and the SQS/SNS/S3 engine...');
-    const [dynamo, messaging] = await Promise.all([
-      startDynamoDb(options.dataDirs ? { dataDir: options.dataDirs.dynamodb } : {}),
-      startMessaging(options.dataDirs ? { dataDir: options.dataDirs.messaging } : {}),
-    ]);
-    stops.push(
-      () => dynamo.stop(),
-      () => messaging.stop(),
-    );
-    const engines = { dynamodb: dynamo.endpoint, messaging: messaging.endpoint };
+    let engines = options.engines;
+    if (!engines) {
+      log('starting DynamoDB Local (Java) and the SQS/SNS/S3 engine...');
+      const [dynamo, messaging] = await Promise.all([
+        startDynamoDb(options.dataDirs ? { dataDir: options.dataDirs.dynamodb } : {}),
+        startMessaging(options.dataDirs ? { dataDir: options.dataDirs.messaging } : {}),
+      ]);
+      stops.push(
+        () => dynamo.stop(),
+        () => messaging.stop(),
+      );
+      engines = { dynamodb: dynamo.endpoint, messaging: messaging.endpoint };
+    }
 
-    const prefix = 'local-';
+    const prefix = options.prefix ?? 'local-';
     const nameOf = (id: string) => `${prefix}${id}`;
     log('creating tables, queues, topics and buckets from the manifest...');
     const names = await provision(options.manifest, engines, prefix);
+
+    // The PSP simulator plays Stripe: the SDK in the functions points at it (PSP_API_BASE), it signs and
+    // sends webhooks to our webhook route, and it writes settlement files into the settlements bucket.
+    const webhookSecret = secretValue(options.manifest, 'stripe-webhook-secret');
+    const psp = await startPspSimulator({
+      port: options.pspPort ?? 0,
+      ...(options.pspSeed !== undefined ? { seed: options.pspSeed } : {}),
+      webhookRetryBaseMs: options.webhookRetryBaseMs ?? 1_000,
+      ...(names.buckets.settlements
+        ? {
+            settlement: {
+              bucket: names.buckets.settlements,
+              prefix: 'settlements/',
+              s3: {
+                endpoint: engines.messaging,
+                region: LOCAL_REGION,
+                credentials: LOCAL_CREDENTIALS,
+                forcePathStyle: true,
+              },
+            },
+          }
+        : {}),
+    });
+    stops.push(() => psp.stop());
 
     const runtime = await startRuntime({
       manifest: options.manifest,
@@ -62,12 +113,24 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
       engines,
       apiPort: options.apiPort,
       apiKey: options.apiKey,
+      pspUrl: psp.url,
+      ...options.runtime,
     });
     stops.push(() => runtime.stop());
+    if (options.manifest.routes.some((r) => r.path === WEBHOOK_PATH)) {
+      psp.control.addWebhookEndpoint({ url: `${runtime.apiUrl}${WEBHOOK_PATH}`, secret: webhookSecret });
+    }
 
-    const endpoints = { api: runtime.apiUrl, ...engines, stepFunctions: runtime.stepFunctionsUrl };
+    const endpoints = {
+      api: runtime.apiUrl,
+      ...engines,
+      stepFunctions: runtime.stepFunctionsUrl,
+      psp: psp.url,
+    };
     return {
       runtime,
+      psp,
+      names,
       endpoints,
       describe: () =>
         [
@@ -77,6 +140,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
           `  DynamoDB Local         ${endpoints.dynamodb}`,
           `  SQS / SNS / S3         ${endpoints.messaging}`,
           `  Step Functions         ${endpoints.stepFunctions}`,
+          `  PSP simulator (Stripe) ${endpoints.psp}   (webhooks -> ${endpoints.api}${WEBHOOK_PATH})`,
           '',
           `  routes:    ${options.manifest.routes.map((r) => `${r.method} ${r.path}`).join(', ')}`,
           `  tables:    ${Object.values(names.tables).join(', ')}`,

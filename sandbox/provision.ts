@@ -127,8 +127,10 @@ export async function provision(
       const created = await sqs.send(
         new CreateQueueCommand({ QueueName: nameOf(spec.id), Attributes: attributes }),
       );
-      const url = created.QueueUrl;
-      if (!url) throw new Error(`queue ${spec.id} was not created`);
+      if (!created.QueueUrl) throw new Error(`queue ${spec.id} was not created`);
+      // The engine names queues `http://sqs.<region>.localhost:<port>/...`, a host that does not resolve here;
+      // the same path on the engine's own address is the same queue.
+      const url = new URL(new URL(created.QueueUrl).pathname, endpoints.messaging).href;
       const described = await sqs.send(
         new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
       );

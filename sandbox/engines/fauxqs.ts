@@ -1,6 +1,7 @@
 /**
  * SQS, SNS and S3 on one local server (`fauxqs`): visibility timeouts, receive counts and redrive to the DLQ
- * behave as on AWS. It runs in our own process, so it stops with us.
+ * behave as on AWS. It runs in our own process, so it stops with us. It listens on all interfaces (not
+ * configurable); nothing but this machine's own processes talks to it.
  */
 import { startFauxqs } from 'fauxqs';
 
@@ -14,7 +15,6 @@ export async function startMessaging(
 ): Promise<MessagingEngine> {
   const server = await startFauxqs({
     port: options.port ?? 0,
-    host: '127.0.0.1',
     logger: false,
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
   });

@@ -1,0 +1,184 @@
+/**
+ * Pay-in through the workflow, the webhook and the sweeper, end to end on the local system: the real Stripe
+ * SDK in the functions talks to the PSP simulator, the Express state machine runs the ASL, webhooks are signed
+ * by the simulator and go through our webhook route, queue and consumer. Every test ends with the ledger
+ * invariants and the one-charge-per-order rule.
+ */
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAmount } from '../../../lambdas/money';
+import { dueOrders, orderHistory, type PaymentsContext } from '../../../lambdas/payments/store';
+import { submitCheckout } from '../../../lambdas/payments/submit';
+import { createStripeClient, StripePaymentProvider } from '../../../lambdas/psp/stripe-provider';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../sandbox/engines/local-aws';
+import type { LocalSystem } from '../../../sandbox/local-system';
+import {
+  assertLedgerInvariants,
+  availableBalance,
+  paymentsContextOf,
+  waitForOrders,
+} from '../../support/payin';
+import { startTestSystem } from '../../support/system';
+
+let system: LocalSystem;
+let ctx: PaymentsContext;
+let psp: StripePaymentProvider;
+let run = 0;
+
+beforeAll(async () => {
+  system = await startTestSystem();
+  ctx = paymentsContextOf(system);
+  psp = new StripePaymentProvider(
+    createStripeClient({ apiKey: 'sk_test_e2e', apiBase: system.endpoints.psp, timeoutMs: 2_000 }),
+  );
+});
+afterAll(async () => {
+  await system?.stop();
+});
+
+/** Submits a checkout the way the API does, starting the workflow through the local Step Functions endpoint. */
+async function submit(orders: { seller: string; amount: string }[], paymentMethod?: string) {
+  run++;
+  const checkoutId = `co_wf_${run}_${Date.now()}`;
+  const sfn = new SFNClient({
+    endpoint: system.endpoints.stepFunctions,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  const result = await submitCheckout(
+    ctx,
+    {
+      psp,
+      startWorkflow: async (id, orderIds) => {
+        await sfn.send(
+          new StartExecutionCommand({
+            stateMachineArn: system.runtime.stepFunctions.arnOf('pay-in'),
+            name: id,
+            input: JSON.stringify({ checkout_id: id, payment_order_ids: orderIds }),
+          }),
+        );
+      },
+      hostedPage: {
+        successUrl: 'https://shop.example/done',
+        cancelUrl: 'https://shop.example/cancel',
+        ttlMs: 30 * 60_000,
+      },
+    },
+    {
+      checkoutId,
+      buyer: { buyer_id: `buyer_${run}` },
+      currency: 'USD',
+      ...(paymentMethod ? { paymentMethod } : {}),
+      orders: orders.map((o, i) => ({
+        paymentOrderId: `${checkoutId}_po${i + 1}`,
+        sellerAccount: o.seller,
+        amount: parseAmount(o.amount, 'USD'),
+      })),
+    },
+  );
+  sfn.destroy();
+  return result;
+}
+
+/** One PaymentIntent per order at the PSP, whatever happened. */
+function chargesFor(orderId: string): number {
+  return system.psp.control
+    .events()
+    .filter((e) => e.type === 'payment_intent.created')
+    .filter(
+      (e) => (e.data.object as { metadata?: Record<string, string> }).metadata?.payment_order_id === orderId,
+    ).length;
+}
+
+describe('card mode', () => {
+  it('takes a two-seller checkout to SUCCESS and credits both wallets (net of 10% commission)', async () => {
+    const { checkout } = await submit(
+      [
+        { seller: 'seller_a', amount: '30.00' },
+        { seller: 'seller_b', amount: '12.34' },
+      ],
+      'pm_card_visa',
+    );
+    const orders = await waitForOrders(ctx, checkout.order_ids);
+    expect(orders.map((o) => o.status)).toEqual(['SUCCESS', 'SUCCESS']);
+    expect(
+      orders.every((o) => o.wallet_updated && o.ledger_updated && o.psp_reference?.startsWith('pi_')),
+    ).toBe(true);
+    expect(await availableBalance(ctx, 'seller_a', 'USD')).toBe('27.00');
+    expect(await availableBalance(ctx, 'seller_b', 'USD')).toBe('11.11'); // 12.34 - 1.23 (10%, half-up)
+    const history = await orderHistory(ctx, checkout.order_ids[0] ?? '');
+    expect(history.map((h) => h.to)).toEqual(['NOT_STARTED', 'EXECUTING', 'SUCCESS']);
+    for (const id of checkout.order_ids) expect(chargesFor(id)).toBe(1);
+    await assertLedgerInvariants(ctx);
+  });
+
+  it('records a decline as FAILED with the PSP reason, and moves no money', async () => {
+    const { checkout } = await submit(
+      [{ seller: 'seller_c', amount: '5.00' }],
+      'pm_card_chargeDeclinedInsufficientFunds',
+    );
+    const [order] = await waitForOrders(ctx, checkout.order_ids);
+    expect(order).toMatchObject({
+      status: 'FAILED',
+      failure_code: 'insufficient_funds',
+      wallet_updated: false,
+    });
+    expect(await availableBalance(ctx, 'seller_c', 'USD')).toBe('0');
+    await assertLedgerInvariants(ctx);
+  });
+
+  it('leaves a 3-D Secure payment PENDING, then completes it from the signed webhook', async () => {
+    const { checkout } = await submit(
+      [{ seller: 'seller_d', amount: '20.00' }],
+      'pm_card_authenticationRequired',
+    );
+    const [pending] = await waitForOrders(ctx, checkout.order_ids, (orders) =>
+      orders.every((o) => o.status === 'PENDING'),
+    );
+    expect(pending?.pending_reason).toBe('requires_action');
+    system.psp.control.completeAuthentication(pending?.psp_reference ?? '', 'succeed');
+    const [done] = await waitForOrders(ctx, checkout.order_ids);
+    expect(done?.status).toBe('SUCCESS');
+    expect(await availableBalance(ctx, 'seller_d', 'USD')).toBe('18.00');
+    await assertLedgerInvariants(ctx);
+  });
+});
+
+describe('failures', () => {
+  it('survives PSP 5xx and a lost response after commit with exactly one charge', async () => {
+    system.psp.control.addFault({ route: 'POST /v1/payment_intents', kind: 'drop', count: 1 });
+    system.psp.control.addFault({ route: 'POST /v1/payment_intents', kind: 'error', status: 500, count: 2 });
+    const { checkout } = await submit([{ seller: 'seller_e', amount: '9.99' }], 'pm_card_visa');
+    const [order] = await waitForOrders(ctx, checkout.order_ids);
+    expect(order?.status).toBe('SUCCESS');
+    expect(chargesFor(order?.payment_order_id ?? '')).toBe(1);
+    system.psp.control.clearFaults();
+    await assertLedgerInvariants(ctx);
+  });
+
+  it('the sweeper finishes an order the workflow never ran, with the same idempotency key', async () => {
+    // Prepare: the PSP is down for longer than the workflow retries; the order stays EXECUTING with a deadline.
+    system.psp.control.addFault({
+      route: 'POST /v1/payment_intents',
+      kind: 'error',
+      status: 503,
+      count: 100,
+    });
+    const { checkout } = await submit([{ seller: 'seller_f', amount: '4.00' }], 'pm_card_visa');
+    const [stuck] = await waitForOrders(ctx, checkout.order_ids, (o) =>
+      o.every((x) => x.status === 'EXECUTING'),
+    );
+    await system.runtime.stepFunctions.idle();
+    system.psp.control.clearFaults();
+    // Act: the deadline passes; the sweeper runs.
+    const due = await dueOrders(ctx, new Date(Date.parse(stuck?.deadline ?? '') + 1_000));
+    expect(due.map((o) => o.payment_order_id)).toContain(stuck?.payment_order_id);
+    const { sweepDueOrders } = await import('../../../lambdas/payments/outcomes');
+    await sweepDueOrders(ctx, psp, due);
+    // Assess
+    const [order] = await waitForOrders(ctx, checkout.order_ids);
+    expect(order?.status).toBe('SUCCESS');
+    expect(chargesFor(order?.payment_order_id ?? '')).toBe(1);
+    await assertLedgerInvariants(ctx);
+  });
+});
