@@ -11,6 +11,8 @@ import { engineEndpoints, uniquePrefix } from './engines';
 export const TEST_API_KEY = 'test-storefront-key';
 
 export async function startTestSystem(overrides: Partial<LocalSystemOptions> = {}): Promise<LocalSystem> {
+  // The functions log JSON lines (Powertools); tests keep warnings and errors only.
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   return startLocalSystem({
     manifest,
     rootDir: resolve(import.meta.dirname, '../..'),

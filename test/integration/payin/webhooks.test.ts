@@ -1,0 +1,251 @@
+/**
+ * The webhook path under the faults the PSP really produces: bad and stale signatures, replays, duplicates,
+ * reordering and loss (the sweeper recovers), and a poisoned message that ends in the DLQ. Also the hosted
+ * payment page, completed only by webhook. Each test ends with the ledger invariants.
+ */
+import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import Stripe from 'stripe';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAmount } from '../../../lambdas/money';
+import { sweepDueOrders } from '../../../lambdas/payments/outcomes';
+import { dueOrders, getCheckout, orderHistory, type PaymentsContext } from '../../../lambdas/payments/store';
+import { submitCheckout } from '../../../lambdas/payments/submit';
+import { createStripeClient, StripePaymentProvider } from '../../../lambdas/psp/stripe-provider';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../sandbox/engines/local-aws';
+import type { LocalSystem } from '../../../sandbox/local-system';
+import { localDocumentClient } from '../../support/engines';
+import {
+  assertLedgerInvariants,
+  availableBalance,
+  paymentsContextOf,
+  waitForOrders,
+} from '../../support/payin';
+import { eventually } from '../../support/runtime';
+import { startTestSystem } from '../../support/system';
+
+let system: LocalSystem;
+let ctx: PaymentsContext;
+let psp: StripePaymentProvider;
+const WEBHOOK_SECRET = 'whsec_local_simulator';
+let run = 0;
+
+beforeAll(async () => {
+  // Failed webhook messages come back after ~1 s instead of the production backoff.
+  process.env.WEBHOOK_RETRY_BASE_SECONDS = '0';
+  system = await startTestSystem();
+  ctx = paymentsContextOf(system);
+  psp = new StripePaymentProvider(
+    createStripeClient({ apiKey: 'sk_test_e2e', apiBase: system.endpoints.psp, timeoutMs: 2_000 }),
+  );
+});
+afterAll(async () => {
+  await system?.stop();
+});
+
+async function submit(seller: string, amount: string, paymentMethod?: string) {
+  run++;
+  const checkoutId = `co_wh_${run}_${Date.now()}`;
+  const { SFNClient, StartExecutionCommand } = await import('@aws-sdk/client-sfn');
+  const sfn = new SFNClient({
+    endpoint: system.endpoints.stepFunctions,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  const result = await submitCheckout(
+    ctx,
+    {
+      psp,
+      startWorkflow: async (id, orderIds) => {
+        await sfn.send(
+          new StartExecutionCommand({
+            stateMachineArn: system.runtime.stepFunctions.arnOf('pay-in'),
+            name: id,
+            input: JSON.stringify({ checkout_id: id, payment_order_ids: orderIds }),
+          }),
+        );
+      },
+      hostedPage: {
+        successUrl: 'https://shop.example/co/{CHECKOUT_ID}/done',
+        cancelUrl: 'https://shop.example/co/{CHECKOUT_ID}/cancel',
+        ttlMs: 30 * 60_000,
+      },
+    },
+    {
+      checkoutId,
+      buyer: { buyer_id: `buyer_wh_${run}`, email: 'buyer@example.com' },
+      currency: 'USD',
+      ...(paymentMethod ? { paymentMethod } : {}),
+      orders: [
+        { paymentOrderId: `${checkoutId}_po1`, sellerAccount: seller, amount: parseAmount(amount, 'USD') },
+      ],
+    },
+  );
+  sfn.destroy();
+  return result;
+}
+
+async function postWebhook(body: string, signature: string): Promise<Response> {
+  return fetch(`${system.endpoints.api}/v1/webhooks/psp`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+    body,
+  });
+}
+
+async function inboxSize(): Promise<number> {
+  const scanned = await localDocumentClient().send(
+    new ScanCommand({ TableName: system.names.tables['webhook-events'] }),
+  );
+  return scanned.Count ?? 0;
+}
+
+describe('signature', () => {
+  it('rejects a bad or stale signature with 400 and stores nothing', async () => {
+    const before = await inboxSize();
+    const body = JSON.stringify({ id: 'evt_forged', type: 'payment_intent.succeeded', data: { object: {} } });
+    const forged = await postWebhook(
+      body,
+      Stripe.webhooks.generateTestHeaderString({ payload: body, secret: 'whsec_wrong' }),
+    );
+    expect(forged.status).toBe(400);
+    expect(await forged.json()).toMatchObject({ error: { code: 'invalid_signature' } });
+    const stale = await postWebhook(
+      body,
+      Stripe.webhooks.generateTestHeaderString({
+        payload: body,
+        secret: WEBHOOK_SECRET,
+        timestamp: Math.floor(Date.now() / 1000) - 301,
+      }),
+    );
+    expect(stale.status).toBe(400);
+    const unsigned = await postWebhook(body, '');
+    expect(unsigned.status).toBe(400);
+    expect(await inboxSize()).toBe(before);
+  });
+
+  it('acknowledges a replayed event id and changes nothing', async () => {
+    const { checkout } = await submit('seller_replay', '10.00', 'pm_card_visa');
+    await waitForOrders(ctx, checkout.order_ids);
+    await system.psp.control.webhooksIdle();
+    const succeeded = system.psp.control
+      .events()
+      .find(
+        (e) =>
+          e.type === 'payment_intent.succeeded' &&
+          (e.data.object as { metadata?: Record<string, string> }).metadata?.payment_order_id ===
+            checkout.order_ids[0],
+      );
+    expect(succeeded).toBeDefined();
+    const body = JSON.stringify(succeeded);
+    const replay = await postWebhook(
+      body,
+      Stripe.webhooks.generateTestHeaderString({ payload: body, secret: WEBHOOK_SECRET }),
+    );
+    expect(replay.status).toBe(200);
+    expect(await replay.json()).toEqual({ received: true, duplicate: true });
+    expect(await availableBalance(ctx, 'seller_replay', 'USD')).toBe('9.00');
+    await assertLedgerInvariants(ctx);
+  });
+});
+
+describe('late, duplicate, out-of-order and lost webhooks', () => {
+  it('ends a 3-D Secure payment in the same state as a clean run despite duplicates and reordering', async () => {
+    const dup = system.psp.control.addFault({ kind: 'duplicate', eventType: 'payment_intent.*', copies: 2 });
+    const reorder = system.psp.control.addFault({
+      kind: 'reorder',
+      eventType: 'payment_intent.*',
+      delayMs: 300,
+    });
+    const { checkout } = await submit('seller_dup', '50.00', 'pm_card_authenticationRequired');
+    const [pending] = await waitForOrders(ctx, checkout.order_ids, (o) =>
+      o.every((x) => x.status === 'PENDING'),
+    );
+    system.psp.control.completeAuthentication(pending?.psp_reference ?? '', 'succeed');
+    const [order] = await waitForOrders(ctx, checkout.order_ids);
+    await system.psp.control.webhooksIdle();
+    system.psp.control.removeFault(dup);
+    system.psp.control.removeFault(reorder);
+    expect(order?.status).toBe('SUCCESS');
+    const history = await orderHistory(ctx, order?.payment_order_id ?? '');
+    expect(history.map((h) => h.to)).toEqual(['NOT_STARTED', 'EXECUTING', 'PENDING', 'SUCCESS']);
+    expect(await availableBalance(ctx, 'seller_dup', 'USD')).toBe('45.00');
+    expect((await getCheckout(ctx, checkout.checkout_id))?.is_payment_done).toBe(true);
+    await assertLedgerInvariants(ctx);
+  });
+
+  it('recovers a lost success webhook with the sweeper', async () => {
+    const loss = system.psp.control.addFault({ kind: 'loss', eventType: 'payment_intent.succeeded' });
+    const { checkout } = await submit('seller_lost', '8.00', 'pm_card_authenticationRequired');
+    const [pending] = await waitForOrders(ctx, checkout.order_ids, (o) =>
+      o.every((x) => x.status === 'PENDING'),
+    );
+    system.psp.control.completeAuthentication(pending?.psp_reference ?? '', 'succeed');
+    await system.psp.control.webhooksIdle();
+    const [stillPending] = await waitForOrders(ctx, checkout.order_ids, (o) =>
+      o.every((x) => x.status === 'PENDING'),
+    );
+    expect(stillPending?.status).toBe('PENDING');
+    system.psp.control.removeFault(loss);
+    // The recheck deadline passes; the sweeper asks the PSP.
+    const due = await dueOrders(ctx, new Date(Date.parse(stillPending?.deadline ?? '') + 1_000));
+    const report = await sweepDueOrders(ctx, psp, due);
+    expect(report.errors).toEqual([]);
+    const [order] = await waitForOrders(ctx, checkout.order_ids);
+    expect(order?.status).toBe('SUCCESS');
+    expect((await orderHistory(ctx, order?.payment_order_id ?? '')).at(-1)?.actor).toBe('sweeper');
+    await assertLedgerInvariants(ctx);
+  });
+
+  it('sends a message that can never be applied to the dead-letter queue after 5 receives', async () => {
+    const sqs = new SQSClient({
+      endpoint: system.endpoints.messaging,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: system.names.queues['webhook-events']?.url,
+        MessageBody: JSON.stringify({ event_id: 'evt_not_in_inbox', type: 'payment_intent.succeeded' }),
+      }),
+    );
+    const dlqUrl = system.names.queues['webhook-events-dlq']?.url;
+    const depth = await eventually(async () => {
+      const attributes = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+      );
+      const count = Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0);
+      return count > 0 ? count : undefined;
+    }, 60_000);
+    expect(depth).toBe(1);
+    sqs.destroy();
+  });
+});
+
+describe('hosted payment page', () => {
+  it('registers the page before answering, and completes the order when the buyer pays (by webhook)', async () => {
+    const { checkout, orders } = await submit('seller_hosted', '25.00');
+    expect(checkout.psp_session_id).toMatch(/^cs_/);
+    expect(checkout.payment_page_url).toContain(checkout.psp_session_id);
+    expect(orders[0]).toMatchObject({ status: 'PENDING', pending_reason: 'awaiting_buyer_on_hosted_page' });
+    // The buyer pays on the PSP's page (a form post, as the browser would).
+    const paid = await fetch(checkout.payment_page_url ?? '', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        email: 'buyer@example.com',
+        cardNumber: '4242 4242 4242 4242',
+        cardExpiry: '12 / 34',
+        cardCvc: '123',
+      }),
+      redirect: 'manual',
+    });
+    expect([302, 303]).toContain(paid.status);
+    expect(paid.headers.get('location')).toBe(`https://shop.example/co/${checkout.checkout_id}/done`);
+    const [order] = await waitForOrders(ctx, checkout.order_ids);
+    expect(order).toMatchObject({ status: 'SUCCESS', wallet_updated: true });
+    expect(order?.psp_reference).toMatch(/^pi_/);
+    expect(await availableBalance(ctx, 'seller_hosted', 'USD')).toBe('22.50');
+    await assertLedgerInvariants(ctx);
+  });
+});
