@@ -21,7 +21,7 @@ export interface PreparedDefinition {
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 export function substitute(text: string, values: Readonly<Record<string, string>>): string {
-  return text.replace(/\$\{([A-Za-z0-9_]+)\}/g, (whole, name: string) => {
+  return text.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_whole, name: string) => {
     const value = values[name];
     if (value === undefined) throw new Error(`ASL placeholder \${${name}} has no substitution`);
     return value;
