@@ -46,9 +46,10 @@ export function createPaymentHandler(deps: CreatePaymentDependencies) {
     const log = { request_id: requestIdOf(event), checkout_id: input.checkoutId };
     // One request per checkout at a time (whatever their idempotency keys): a concurrent one is told to retry.
     return deps.idempotency.withLock(`checkout#${input.checkoutId}`, lockDurationMs(context), async () => {
-      // A resubmission is answered from what is stored, without registering anything with the PSP again.
+      // A resubmission is answered from what is stored, without registering anything with the PSP again —
+      // unless a hosted page is still unregistered (the PSP failed the first time): submitting finishes that.
       const existing = await getCheckout(payments, input.checkoutId);
-      if (existing) {
+      if (existing && (existing.mode === 'card' || existing.psp_session_id)) {
         if (existing.request_hash !== requestHash(input)) {
           throw new PaymentError(
             'checkout_conflict',

@@ -216,10 +216,24 @@ export async function sweepDueOrders(
       let after: PaymentOrder | undefined;
       if (before.mode === 'hosted') {
         const checkout = await getCheckout(ctx, before.checkout_id);
-        if (!checkout?.psp_session_id) throw new Error('hosted checkout without a PSP session');
-        const session = await psp.retrieveHostedCheckout(checkout.psp_session_id);
-        const orders = await applyHostedCheckout(ctx, before.checkout_id, session, 'sweeper', timing);
-        after = orders.find((o) => o.payment_order_id === before.payment_order_id);
+        if (!checkout?.psp_session_id) {
+          // The page was never registered (the PSP was down and the storefront gave up): nobody can pay it.
+          after = (
+            await transitionOrder(ctx, before.payment_order_id, {
+              to: 'FAILED',
+              actor: 'sweeper',
+              reason: 'the hosted payment page was never registered with the PSP',
+              set: {
+                failure_code: 'hosted_page_not_registered',
+                failure_reason: 'the payment page was never created',
+              },
+            })
+          ).order;
+        } else {
+          const session = await psp.retrieveHostedCheckout(checkout.psp_session_id);
+          const orders = await applyHostedCheckout(ctx, before.checkout_id, session, 'sweeper', timing);
+          after = orders.find((o) => o.payment_order_id === before.payment_order_id);
+        }
       } else if (before.status === 'PENDING' && before.psp_reference) {
         const expired = now(ctx).getTime() - Date.parse(before.created_at) > timing.pendingExpiryMs;
         const payment = expired

@@ -141,6 +141,41 @@ export async function createCheckout(
 }
 
 /** Stores what the PSP answered when the hosted page was registered (the token), before the API answers. */
+export async function attachHostedSession(
+  ctx: PaymentsContext,
+  checkoutId: string,
+  session: { sessionId: string; url: string },
+): Promise<Checkout> {
+  try {
+    await ctx.db.send(
+      new UpdateCommand({
+        TableName: ctx.tables.payments,
+        Key: checkoutKey(checkoutId),
+        UpdateExpression: 'SET psp_session_id = :id, payment_page_url = :url, updated_at = :at',
+        // The PSP answers the same session to a retried registration; a different one would be a bug.
+        ConditionExpression:
+          'attribute_exists(pk) AND (attribute_not_exists(psp_session_id) OR psp_session_id = :id)',
+        ExpressionAttributeValues: { ':id': session.sessionId, ':url': session.url, ':at': nowIso(ctx) },
+      }),
+    );
+  } catch (error) {
+    if ((error as { name?: string }).name === 'ConditionalCheckFailedException') {
+      throw new PaymentError(
+        'checkout_conflict',
+        `checkout ${checkoutId} is registered with another PSP session`,
+        {
+          checkout_id: checkoutId,
+        },
+      );
+    }
+    throw error;
+  }
+  const stored = await getCheckout(ctx, checkoutId);
+  if (!stored)
+    throw new PaymentError('not_found', `checkout ${checkoutId} not found`, { checkout_id: checkoutId });
+  return stored;
+}
+
 export async function getCheckout(ctx: PaymentsContext, checkoutId: string): Promise<Checkout | undefined> {
   const got = await ctx.db.send(
     new GetCommand({ TableName: ctx.tables.payments, Key: checkoutKey(checkoutId), ConsistentRead: true }),

@@ -5,12 +5,11 @@
  * stored; each order also carries a deadline, so the sweeper finishes it if the workflow never starts.
  */
 import { createHash } from 'node:crypto';
-import type { CurrencyCode, Money } from '../money';
+import { type CurrencyCode, MAX_MINOR_UNITS, type Money, MoneyError } from '../money';
 import type { PaymentProvider } from '../psp/port';
-import { PaymentError } from './errors';
 import type { BuyerInfo, Checkout, PaymentOrder } from './model';
 import { DEFAULT_TIMING, type Timing } from './outcomes';
-import { createCheckout, getOrders, type PaymentsContext } from './store';
+import { attachHostedSession, createCheckout, getOrders, type PaymentsContext } from './store';
 
 export interface SubmitCheckoutInput {
   readonly checkoutId: string;
@@ -31,6 +30,7 @@ export interface SubmitDependencies {
 }
 
 export interface SubmitResult {
+  /** True for the first complete answer about this checkout (201); false for a resubmission (200). */
   readonly created: boolean;
   readonly checkout: Checkout;
   readonly orders: readonly PaymentOrder[];
@@ -63,28 +63,16 @@ export async function submitCheckout(
   const at = now.toISOString();
   const hosted = input.paymentMethod === undefined;
   const total = input.orders.reduce((sum, o) => sum + o.amount.minor, 0n);
-  if (total > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new PaymentError('checkout_conflict', 'the checkout total is beyond the supported range', {});
-  }
-
-  let session: Awaited<ReturnType<PaymentProvider['createHostedCheckout']>> | undefined;
-  if (hosted) {
-    // Registered with the PSP first (keyed by checkout_id, so a retry gets the same session), then stored
-    // together with the checkout: the API never answers with a token it has not stored.
-    session = await deps.psp.createHostedCheckout({
-      checkoutId: input.checkoutId,
-      currency: input.currency,
-      lines: input.orders.map((o) => ({
-        paymentOrderId: o.paymentOrderId,
-        sellerAccount: o.sellerAccount,
-        amount: o.amount,
-      })),
-      ...(input.buyer.email ? { buyerEmail: input.buyer.email } : {}),
-      successUrl: deps.hostedPage.successUrl.replace('{CHECKOUT_ID}', encodeURIComponent(input.checkoutId)),
-      cancelUrl: deps.hostedPage.cancelUrl.replace('{CHECKOUT_ID}', encodeURIComponent(input.checkoutId)),
-      expiresAt: new Date(now.getTime() + deps.hostedPage.ttlMs),
+  if (total > MAX_MINOR_UNITS) {
+    throw new MoneyError('amount_out_of_range', 'the checkout total is beyond the supported range', {
+      checkout_id: input.checkoutId,
     });
   }
+  // Hosted orders wait for the buyer until the page expires; the sweeper looks at them after that.
+  const pageExpiresAt = new Date(now.getTime() + deps.hostedPage.ttlMs).toISOString();
+  const deadline = hosted
+    ? new Date(Date.parse(pageExpiresAt) + 60_000).toISOString()
+    : new Date(now.getTime() + timing.executingTimeoutMs).toISOString();
 
   const checkout: Checkout = {
     checkout_id: input.checkoutId,
@@ -96,22 +84,12 @@ export async function submitCheckout(
     order_count: input.orders.length,
     is_payment_done: false,
     ...(input.paymentMethod ? { payment_method: input.paymentMethod } : {}),
-    ...(session
-      ? {
-          psp_session_id: session.sessionId,
-          payment_page_url: session.url,
-          session_expires_at: session.expiresAt,
-        }
-      : {}),
+    ...(hosted ? { session_expires_at: pageExpiresAt } : {}),
     request_hash: requestHash(input),
     version: 1,
     created_at: at,
     updated_at: at,
   };
-  // Hosted orders wait for the buyer; the sweeper looks at them when the page expires.
-  const deadline = session
-    ? new Date(Date.parse(session.expiresAt) + 60_000).toISOString()
-    : new Date(now.getTime() + timing.executingTimeoutMs).toISOString();
   const orders: PaymentOrder[] = input.orders.map((o) => ({
     payment_order_id: o.paymentOrderId,
     checkout_id: input.checkoutId,
@@ -129,10 +107,37 @@ export async function submitCheckout(
     updated_at: at,
   }));
 
+  // Stored first: everything after this (the PSP registration, the workflow) can be retried from what is stored.
   const result = await createCheckout(ctx, checkout, orders);
-  if (!hosted) {
+  let stored = result.checkout;
+  // A checkout whose first submission failed half-way (the page not registered) is answered as new when a
+  // retry completes it: the storefront never had a successful answer for it.
+  let completedNow = result.created;
+  if (stored.mode === 'hosted' && !stored.psp_session_id) {
+    completedNow = true;
+    // Registered with the stored expiry under the checkout_id as idempotency key: a retry after a lost answer
+    // sends the very same request and gets the same session. The token is stored before the API answers.
+    const session = await deps.psp.createHostedCheckout({
+      checkoutId: input.checkoutId,
+      currency: input.currency,
+      lines: input.orders.map((o) => ({
+        paymentOrderId: o.paymentOrderId,
+        sellerAccount: o.sellerAccount,
+        amount: o.amount,
+      })),
+      ...(input.buyer.email ? { buyerEmail: input.buyer.email } : {}),
+      successUrl: deps.hostedPage.successUrl.replace('{CHECKOUT_ID}', encodeURIComponent(input.checkoutId)),
+      cancelUrl: deps.hostedPage.cancelUrl.replace('{CHECKOUT_ID}', encodeURIComponent(input.checkoutId)),
+      expiresAt: new Date(stored.session_expires_at ?? pageExpiresAt),
+    });
+    stored = await attachHostedSession(ctx, input.checkoutId, {
+      sessionId: session.sessionId,
+      url: session.url,
+    });
+  }
+  if (stored.mode === 'card') {
     try {
-      await deps.startWorkflow(input.checkoutId, checkout.order_ids);
+      await deps.startWorkflow(input.checkoutId, stored.order_ids);
     } catch (error) {
       // The orders are stored with a deadline: the sweeper executes them if the workflow never runs.
       deps.log?.('could not start the pay-in workflow; the sweeper will execute the orders', {
@@ -141,6 +146,6 @@ export async function submitCheckout(
       });
     }
   }
-  const stored = result.created ? orders : await getOrders(ctx, result.checkout.order_ids);
-  return { created: result.created, checkout: result.checkout, orders: stored };
+  const storedOrders = result.created ? orders : await getOrders(ctx, stored.order_ids);
+  return { created: completedNow, checkout: stored, orders: storedOrders };
 }

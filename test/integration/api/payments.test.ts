@@ -2,6 +2,7 @@
  * The storefront API on the real manifest, the local runtime and the PSP simulator: creating a checkout,
  * reading it back, resubmissions and conflicts, hosted-page mode, the API key.
  */
+import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../support/runtime';
 import { type ApiFixture, call, checkoutBody, postPayment, startApi, uid } from './support';
@@ -209,6 +210,34 @@ describe('POST /v1/payments (hosted page)', () => {
     // A 5xx is not stored: the retry with the same key executes.
     expect(retried.status).toBe(201);
     expect(retried.headers.get('idempotent-replayed')).toBeNull();
+  });
+});
+
+describe('hosted page registration after a lost PSP answer', () => {
+  it('registers the same session when the storefront retries, and answers 201 once', async () => {
+    // Prepare: the PSP creates the session, then the answer is lost, every time the SDK retries too.
+    const { credit_card_info: _none, ...body } = checkoutBody(1);
+    const fault = api.psp.control.addFault({ kind: 'drop', route: 'POST /v1/checkout/sessions', count: 3 });
+    const key = uid('key');
+
+    // Act
+    const failed = await postPayment(api.runtime, body, { headers: { 'Idempotency-Key': key } });
+    api.psp.control.removeFault(fault);
+    const retried = await postPayment(api.runtime, body, { headers: { 'Idempotency-Key': key } });
+    const resubmitted = await postPayment(api.runtime, body, { headers: { 'Idempotency-Key': uid('key') } });
+
+    // Assess
+    expect(failed.status).toBe(503);
+    expect(retried.status).toBe(201);
+    expect(resubmitted.status).toBe(200);
+    const token = retried.json.psp_token;
+    expect(token).toMatch(/^cs_/);
+    expect(resubmitted.json.psp_token).toBe(token);
+    // However many times the PSP saw the registration, one session exists for this checkout: the one we hold.
+    const stripe = new Stripe('sk_test_api', { host: '127.0.0.1', port: api.psp.port, protocol: 'http' });
+    const listed = await stripe.checkout.sessions.list({ limit: 100 });
+    const sessions = listed.data.filter((session) => session.client_reference_id === body.checkout_id);
+    expect(sessions.map((session) => session.id)).toEqual([token]);
   });
 });
 
