@@ -1,7 +1,9 @@
 /**
  * Raw card data must never reach us (the storefront sends the PSP's token instead): this finds what looks like
  * a card number or card fields in a request, so it is refused before anything stores or logs it. A card number
- * here is a run of 13 to 19 digits, optionally grouped by single spaces or dashes, that passes the Luhn check;
+ * here is a run of 13 to 19 digits, optionally grouped by single spaces or dashes, that starts like a card of a
+ * card network (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro) and passes the Luhn check —
+ * the network prefix keeps long numeric ids (timestamps, order numbers) from being refused one time in ten;
  * card fields are keys such as `card_number`, `number`, `cvc`, `cvv`, `exp_month`. What was found is never
  * returned: only whether something was.
  */
@@ -23,14 +25,34 @@ export function passesLuhn(digits: string): boolean {
   return total % 10 === 0;
 }
 
+/** Card networks' leading digits (IIN ranges) and the lengths their cards have. */
+const NETWORKS: readonly { readonly prefix: RegExp; readonly lengths: readonly number[] }[] = [
+  { prefix: /^4/, lengths: [13, 16, 19] }, // Visa
+  { prefix: /^(5[1-5]|222[1-9]|22[3-9]\d|2[3-6]\d\d|27[01]\d|2720)/, lengths: [16] }, // Mastercard
+  { prefix: /^3[47]/, lengths: [15] }, // American Express
+  { prefix: /^(6011|64[4-9]|65)/, lengths: [16, 17, 18, 19] }, // Discover
+  { prefix: /^35(2[89]|[3-8]\d)/, lengths: [16, 17, 18, 19] }, // JCB
+  { prefix: /^(30[0-5]|3[689])/, lengths: [14, 15, 16, 17, 18, 19] }, // Diners Club
+  { prefix: /^62/, lengths: [16, 17, 18, 19] }, // UnionPay
+  { prefix: /^(50|5[6-9]|6)/, lengths: [13, 14, 15, 16, 17, 18, 19] }, // Maestro and other debit
+];
+
+/** Whether a digit string is shaped like a card a network issues: its prefix, its length, and Luhn. */
+export function looksLikeCardNumber(digits: string): boolean {
+  return (
+    NETWORKS.some((network) => network.prefix.test(digits) && network.lengths.includes(digits.length)) &&
+    passesLuhn(digits)
+  );
+}
+
 // Maximal runs of digits in which single spaces or dashes may separate groups.
 const DIGIT_RUNS = /\d(?:[ -]?\d)*/g;
 
-/** Whether a text contains something shaped like a card number (13-19 digits passing Luhn). */
+/** Whether a text contains something shaped like a card number (see looksLikeCardNumber). */
 export function containsCardNumber(text: string): boolean {
   for (const match of text.matchAll(DIGIT_RUNS)) {
     const digits = match[0].replace(/[ -]/g, '');
-    if (digits.length >= 13 && digits.length <= 19 && passesLuhn(digits)) return true;
+    if (looksLikeCardNumber(digits)) return true;
   }
   return false;
 }

@@ -53,8 +53,7 @@ export const manifest: Manifest = {
     },
     {
       id: 'ledger',
-      description:
-        'Append-only double-entry ledger: transactions and entries (platform accounts sharded).',
+      description: 'Append-only double-entry ledger: transactions and entries (platform accounts sharded).',
       partitionKey: { name: 'pk', type: 'S' },
       sortKey: { name: 'sk', type: 'S' },
     },
@@ -224,6 +223,14 @@ export const manifest: Manifest = {
       timeoutSeconds: 10,
       access: { tables: { payments: 'read' } },
     },
+    {
+      id: 'get-seller-wallet',
+      description:
+        "GET /v1/sellers/{seller_account}/wallet: a seller's available, reserved and paid-out balances.",
+      entry: 'lambdas/handlers/get-seller-wallet.ts',
+      timeoutSeconds: 10,
+      access: { tables: { ledger: 'read', wallets: 'read' } },
+    },
   ],
 
   routes: [
@@ -236,6 +243,12 @@ export const manifest: Manifest = {
       apiKeyRequired: true,
     },
     { method: 'GET', path: '/v1/checkouts/{checkout_id}', function: 'get-checkout', apiKeyRequired: true },
+    {
+      method: 'GET',
+      path: '/v1/sellers/{seller_account}/wallet',
+      function: 'get-seller-wallet',
+      apiKeyRequired: true,
+    },
     // Authenticated by its signature, not by the storefront's API key.
     { method: 'POST', path: '/v1/webhooks/psp', function: 'psp-webhook', apiKeyRequired: false },
   ],

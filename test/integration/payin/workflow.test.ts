@@ -18,7 +18,8 @@ import {
   paymentsContextOf,
   waitForOrders,
 } from '../../support/payin';
-import { startTestSystem } from '../../support/system';
+import { eventually } from '../../support/runtime';
+import { callApi, startTestSystem } from '../../support/system';
 
 let system: LocalSystem;
 let ctx: PaymentsContext;
@@ -91,6 +92,53 @@ function chargesFor(orderId: string): number {
 }
 
 describe('card mode', () => {
+  it('through the storefront API: POST a two-seller checkout, read it back done, and see the wallets', async () => {
+    const checkoutId = `co_api_${Date.now()}`;
+    const posted = await callApi(
+      system,
+      'POST',
+      '/v1/payments',
+      {
+        checkout_id: checkoutId,
+        buyer_info: { buyer_id: 'buyer_api', email: 'ada@example.com' },
+        credit_card_info: 'pm_card_visa',
+        payment_orders: [
+          {
+            payment_order_id: `${checkoutId}_a`,
+            seller_account: 'seller_api_a',
+            amount: '100.00',
+            currency: 'USD',
+          },
+          {
+            payment_order_id: `${checkoutId}_b`,
+            seller_account: 'seller_api_b',
+            amount: '0.99',
+            currency: 'USD',
+          },
+        ],
+      },
+      { 'Idempotency-Key': `key-${checkoutId}` },
+    );
+    expect(posted.status).toBe(201);
+    const done = await eventually(async () => {
+      const got = await callApi<{ is_payment_done: boolean; payment_orders: { status: string }[] }>(
+        system,
+        'GET',
+        `/v1/checkouts/${checkoutId}`,
+      );
+      return got.body.is_payment_done ? got.body : undefined;
+    });
+    expect(done.payment_orders.map((o) => o.status)).toEqual(['SUCCESS', 'SUCCESS']);
+    const wallet = await callApi(system, 'GET', '/v1/sellers/seller_api_a/wallet');
+    expect(wallet.body).toEqual({
+      seller_account: 'seller_api_a',
+      balances: [{ currency: 'USD', available: '90.00', reserved: '0.00', paid_out: '0.00' }],
+    });
+    const small = await callApi(system, 'GET', '/v1/sellers/seller_api_b/wallet');
+    expect(small.body).toMatchObject({ balances: [{ available: '0.89' }] }); // 0.99 - 0.10 (10% of 0.99, half-up)
+    await assertLedgerInvariants(ctx);
+  });
+
   it('takes a two-seller checkout to SUCCESS and credits both wallets (net of 10% commission)', async () => {
     const { checkout } = await submit(
       [

@@ -1,0 +1,13 @@
+/** GET /v1/sellers/{seller_account}/wallet (see lambdas/api/wallets-api.ts). */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { getWalletHandler } from '../api/wallets-api';
+import { documentClient } from '../shared/aws-clients';
+import { resource } from '../shared/config';
+
+export const handler = getWalletHandler({
+  ledger: {
+    db: documentClient(),
+    tables: { ledger: resource('table', 'ledger'), wallets: resource('table', 'wallets') },
+  },
+  logger: new Logger(),
+});
