@@ -9,6 +9,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { ScheduledEvent } from 'aws-lambda';
 import type { Manifest } from '../lib/manifest';
 import { startLocalApi } from './api-gateway';
+import { startTableStreamSource } from './dynamodb-stream-source';
 import { LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_REGION } from './engines/local-aws';
 import { type LocalEndpoints, runtimeEnvironment } from './environment';
 import { LambdaHost } from './lambda-host';
@@ -158,6 +159,21 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       if (!queue) throw new Error(`event source: queue ${source.queue} is not provisioned`);
       const poller = startQueueEventSource(source, queue, sqs, host, { pollers: options.pollersPerQueue });
       stops.push(() => poller.stop());
+    }
+
+    for (const source of manifest.tableStreamEventSources) {
+      const tableName = names.tables[source.table];
+      const onFailure = names.queues[source.onFailureQueue];
+      if (!tableName || !onFailure)
+        throw new Error(
+          `stream event source: ${source.table} or ${source.onFailureQueue} is not provisioned`,
+        );
+      const stream = await startTableStreamSource(
+        source,
+        { tableName, onFailureQueueUrl: onFailure.url },
+        { dynamodbEndpoint: options.engines.dynamodb, sqs, host },
+      );
+      stops.push(() => stream.stop());
     }
 
     const watchers: BucketWatcher[] = [];
