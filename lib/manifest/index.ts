@@ -91,6 +91,27 @@ export const manifest: Manifest = {
       visibilityTimeoutSeconds: 30,
       retentionDays: 14,
     },
+    {
+      id: 'domain-events-analytics',
+      // No consumer yet: when one is added, its visibility timeout must be >= 6x that function's timeout.
+      description: 'Subscriber of domain-events (raw delivery): money movements for analytics.',
+      visibilityTimeoutSeconds: 60,
+      deadLetter: { queue: 'domain-events-analytics-dlq', maxReceiveCount: 5 },
+      retentionDays: 14,
+    },
+    {
+      id: 'domain-events-analytics-dlq',
+      description: 'Domain events the analytics receiver failed 5 times.',
+      visibilityTimeoutSeconds: 30,
+      retentionDays: 14,
+    },
+    {
+      id: 'domain-events-publish-failures',
+      description:
+        'On-failure destination of the payments stream: batches of changes whose events could not be published.',
+      visibilityTimeoutSeconds: 30,
+      retentionDays: 14,
+    },
   ],
 
   buckets: [
@@ -115,7 +136,13 @@ export const manifest: Manifest = {
     },
   ],
 
-  topics: [],
+  topics: [
+    {
+      id: 'domain-events',
+      description: 'Money movements (orders succeeded/failed, checkouts completed) for other receivers.',
+      subscribers: ['domain-events-analytics'],
+    },
+  ],
 
   functions: [
     {
@@ -231,6 +258,13 @@ export const manifest: Manifest = {
       timeoutSeconds: 10,
       access: { tables: { ledger: 'read', wallets: 'read' } },
     },
+    {
+      id: 'publish-domain-events',
+      description: "Payments table's stream -> domain events on the domain-events topic (at least once).",
+      entry: 'lambdas/handlers/publish-domain-events.ts',
+      timeoutSeconds: 30,
+      access: { topics: ['domain-events'], queues: { 'domain-events-publish-failures': 'send' } },
+    },
   ],
 
   routes: [
@@ -262,7 +296,19 @@ export const manifest: Manifest = {
     },
   ],
 
-  tableStreamEventSources: [],
+  tableStreamEventSources: [
+    {
+      table: 'payments',
+      function: 'publish-domain-events',
+      batchSize: 50,
+      // Everything still in the stream when the mapping is created: no committed change is left out.
+      startingPosition: 'TRIM_HORIZON',
+      maxRetryAttempts: 10,
+      bisectBatchOnFunctionError: true,
+      onFailureQueue: 'domain-events-publish-failures',
+      reportBatchItemFailures: true,
+    },
+  ],
 
   schedules: [{ id: 'sweep-payment-orders-every-minute', function: 'sweep-payment-orders', everyMinutes: 1 }],
 

@@ -58,16 +58,21 @@ export class Inbox {
   }
 
   /**
-   * Waits for the event with this id, then takes everything else already in the queue. The stream is read in
+   * Waits for an event that matches, then takes everything else already in the queue. The stream is read in
    * order, so once a later change's event is here, every earlier change has been handled: whatever they
    * published is in the queue now.
    */
-  async receiveThrough(eventId: string): Promise<void> {
-    await eventually(async () => {
+  async receiveUntil(matches: (event: DomainEvent) => boolean): Promise<Delivered> {
+    const found = await eventually(async () => {
       await this.poll(1);
-      return this.delivered.some((d) => d.event.id === eventId) ? true : undefined;
+      return this.delivered.find((d) => matches(d.event));
     }, 60_000);
     while ((await this.poll(0)) > 0) {}
+    return found;
+  }
+
+  async receiveThrough(eventId: string): Promise<Delivered> {
+    return this.receiveUntil((event) => event.id === eventId);
   }
 
   /** What was delivered about one item (its key): event ids are `{pk}#v{version}`. */
