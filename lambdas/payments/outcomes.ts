@@ -144,7 +144,13 @@ export async function executeOrder(
 export async function applyHostedCheckout(
   ctx: PaymentsContext,
   checkoutId: string,
-  result: { status: 'open' | 'complete' | 'expired'; paid: boolean; pspPaymentId?: string },
+  result: {
+    status: 'open' | 'complete' | 'expired';
+    paid: boolean;
+    pspPaymentId?: string;
+    /** A delayed payment method failed after the page completed. */
+    paymentFailed?: boolean;
+  },
   actor: Actor,
   timing: Timing = DEFAULT_TIMING,
 ): Promise<PaymentOrder[]> {
@@ -159,6 +165,17 @@ export async function applyHostedCheckout(
         pspReference: result.pspPaymentId,
         actor,
         reason: 'the buyer paid on the hosted page',
+      });
+    } else if (result.paymentFailed) {
+      await transitionOrder(ctx, order.payment_order_id, {
+        to: 'FAILED',
+        actor,
+        reason: 'the payment made on the hosted page failed',
+        set: {
+          failure_code: 'payment_failed',
+          failure_reason: 'the payment method failed after checkout',
+          ...(result.pspPaymentId ? { psp_reference: result.pspPaymentId } : {}),
+        },
       });
     } else if (result.status === 'expired') {
       await transitionOrder(ctx, order.payment_order_id, {

@@ -49,7 +49,7 @@ export async function applyEvent(
       await applyHostedCheckout(
         ctx,
         session.checkoutId,
-        failed ? { status: 'expired', paid: false } : session,
+        failed ? { ...session, paid: false, paymentFailed: true } : session,
         'psp-webhook',
         timing,
       );
