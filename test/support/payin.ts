@@ -1,4 +1,5 @@
 /** Helpers for pay-in tests: the payments context of a test system, invariants, and waiting for orders. */
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { verifyLedger, walletBalances } from '../../lambdas/ledger';
 import { formatAmount } from '../../lambdas/money';
 import { isTerminal, type PaymentOrder } from '../../lambdas/payments/model';
@@ -51,4 +52,40 @@ export async function availableBalance(
   );
   const wallet = balances.find((b) => b.currency === currency);
   return wallet ? formatAmount(wallet.available) : '0';
+}
+
+/**
+ * Invariants 1 and 5 of DESIGN.md §8 over every order of a test system: one PaymentIntent per order at the
+ * PSP, and every order terminal, or waiting with a deadline (PENDING also with a reason) so none is lost.
+ */
+export async function assertOrderInvariants(system: LocalSystem, ctx: PaymentsContext): Promise<void> {
+  const orders: PaymentOrder[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await ctx.db.send(
+      new ScanCommand({
+        TableName: ctx.tables.payments,
+        FilterExpression: 'begins_with(pk, :order) AND sk = :meta',
+        ExpressionAttributeValues: { ':order': 'ORDER#', ':meta': 'META' },
+        ExclusiveStartKey: start,
+      }),
+    );
+    orders.push(...((page.Items ?? []) as PaymentOrder[]));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  const charges = new Map<string, number>();
+  for (const event of system.psp.control.events()) {
+    if (event.type !== 'payment_intent.created') continue;
+    const orderId = (event.data.object as { metadata?: Record<string, string> }).metadata?.payment_order_id;
+    if (orderId) charges.set(orderId, (charges.get(orderId) ?? 0) + 1);
+  }
+  for (const order of orders) {
+    const where = `order ${order.payment_order_id} (${order.status})`;
+    if ((charges.get(order.payment_order_id) ?? 0) > 1)
+      throw new Error(`${where} was charged more than once`);
+    if (isTerminal(order.status)) continue;
+    if (!order.deadline) throw new Error(`${where} is not terminal and has no deadline`);
+    if (order.status === 'PENDING' && !order.pending_reason)
+      throw new Error(`${where} is PENDING without a reason`);
+  }
 }

@@ -3,9 +3,11 @@
  * body, requests in flight, and 100 concurrent duplicates (with one key, and with none but one checkout_id).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../../support/runtime';
 import {
   type ApiFixture,
   type ApiResponse,
+  call,
   checkoutBody,
   postPayment,
   scanAll,
@@ -24,6 +26,24 @@ afterAll(async () => {
 });
 
 /** The payments table's items of one checkout: the checkout itself and its orders (history excluded). */
+/** Invariant 1: once the checkout is done, the PSP saw exactly one PaymentIntent per payment order. */
+async function expectOneChargePerOrder(body: {
+  checkout_id: string;
+  payment_orders: { payment_order_id: string }[];
+}) {
+  await eventually(async () => {
+    const checkout = await call(api.runtime, 'GET', `/v1/checkouts/${body.checkout_id}`);
+    return checkout.json.is_payment_done ? true : undefined;
+  }, 30_000);
+  const created = api.psp.control
+    .events()
+    .filter((e) => e.type === 'payment_intent.created')
+    .map((e) => (e.data.object as { metadata?: Record<string, string> }).metadata?.payment_order_id);
+  for (const order of body.payment_orders) {
+    expect(created.filter((id) => id === order.payment_order_id)).toHaveLength(1);
+  }
+}
+
 async function storedOf(checkoutId: string) {
   const items = await scanAll(api.runtime.names.tables.payments as string);
   return {
@@ -172,6 +192,7 @@ describe('100 concurrent duplicates', () => {
     const stored = await storedOf(body.checkout_id);
     expect(stored.checkouts).toHaveLength(1);
     expect(stored.orders).toHaveLength(3);
+    await expectOneChargePerOrder(body);
   });
 
   it('with no key but one checkout_id: one checkout, every answer 201, 200 or 409 request_in_progress', async () => {
@@ -188,5 +209,6 @@ describe('100 concurrent duplicates', () => {
     const stored = await storedOf(body.checkout_id);
     expect(stored.checkouts).toHaveLength(1);
     expect(stored.orders).toHaveLength(3);
+    await expectOneChargePerOrder(body);
   });
 });

@@ -6,7 +6,7 @@
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import Stripe from 'stripe';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseAmount } from '../../../lambdas/money';
 import { sweepDueOrders } from '../../../lambdas/payments/outcomes';
 import { dueOrders, getCheckout, orderHistory, type PaymentsContext } from '../../../lambdas/payments/store';
@@ -17,6 +17,7 @@ import type { LocalSystem } from '../../../sandbox/local-system';
 import { localDocumentClient } from '../../support/engines';
 import {
   assertLedgerInvariants,
+  assertOrderInvariants,
   availableBalance,
   paymentsContextOf,
   waitForOrders,
@@ -38,6 +39,11 @@ beforeAll(async () => {
   psp = new StripePaymentProvider(
     createStripeClient({ apiKey: 'sk_test_e2e', apiBase: system.endpoints.psp, timeoutMs: 2_000 }),
   );
+});
+afterEach(async () => {
+  // Invariants 1, 2, 3 and 5 of DESIGN.md §8 after every test, whatever it did.
+  await assertOrderInvariants(system, ctx);
+  await assertLedgerInvariants(ctx);
 });
 afterAll(async () => {
   await system?.stop();

@@ -5,7 +5,7 @@
  * invariants and the one-charge-per-order rule.
  */
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseAmount } from '../../../lambdas/money';
 import { dueOrders, orderHistory, type PaymentsContext } from '../../../lambdas/payments/store';
 import { submitCheckout } from '../../../lambdas/payments/submit';
@@ -14,6 +14,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../sandbox/engines/local-
 import type { LocalSystem } from '../../../sandbox/local-system';
 import {
   assertLedgerInvariants,
+  assertOrderInvariants,
   availableBalance,
   paymentsContextOf,
   waitForOrders,
@@ -32,6 +33,11 @@ beforeAll(async () => {
   psp = new StripePaymentProvider(
     createStripeClient({ apiKey: 'sk_test_e2e', apiBase: system.endpoints.psp, timeoutMs: 2_000 }),
   );
+});
+afterEach(async () => {
+  // Invariants 1, 2, 3 and 5 of DESIGN.md §8 after every test, whatever it did.
+  await assertOrderInvariants(system, ctx);
+  await assertLedgerInvariants(ctx);
 });
 afterAll(async () => {
   await system?.stop();
@@ -202,6 +208,21 @@ describe('failures', () => {
     expect(chargesFor(order?.payment_order_id ?? '')).toBe(1);
     system.psp.control.clearFaults();
     await assertLedgerInvariants(ctx);
+  });
+
+  it('a PSP answer slower than our 5 s timeout is retried with the same key: one charge', async () => {
+    // The PSP does the work but answers after 6 s; our client gives up at 5 s and retries with the same key.
+    const slow = system.psp.control.addFault({
+      route: 'POST /v1/payment_intents',
+      kind: 'latency',
+      delayMs: 6_000,
+      count: 1,
+    });
+    const { checkout } = await submit([{ seller: 'seller_slow', amount: '3.00' }], 'pm_card_visa');
+    const [order] = await waitForOrders(ctx, checkout.order_ids, undefined, 60_000);
+    system.psp.control.removeFault(slow);
+    expect(order?.status).toBe('SUCCESS');
+    expect(chargesFor(order?.payment_order_id ?? '')).toBe(1);
   });
 
   it('the sweeper finishes an order the workflow never ran, with the same idempotency key', async () => {
