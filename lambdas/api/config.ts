@@ -10,8 +10,12 @@ import { ConfigurationError, optionalEnv, requiredEnv, resource } from '../share
 
 export const DEFAULT_SUCCESS_URL = 'https://shop.example/checkout/{CHECKOUT_ID}/done';
 export const DEFAULT_CANCEL_URL = 'https://shop.example/checkout/{CHECKOUT_ID}/cancelled';
-/** The PSP wants a hosted page to live at least 30 minutes after IT creates it: a minute of slack. */
-export const DEFAULT_HOSTED_PAGE_TTL_MINUTES = 31;
+/**
+ * Stripe wants a Checkout Session to live at least 30 minutes from its creation; a registration retried a
+ * while after the checkout was stored must still clear that bar, hence the margin.
+ */
+export const DEFAULT_HOSTED_PAGE_TTL_MINUTES = 60;
+export const MIN_HOSTED_PAGE_TTL_MINUTES = 40;
 
 export function integerEnv(name: string, fallback: number | undefined, min: number, max: number): number {
   const text = fallback === undefined ? requiredEnv(name) : optionalEnv(name, String(fallback));

@@ -60,6 +60,7 @@ const PAYMENT_STATUS: Record<PaymentErrorCode, number> = {
   payment_order_conflict: 409,
   not_found: 404,
   contention: 503,
+  needs_attention: 500,
 };
 
 const RETRY_AFTER_SECONDS = 2;

@@ -1,6 +1,8 @@
 /**
- * Starting the pay-in workflow (Step Functions) for a checkout. The execution is named after the checkout, so
- * starting it twice is harmless: the second start finds the first (ExecutionAlreadyExists) and that is success.
+ * Starting the pay-in workflow (Step Functions) for a checkout, with the execution named after the checkout.
+ * The workflow is Express, which does not deduplicate names: a second start runs the steps again. That is
+ * safe because every step is idempotent (the PSP key, conditional writes, the stored risk decision); the API
+ * starts it once per checkout. (Were it Standard, a second start would answer ExecutionAlreadyExists.)
  */
 import { createHash } from 'node:crypto';
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';

@@ -9,7 +9,7 @@ import type Stripe from 'stripe';
 import { documentClient, sqsClient } from '../shared/aws-clients';
 import { resource } from '../shared/config';
 import { logger } from '../shared/logger';
-import { paymentsContext, paymentTiming } from '../shared/wiring';
+import { paymentProvider, paymentsContext, paymentTiming } from '../shared/wiring';
 import { applyEvent } from '../webhooks/apply';
 import { loadEvent, markApplied } from '../webhooks/inbox';
 
@@ -26,6 +26,7 @@ async function applyRecord(record: SQSRecord): Promise<void> {
     paymentsContext(),
     JSON.parse(stored.payload) as Stripe.Event,
     paymentTiming(),
+    await paymentProvider(),
   );
   await markApplied(inbox, eventId, outcome);
   logger.info('webhook event applied', { event_id: eventId, type: stored.type, outcome });

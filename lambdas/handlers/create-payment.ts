@@ -5,6 +5,7 @@ import {
   DEFAULT_HOSTED_PAGE_TTL_MINUTES,
   DEFAULT_SUCCESS_URL,
   integerEnv,
+  MIN_HOSTED_PAGE_TTL_MINUTES,
   urlTemplateEnv,
 } from '../api/config';
 import { IdempotencyStore } from '../api/idempotency';
@@ -18,7 +19,13 @@ const startWorkflow = payInWorkflowStarter(sfnClient(), resource('stateMachine',
 const hostedPage = {
   successUrl: urlTemplateEnv('HOSTED_SUCCESS_URL', DEFAULT_SUCCESS_URL),
   cancelUrl: urlTemplateEnv('HOSTED_CANCEL_URL', DEFAULT_CANCEL_URL),
-  ttlMs: integerEnv('HOSTED_PAGE_TTL_MINUTES', DEFAULT_HOSTED_PAGE_TTL_MINUTES, 30, 24 * 60 - 1) * 60_000,
+  ttlMs:
+    integerEnv(
+      'HOSTED_PAGE_TTL_MINUTES',
+      DEFAULT_HOSTED_PAGE_TTL_MINUTES,
+      MIN_HOSTED_PAGE_TTL_MINUTES,
+      24 * 60 - 1,
+    ) * 60_000,
 };
 const timing = paymentTiming();
 

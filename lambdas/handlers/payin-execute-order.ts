@@ -4,17 +4,16 @@
  */
 import { executeOrder } from '../payments/outcomes';
 import { logger } from '../shared/logger';
-import { paymentProvider, paymentsContext, paymentTiming } from '../shared/wiring';
+import { paymentProvider, paymentsContext, paymentTiming, riskProvider } from '../shared/wiring';
 
 export async function handler(event: {
   payment_order_id: string;
 }): Promise<{ payment_order_id: string; status: string }> {
   const order = await executeOrder(
     paymentsContext(),
-    await paymentProvider(),
+    { psp: await paymentProvider(), risk: riskProvider(), timing: paymentTiming() },
     event.payment_order_id,
     'pay-in-workflow',
-    paymentTiming(),
   );
   logger.info('payment order executed', { payment_order_id: order.payment_order_id, status: order.status });
   return { payment_order_id: order.payment_order_id, status: order.status };

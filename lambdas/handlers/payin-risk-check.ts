@@ -1,23 +1,22 @@
-/** Pay-in workflow step: assess the checkout's risk before any order is charged. */
-
+/**
+ * Pay-in workflow step: assess the checkout's risk before any order is charged. The decision is stored on the
+ * checkout (once), so the executor and the sweeper never charge a checkout that was not approved, and a
+ * decline fails the orders that have not started.
+ */
 import { PaymentError } from '../payments/errors';
+import { decideRisk } from '../payments/outcomes';
 import { getCheckout } from '../payments/store';
-import type { RiskAssessment } from '../risk/rules';
 import { logger } from '../shared/logger';
-import { paymentsContext, riskProvider } from '../shared/wiring';
+import { ordersContext, riskProvider } from '../shared/wiring';
 
-export async function handler(event: { checkout_id: string }): Promise<RiskAssessment> {
-  const ctx = paymentsContext();
+export async function handler(event: {
+  checkout_id: string;
+}): Promise<{ decision: string; reasons: string[] }> {
+  const ctx = ordersContext();
   const checkout = await getCheckout(ctx, event.checkout_id);
   if (!checkout) throw new PaymentError('not_found', `checkout ${event.checkout_id} not found`);
-  const assessment = await riskProvider().assess({
-    checkoutId: checkout.checkout_id,
-    buyerId: checkout.buyer.buyer_id,
-    ...(checkout.buyer.email ? { buyerEmail: checkout.buyer.email } : {}),
-    currency: checkout.currency,
-    totalMinor: BigInt(checkout.total_minor),
-    orderAmountsMinor: [],
-  });
-  logger.info('risk assessed', { checkout_id: checkout.checkout_id, ...assessment });
-  return assessment;
+  const decision = await decideRisk(ctx, checkout, riskProvider(), 'pay-in-workflow');
+  const reasons = [...((await getCheckout(ctx, event.checkout_id))?.risk_reasons ?? [])];
+  logger.info('risk assessed', { checkout_id: checkout.checkout_id, decision, reasons });
+  return { decision, reasons };
 }

@@ -5,7 +5,7 @@
 import { sweepDueOrders } from '../payments/outcomes';
 import { dueOrders } from '../payments/store';
 import { logger } from '../shared/logger';
-import { paymentProvider, paymentsContext, paymentTiming } from '../shared/wiring';
+import { paymentProvider, paymentsContext, paymentTiming, riskProvider } from '../shared/wiring';
 
 export async function handler(): Promise<{
   examined: number;
@@ -15,7 +15,11 @@ export async function handler(): Promise<{
 }> {
   const ctx = paymentsContext();
   const due = await dueOrders(ctx, new Date());
-  const report = await sweepDueOrders(ctx, await paymentProvider(), due, paymentTiming());
+  const report = await sweepDueOrders(
+    ctx,
+    { psp: await paymentProvider(), risk: riskProvider(), timing: paymentTiming() },
+    due,
+  );
   if (report.errors.length) logger.warn('sweep left orders for the next run', { errors: report.errors });
   logger.info('sweep done', { examined: report.examined, moved: report.moved, still_open: report.stillOpen });
   return {

@@ -4,6 +4,8 @@ export const PaymentErrorCode = {
   PaymentOrderConflict: 'payment_order_conflict',
   NotFound: 'not_found',
   Contention: 'contention',
+  /** Something only a person should resolve (an amount the PSP changed, an idempotency window running out). */
+  NeedsAttention: 'needs_attention',
 } as const;
 export type PaymentErrorCode = (typeof PaymentErrorCode)[keyof typeof PaymentErrorCode];
 

@@ -69,6 +69,8 @@ export interface PaymentOrder {
   readonly deadline?: string;
   readonly wallet_updated: boolean;
   readonly ledger_updated: boolean;
+  /** The platform's commission rate when the buyer checked out, in basis points. */
+  readonly commission_bps?: number;
   readonly created_at: string;
   readonly updated_at: string;
 }
@@ -88,6 +90,9 @@ export interface Checkout {
   readonly psp_session_id?: string;
   readonly payment_page_url?: string;
   readonly session_expires_at?: string;
+  /** The risk check's decision, recorded once before any order is charged. */
+  readonly risk_decision?: 'approve' | 'decline';
+  readonly risk_reasons?: readonly string[];
   /** Hash of the canonical request: the same checkout_id with another body is a conflict. */
   readonly request_hash: string;
   readonly version: number;

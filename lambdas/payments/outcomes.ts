@@ -3,11 +3,14 @@
  * sweeper all come through here, so an order moves the same way whichever news arrives first, and news that
  * arrives again or late changes nothing.
  */
+
 import { equals, money } from '../money';
-import { PspTransientError } from '../psp/errors';
+import { PspPermanentError } from '../psp/errors';
 import type { PaymentProvider, PspPayment } from '../psp/port';
+import type { RiskProvider } from '../risk/rules';
+import { logger } from '../shared/logger';
 import { PaymentError } from './errors';
-import type { Actor, PaymentOrder } from './model';
+import type { Actor, Checkout, PaymentOrder } from './model';
 import { isTerminal } from './model';
 import {
   completeCheckoutIfDone,
@@ -16,6 +19,7 @@ import {
   getOrders,
   type PaymentsContext,
   postponeDeadline,
+  recordRiskDecision,
   recordSuccess,
   type TransitionResult,
   transitionOrder,
@@ -24,43 +28,71 @@ import {
 export interface Timing {
   /** How long an order may stay EXECUTING before the sweeper asks the PSP (a lost response, a crash). */
   readonly executingTimeoutMs: number;
-  /** How often the sweeper re-checks a PENDING order. */
+  /** How often the sweeper re-checks a PENDING order, and backs off from one it could not move. */
   readonly pendingRecheckMs: number;
   /** How long an order may stay PENDING (3-D Secure never answered) before it is canceled and FAILED. */
   readonly pendingExpiryMs: number;
+  /**
+   * How long after creation a charge may still be retried with the same idempotency key. Stripe keeps keys
+   * 24 h; past this margin a retry could create a second charge, so the order goes to a person instead.
+   */
+  readonly idempotencyWindowMs: number;
 }
 
 export const DEFAULT_TIMING: Timing = {
   executingTimeoutMs: 2 * 60_000,
   pendingRecheckMs: 10 * 60_000,
   pendingExpiryMs: 24 * 60 * 60_000,
+  idempotencyWindowMs: 20 * 60 * 60_000,
 };
+
+/** What executing an order needs besides storage. */
+export interface ExecutionDependencies {
+  readonly psp: PaymentProvider;
+  readonly risk: RiskProvider;
+  readonly timing?: Timing;
+}
 
 const now = (ctx: PaymentsContext) => (ctx.clock ? ctx.clock() : new Date());
 const later = (ctx: PaymentsContext, ms: number) => new Date(now(ctx).getTime() + ms).toISOString();
 
-/** Applies the PSP's view of one order's payment. */
+function orderNotFound(orderId: string): PaymentError {
+  return new PaymentError('not_found', `payment order ${orderId} not found`, { payment_order_id: orderId });
+}
+
+/**
+ * Applies the PSP's view of one order's payment. A failure that the PSP does not consider final (the buyer
+ * could still confirm the same PaymentIntent) is made final first by canceling it, when a PSP client is
+ * given: otherwise money could be captured later for an order we recorded as FAILED.
+ */
 export async function applyPayment(
   ctx: PaymentsContext,
   order: PaymentOrder,
   payment: PspPayment,
   actor: Actor,
   timing: Timing = DEFAULT_TIMING,
+  psp?: PaymentProvider,
 ): Promise<TransitionResult> {
+  if (isTerminal(order.status)) {
+    if (order.status === 'FAILED' && payment.status === 'succeeded') {
+      // A break for reconciliation and finance: never a silent flip of a terminal status.
+      logger.error('money captured for a FAILED order', {
+        payment_order_id: order.payment_order_id,
+        psp_reference: payment.pspPaymentId,
+      });
+    }
+    return { order, changed: false };
+  }
   switch (payment.status) {
     case 'succeeded': {
       const expected = money(order.currency, order.amount_minor);
       if (!equals(payment.amount, expected)) {
         // Never post an amount we did not ask for: leave the order for a person (reconciliation flags it).
-        throw new PaymentError(
-          'payment_order_conflict',
-          `PSP amount differs for order ${order.payment_order_id}`,
-          {
-            payment_order_id: order.payment_order_id,
-            psp_amount_minor: payment.amount.minor.toString(),
-            psp_currency: payment.amount.currency,
-          },
-        );
+        throw new PaymentError('needs_attention', `PSP amount differs for order ${order.payment_order_id}`, {
+          payment_order_id: order.payment_order_id,
+          psp_amount_minor: payment.amount.minor.toString(),
+          psp_currency: payment.amount.currency,
+        });
       }
       return recordSuccess(ctx, order.payment_order_id, {
         pspReference: payment.pspPaymentId,
@@ -69,7 +101,12 @@ export async function applyPayment(
       });
     }
     case 'failed':
-    case 'canceled':
+    case 'canceled': {
+      if (payment.status === 'failed' && psp) {
+        const settled = await psp.cancelPayment(payment.pspPaymentId, `cancel-${order.payment_order_id}`);
+        // Canceling a payment that meanwhile succeeded answers its success: apply that instead.
+        if (settled.status !== 'canceled') return applyPayment(ctx, order, settled, actor, timing);
+      }
       return transitionOrder(ctx, order.payment_order_id, {
         to: 'FAILED',
         actor,
@@ -80,6 +117,7 @@ export async function applyPayment(
           failure_reason: payment.failureMessage ?? `the payment was ${payment.status}`,
         },
       });
+    }
     case 'pending': {
       if (order.status === 'PENDING') return { order, changed: false };
       return transitionOrder(ctx, order.payment_order_id, {
@@ -96,20 +134,56 @@ export async function applyPayment(
 }
 
 /**
- * Executes one card-mode order: EXECUTING, then one charge at the PSP keyed by the order id, then the outcome.
- * Safe to run any number of times, concurrently too: the PSP's idempotency makes every run see the same
- * charge, and the conditional writes make every run after the first a no-op.
+ * The checkout's risk decision: the stored one, or (first time) the provider's, stored so it cannot change.
+ * A decline fails the orders that have not started; an order already charging is left to finish.
+ */
+export async function decideRisk(
+  ctx: PaymentsContext,
+  checkout: Checkout,
+  risk: RiskProvider,
+  actor: Actor,
+): Promise<'approve' | 'decline'> {
+  let decision = checkout.risk_decision;
+  let reasons = checkout.risk_reasons ?? [];
+  if (!decision) {
+    const assessed = await risk.assess({
+      checkoutId: checkout.checkout_id,
+      buyerId: checkout.buyer.buyer_id,
+      ...(checkout.buyer.email ? { buyerEmail: checkout.buyer.email } : {}),
+      currency: checkout.currency,
+      totalMinor: BigInt(checkout.total_minor),
+    });
+    ({ decision, reasons } = await recordRiskDecision(ctx, checkout.checkout_id, assessed));
+  }
+  if (decision === 'decline') {
+    const why = reasons.join(',') || 'declined';
+    for (const orderId of checkout.order_ids) {
+      await transitionOrder(ctx, orderId, {
+        to: 'FAILED',
+        actor,
+        reason: `risk check declined the checkout (${why})`,
+        set: { failure_code: 'risk_declined', failure_reason: `declined by risk rules: ${why}` },
+        onlyFrom: ['NOT_STARTED'],
+      });
+    }
+  }
+  return decision;
+}
+
+/**
+ * Executes one card-mode order: the risk decision, EXECUTING, then one charge at the PSP keyed by the order
+ * id, then the outcome. Safe to run any number of times, concurrently too: the PSP's idempotency makes every
+ * run see the same charge, and the conditional writes make every run after the first a no-op.
  */
 export async function executeOrder(
   ctx: PaymentsContext,
-  psp: PaymentProvider,
+  deps: ExecutionDependencies,
   orderId: string,
   actor: Actor,
-  timing: Timing = DEFAULT_TIMING,
 ): Promise<PaymentOrder> {
-  const order = await getOrder(ctx, orderId);
-  if (!order)
-    throw new PaymentError('not_found', `payment order ${orderId} not found`, { payment_order_id: orderId });
+  const timing = deps.timing ?? DEFAULT_TIMING;
+  let order = await getOrder(ctx, orderId);
+  if (!order) throw orderNotFound(orderId);
   if (isTerminal(order.status)) return order;
   const checkout = await getCheckout(ctx, order.checkout_id);
   if (!checkout?.payment_method) {
@@ -117,42 +191,83 @@ export async function executeOrder(
       checkout_id: order.checkout_id,
     });
   }
-  if (order.status === 'NOT_STARTED') {
-    await transitionOrder(ctx, orderId, {
-      to: 'EXECUTING',
-      actor,
-      reason: 'charging the buyer at the PSP',
-      deadline: later(ctx, timing.executingTimeoutMs),
-    });
+  // Never charge before the checkout was approved (the workflow may never have run its risk step).
+  if ((await decideRisk(ctx, checkout, deps.risk, actor)) === 'decline') {
+    return (await getOrder(ctx, orderId)) ?? order;
   }
-  const payment =
-    order.status === 'PENDING' && order.psp_reference
-      ? await psp.retrievePayment(order.psp_reference)
-      : await psp.charge({
-          paymentOrderId: orderId,
-          checkoutId: order.checkout_id,
-          sellerAccount: order.seller_account,
-          amount: money(order.currency, order.amount_minor),
-          paymentMethod: checkout.payment_method,
-          buyerId: checkout.buyer.buyer_id,
-        });
+  if (order.status === 'NOT_STARTED') {
+    // What the move answers decides what to do: another run may have moved the order meanwhile.
+    order = (
+      await transitionOrder(ctx, orderId, {
+        to: 'EXECUTING',
+        actor,
+        reason: 'charging the buyer at the PSP',
+        deadline: later(ctx, timing.executingTimeoutMs),
+        onlyFrom: ['NOT_STARTED'],
+      })
+    ).order;
+    if (isTerminal(order.status)) return order;
+  }
+  let payment: PspPayment;
+  if (order.status === 'PENDING' && order.psp_reference) {
+    payment = await deps.psp.retrievePayment(order.psp_reference);
+  } else if (order.status === 'EXECUTING') {
+    if (now(ctx).getTime() - Date.parse(order.created_at) > timing.idempotencyWindowMs) {
+      throw new PaymentError(
+        'needs_attention',
+        `order ${orderId} is still unresolved near the end of the PSP's idempotency window; not charging again`,
+        { payment_order_id: orderId },
+      );
+    }
+    try {
+      payment = await deps.psp.charge({
+        paymentOrderId: orderId,
+        checkoutId: order.checkout_id,
+        sellerAccount: order.seller_account,
+        amount: money(order.currency, order.amount_minor),
+        paymentMethod: checkout.payment_method,
+        buyerId: checkout.buyer.buyer_id,
+      });
+    } catch (error) {
+      // The PSP refused the request itself (an unknown payment method, say): final for this order. A reused
+      // idempotency key with other parameters is our bug, not the buyer's: that goes to a person.
+      if (error instanceof PspPermanentError && error.pspCode !== 'idempotency_error') {
+        return (
+          await transitionOrder(ctx, orderId, {
+            to: 'FAILED',
+            actor,
+            reason: 'the PSP rejected the charge request',
+            set: {
+              failure_code: error.pspCode ?? 'psp_rejected',
+              failure_reason: 'the PSP rejected the charge',
+            },
+          })
+        ).order;
+      }
+      throw error;
+    }
+  } else {
+    return order;
+  }
   const current = (await getOrder(ctx, orderId)) ?? order;
-  return (await applyPayment(ctx, current, payment, actor, timing)).order;
+  return (await applyPayment(ctx, current, payment, actor, timing, deps.psp)).order;
+}
+
+/** A hosted-page (Checkout Session) result, as the PSP reports it. */
+export interface HostedResult {
+  readonly status: 'open' | 'complete' | 'expired';
+  readonly paid: boolean;
+  readonly pspPaymentId?: string;
+  /** A delayed payment method failed after the page completed. */
+  readonly paymentFailed?: boolean;
 }
 
 /** Applies a hosted-page (Checkout Session) result to every order of its checkout. */
 export async function applyHostedCheckout(
   ctx: PaymentsContext,
   checkoutId: string,
-  result: {
-    status: 'open' | 'complete' | 'expired';
-    paid: boolean;
-    pspPaymentId?: string;
-    /** A delayed payment method failed after the page completed. */
-    paymentFailed?: boolean;
-  },
+  result: HostedResult,
   actor: Actor,
-  timing: Timing = DEFAULT_TIMING,
 ): Promise<PaymentOrder[]> {
   const checkout = await getCheckout(ctx, checkoutId);
   if (!checkout)
@@ -187,19 +302,9 @@ export async function applyHostedCheckout(
           failure_reason: 'the buyer did not pay before the page expired',
         },
       });
-    } else if (result.status === 'complete') {
-      // Completed but not yet paid (a delayed method): wait for the payment's own news.
-      await transitionOrder(ctx, order.payment_order_id, {
-        to: 'PENDING',
-        actor,
-        reason: 'hosted page completed; payment not settled yet',
-        set: {
-          pending_reason: 'processing',
-          ...(result.pspPaymentId ? { psp_reference: result.pspPaymentId } : {}),
-        },
-        deadline: later(ctx, timing.pendingRecheckMs),
-      });
     }
+    // Open, or completed with a delayed payment not settled yet: the orders stay PENDING (awaiting the
+    // payment's own news, or the sweeper's next look).
   }
   return getOrders(ctx, checkout.order_ids);
 }
@@ -211,72 +316,100 @@ export interface SweepReport {
   readonly errors: readonly { payment_order_id: string; error: string }[];
 }
 
+/** What the PSP says about a hosted checkout, including a delayed payment's own status once the page completed. */
+async function hostedResult(psp: PaymentProvider, sessionId: string): Promise<HostedResult> {
+  const session = await psp.retrieveHostedCheckout(sessionId);
+  if (session.status !== 'complete' || session.paid || !session.pspPaymentId) return session;
+  const payment = await psp.retrievePayment(session.pspPaymentId);
+  if (payment.status === 'succeeded') return { ...session, paid: true };
+  if (payment.status === 'failed' || payment.status === 'canceled')
+    return { ...session, paymentFailed: true };
+  return session;
+}
+
 /**
  * The sweeper: orders whose deadline passed are driven forward by asking the PSP, through the same code as
  * the webhook. A card order that never got an answer is charged again with the same idempotency key (the PSP
- * answers the first charge); a PENDING one is looked up; one pending past its expiry is canceled.
+ * answers the first charge); a PENDING one is looked up; one pending past its expiry is canceled. One order's
+ * failure never stops the sweep: it is reported and looked at again later.
  */
 export async function sweepDueOrders(
   ctx: PaymentsContext,
-  psp: PaymentProvider,
+  deps: ExecutionDependencies,
   dueOrders: readonly PaymentOrder[],
-  timing: Timing = DEFAULT_TIMING,
 ): Promise<SweepReport> {
+  const timing = deps.timing ?? DEFAULT_TIMING;
   let moved = 0;
   let stillOpen = 0;
   const errors: { payment_order_id: string; error: string }[] = [];
   const checkouts = new Set<string>();
+  const hostedDone = new Set<string>();
   for (const due of dueOrders) {
+    const before = await getOrder(ctx, due.payment_order_id);
+    if (!before || isTerminal(before.status)) continue;
+    checkouts.add(before.checkout_id);
     try {
-      const before = await getOrder(ctx, due.payment_order_id);
-      if (!before || isTerminal(before.status)) continue;
       let after: PaymentOrder | undefined;
       if (before.mode === 'hosted') {
-        const checkout = await getCheckout(ctx, before.checkout_id);
-        if (!checkout?.psp_session_id) {
-          // The page was never registered (the PSP was down and the storefront gave up): nobody can pay it.
-          after = (
-            await transitionOrder(ctx, before.payment_order_id, {
-              to: 'FAILED',
-              actor: 'sweeper',
-              reason: 'the hosted payment page was never registered with the PSP',
-              set: {
-                failure_code: 'hosted_page_not_registered',
-                failure_reason: 'the payment page was never created',
-              },
-            })
-          ).order;
-        } else {
-          const session = await psp.retrieveHostedCheckout(checkout.psp_session_id);
-          const orders = await applyHostedCheckout(ctx, before.checkout_id, session, 'sweeper', timing);
-          after = orders.find((o) => o.payment_order_id === before.payment_order_id);
+        // One look per checkout: its orders share the page and its payment.
+        if (!hostedDone.has(before.checkout_id)) {
+          hostedDone.add(before.checkout_id);
+          await sweepHostedCheckout(ctx, deps.psp, before.checkout_id);
         }
+        after = await getOrder(ctx, before.payment_order_id);
       } else if (before.status === 'PENDING' && before.psp_reference) {
         const expired = now(ctx).getTime() - Date.parse(before.created_at) > timing.pendingExpiryMs;
         const payment = expired
-          ? await psp.cancelPayment(before.psp_reference, `cancel-${before.payment_order_id}`)
-          : await psp.retrievePayment(before.psp_reference);
-        after = (await applyPayment(ctx, before, payment, 'sweeper', timing)).order;
+          ? await deps.psp.cancelPayment(before.psp_reference, `cancel-${before.payment_order_id}`)
+          : await deps.psp.retrievePayment(before.psp_reference);
+        after = (await applyPayment(ctx, before, payment, 'sweeper', timing, deps.psp)).order;
       } else {
-        after = await executeOrder(ctx, psp, before.payment_order_id, 'sweeper', timing);
+        after = await executeOrder(ctx, deps, before.payment_order_id, 'sweeper');
       }
       if (after && after.status !== before.status) moved++;
       if (after && !isTerminal(after.status)) {
         stillOpen++;
         // Still waiting: look again later rather than on every sweep.
-        if (after.status === before.status) {
+        if (after.status === before.status)
           await postponeDeadline(ctx, after, later(ctx, timing.pendingRecheckMs));
-        }
       }
-      checkouts.add(before.checkout_id);
     } catch (error) {
       errors.push({
-        payment_order_id: due.payment_order_id,
+        payment_order_id: before.payment_order_id,
         error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
       });
-      if (!(error instanceof PspTransientError) && !(error instanceof PaymentError)) throw error;
+      // Back off, so that one order that cannot move does not hold its shard's place in every sweep.
+      const current = await getOrder(ctx, before.payment_order_id);
+      if (current && !isTerminal(current.status)) {
+        await postponeDeadline(ctx, current, later(ctx, timing.pendingRecheckMs));
+      }
     }
   }
   for (const checkoutId of checkouts) await completeCheckoutIfDone(ctx, checkoutId);
   return { examined: dueOrders.length, moved, stillOpen, errors };
+}
+
+async function sweepHostedCheckout(
+  ctx: PaymentsContext,
+  psp: PaymentProvider,
+  checkoutId: string,
+): Promise<void> {
+  const checkout = await getCheckout(ctx, checkoutId);
+  if (!checkout) return;
+  if (checkout.psp_session_id) {
+    await applyHostedCheckout(ctx, checkoutId, await hostedResult(psp, checkout.psp_session_id), 'sweeper');
+    return;
+  }
+  // The page was never registered (the PSP was down and the storefront gave up): nobody can pay it.
+  for (const orderId of checkout.order_ids) {
+    await transitionOrder(ctx, orderId, {
+      to: 'FAILED',
+      actor: 'sweeper',
+      reason: 'the hosted payment page was never registered with the PSP',
+      set: {
+        failure_code: 'hosted_page_not_registered',
+        failure_reason: 'the payment page was never created',
+      },
+    });
+  }
 }

@@ -56,9 +56,10 @@ function isConditionFailure(error: unknown): error is TransactionCanceledExcepti
 }
 
 /** What happened when a checkout was submitted. */
-export type CreateCheckoutResult =
-  | { readonly created: true; readonly checkout: Checkout }
-  | { readonly created: false; readonly checkout: Checkout };
+export interface CreateCheckoutResult {
+  readonly created: boolean;
+  readonly checkout: Checkout;
+}
 
 /**
  * Writes the checkout, its orders (NOT_STARTED) and their first history entries, all or nothing. The same
@@ -238,6 +239,8 @@ export interface OrderChange {
   readonly set?: Readonly<Record<string, string | number | boolean>>;
   /** A new deadline for a non-terminal order (the sweeper looks at it then). */
   readonly deadline?: string;
+  /** Move only from these statuses (e.g. a risk decline fails orders that have not started, nothing else). */
+  readonly onlyFrom?: readonly OrderStatus[];
 }
 
 export interface TransitionResult {
@@ -328,10 +331,11 @@ export async function transitionOrder(
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const order = await mustGetOrder(ctx, orderId);
     if (!canTransition(order.status, change.to)) return { order, changed: false };
+    if (change.onlyFrom && !change.onlyFrom.includes(order.status)) return { order, changed: false };
     const at = nowIso(ctx);
     try {
       await ctx.db.send(new TransactWriteCommand({ TransactItems: transitionItems(ctx, order, change, at) }));
-      return { order: (await mustGetOrder(ctx, orderId)) ?? order, changed: true };
+      return { order: await mustGetOrder(ctx, orderId), changed: true };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       // Someone else moved the order since we read it: read again and decide again.
@@ -358,7 +362,8 @@ export async function recordSuccess(
     if (!canTransition(order.status, 'SUCCESS')) return { order, changed: false };
     const at = nowIso(ctx);
     const gross = money(order.currency, order.amount_minor);
-    const commission = basisPointsOf(gross, ctx.commissionBps ?? 0, 'half_up');
+    // The rate fixed on the order when the buyer checked out, whatever the configuration says today.
+    const commission = basisPointsOf(gross, order.commission_bps ?? ctx.commissionBps ?? 0, 'half_up');
     const extraItems = transitionItems(
       ctx,
       order,
@@ -477,5 +482,38 @@ export async function postponeDeadline(
     );
   } catch (error) {
     if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+  }
+}
+
+/**
+ * Records the checkout's risk decision once: the first decision stands (a re-run of the risk step, or the
+ * sweeper assessing a checkout whose workflow never ran, cannot overturn it). Answers the stored decision.
+ */
+export async function recordRiskDecision(
+  ctx: PaymentsContext,
+  checkoutId: string,
+  decision: { decision: 'approve' | 'decline'; reasons: readonly string[] },
+): Promise<{ decision: 'approve' | 'decline'; reasons: readonly string[] }> {
+  try {
+    await ctx.db.send(
+      new UpdateCommand({
+        TableName: ctx.tables.payments,
+        Key: checkoutKey(checkoutId),
+        UpdateExpression: 'SET risk_decision = :d, risk_reasons = :r, updated_at = :at',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(risk_decision)',
+        ExpressionAttributeValues: {
+          ':d': decision.decision,
+          ':r': [...decision.reasons],
+          ':at': nowIso(ctx),
+        },
+      }),
+    );
+    return decision;
+  } catch (error) {
+    if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+    const stored = await getCheckout(ctx, checkoutId);
+    if (!stored?.risk_decision)
+      throw new PaymentError('not_found', `checkout ${checkoutId} not found`, { checkout_id: checkoutId });
+    return { decision: stored.risk_decision, reasons: stored.risk_reasons ?? [] };
   }
 }

@@ -7,9 +7,13 @@
 import { createHash } from 'node:crypto';
 import { type CurrencyCode, MAX_MINOR_UNITS, type Money, MoneyError } from '../money';
 import type { PaymentProvider } from '../psp/port';
+import { PaymentError } from './errors';
 import type { BuyerInfo, Checkout, PaymentOrder } from './model';
 import { DEFAULT_TIMING, type Timing } from './outcomes';
 import { attachHostedSession, createCheckout, getOrders, type PaymentsContext } from './store';
+
+/** A session must live this long after it is registered (Stripe's minimum is 30 minutes). */
+const MIN_REGISTRATION_LEAD_MS = 31 * 60_000;
 
 export interface SubmitCheckoutInput {
   readonly checkoutId: string;
@@ -103,6 +107,7 @@ export async function submitCheckout(
     deadline,
     wallet_updated: false,
     ledger_updated: false,
+    commission_bps: ctx.commissionBps ?? 0,
     created_at: at,
     updated_at: at,
   }));
@@ -115,6 +120,18 @@ export async function submitCheckout(
   let completedNow = result.created;
   if (stored.mode === 'hosted' && !stored.psp_session_id) {
     completedNow = true;
+    const expiresAt = Date.parse(stored.session_expires_at ?? pageExpiresAt);
+    if (expiresAt - now.getTime() < MIN_REGISTRATION_LEAD_MS) {
+      // Too late to register the same page again (the PSP wants 30 minutes of life): the storefront must
+      // start a new checkout; the sweeper fails this one's orders when their deadline passes.
+      throw new PaymentError(
+        'checkout_conflict',
+        `checkout ${input.checkoutId} can no longer get a payment page`,
+        {
+          checkout_id: input.checkoutId,
+        },
+      );
+    }
     // Registered with the stored expiry under the checkout_id as idempotency key: a retry after a lost answer
     // sends the very same request and gets the same session. The token is stored before the API answers.
     const session = await deps.psp.createHostedCheckout({

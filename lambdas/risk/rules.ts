@@ -16,7 +16,6 @@ export interface RiskSubject {
   readonly buyerEmail?: string;
   readonly currency: CurrencyCode;
   readonly totalMinor: bigint;
-  readonly orderAmountsMinor: readonly bigint[];
 }
 
 export interface RiskAssessment {

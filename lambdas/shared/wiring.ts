@@ -12,6 +12,7 @@ import { documentClient } from './aws-clients';
 import { optionalEnv, resource, secretValue } from './config';
 
 let payments: PaymentsContext | undefined;
+let orders: PaymentsContext | undefined;
 let psp: Promise<PaymentProvider> | undefined;
 let risk: RiskProvider | undefined;
 
@@ -26,6 +27,18 @@ export function paymentsContext(): PaymentsContext {
     commissionBps: Number(optionalEnv('PLATFORM_COMMISSION_BPS', '0')),
   };
   return payments;
+}
+
+/**
+ * For functions granted only the payments table (risk check, finalize): no ledger or wallet names, so a call
+ * that would move money fails loudly instead of reaching tables the function has no permission on.
+ */
+export function ordersContext(): PaymentsContext {
+  orders ??= {
+    db: documentClient(),
+    tables: { payments: resource('table', 'payments'), ledger: '', wallets: '' },
+  };
+  return orders;
 }
 
 export function paymentProvider(): Promise<PaymentProvider> {
@@ -63,5 +76,6 @@ export function paymentTiming(): Timing {
       optionalEnv('PAYIN_PENDING_RECHECK_MS', String(DEFAULT_TIMING.pendingRecheckMs)),
     ),
     pendingExpiryMs: Number(optionalEnv('PAYIN_PENDING_EXPIRY_MS', String(DEFAULT_TIMING.pendingExpiryMs))),
+    idempotencyWindowMs: DEFAULT_TIMING.idempotencyWindowMs,
   };
 }

@@ -6,6 +6,7 @@
 import type Stripe from 'stripe';
 import { applyHostedCheckout, applyPayment, type Timing } from '../payments/outcomes';
 import { completeCheckoutIfDone, getOrder, type PaymentsContext } from '../payments/store';
+import type { PaymentProvider } from '../psp/port';
 import { toHostedCheckout, toPspPayment } from '../psp/stripe-provider';
 
 /** What applying an event did, recorded in the inbox. */
@@ -30,6 +31,8 @@ export async function applyEvent(
   ctx: PaymentsContext,
   event: Stripe.Event,
   timing: Timing,
+  /** Used to make a non-final failure final (cancel the PaymentIntent) before an order is FAILED. */
+  psp?: PaymentProvider,
 ): Promise<ApplyOutcome> {
   if (PAYMENT_INTENT_EVENTS.has(event.type)) {
     const payment = toPspPayment(event.data.object as Stripe.PaymentIntent);
@@ -37,9 +40,10 @@ export async function applyEvent(
     if (!payment.paymentOrderId) return 'ignored_type';
     const order = await getOrder(ctx, payment.paymentOrderId);
     if (!order) return 'unknown_order';
-    const result = await applyPayment(ctx, order, payment, 'psp-webhook', timing);
+    const result = await applyPayment(ctx, order, payment, 'psp-webhook', timing, psp);
+    if (!result.changed) return 'no_change';
     await completeCheckoutIfDone(ctx, order.checkout_id);
-    return result.changed ? 'applied' : 'no_change';
+    return 'applied';
   }
   if (CHECKOUT_EVENTS.has(event.type)) {
     const session = toHostedCheckout(event.data.object as Stripe.Checkout.Session);
@@ -51,7 +55,6 @@ export async function applyEvent(
         session.checkoutId,
         failed ? { ...session, paid: false, paymentFailed: true } : session,
         'psp-webhook',
-        timing,
       );
     } catch (error) {
       if ((error as { code?: string }).code === 'not_found') return 'unknown_order';

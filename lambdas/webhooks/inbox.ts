@@ -20,6 +20,7 @@ export interface VerifiedEvent {
   readonly id: string;
   readonly type: string;
   readonly created: number;
+  /** The verified event without the fields we must not keep (see REDACTED_FIELDS). */
   readonly payload: string;
 }
 
@@ -39,7 +40,31 @@ export function verifyEvent(
       cause: error,
     });
   }
-  return { id: event.id, type: event.type, created: event.created, payload: rawBody };
+  return { id: event.id, type: event.type, created: event.created, payload: JSON.stringify(redact(event)) };
+}
+
+/**
+ * Fields an event may carry that we neither need nor may keep: the PaymentIntent's client_secret (Stripe: never
+ * store or log it) and the buyer's contact and address details. Everything we apply stays.
+ */
+const REDACTED_FIELDS = new Set([
+  'client_secret',
+  'billing_details',
+  'customer_details',
+  'shipping',
+  'shipping_details',
+  'receipt_email',
+  'customer_email',
+]);
+
+export function redact(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redact);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => !REDACTED_FIELDS.has(key))
+      .map(([key, inner]) => [key, redact(inner)]),
+  );
 }
 
 export const InboxStatus = { Received: 'RECEIVED', Applied: 'APPLIED' } as const;

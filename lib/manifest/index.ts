@@ -167,12 +167,12 @@ export const manifest: Manifest = {
       entry: 'lambdas/handlers/payin-execute-order.ts',
       timeoutSeconds: 25,
       access: PAYIN_MONEY_ACCESS,
-      environment: PAYIN_ENVIRONMENT,
+      // The same rules as the risk step: they assess a checkout whose workflow never ran.
+      environment: { ...PAYIN_ENVIRONMENT, ...PAYIN_RISK_RULES },
     },
     {
       id: 'payin-finalize-checkout',
-      description:
-        'Pay-in step: fail orders of a declined checkout; set is_payment_done when all are terminal.',
+      description: 'Pay-in step: set is_payment_done when every order of the checkout is terminal.',
       entry: 'lambdas/handlers/payin-finalize-checkout.ts',
       timeoutSeconds: 10,
       access: { tables: { payments: 'readWrite' } },
@@ -202,8 +202,10 @@ export const manifest: Manifest = {
           wallets: 'readWrite',
         },
         queues: { 'webhook-events': 'consume' },
+        // To cancel a PaymentIntent whose failure is not final before its order is recorded FAILED.
+        secrets: ['stripe-api-key'],
       },
-      environment: { PLATFORM_COMMISSION_BPS: PAYIN_ENVIRONMENT.PLATFORM_COMMISSION_BPS },
+      environment: PAYIN_ENVIRONMENT,
     },
     {
       id: 'sweep-payment-orders',
@@ -212,7 +214,8 @@ export const manifest: Manifest = {
       entry: 'lambdas/handlers/sweep-payment-orders.ts',
       timeoutSeconds: 50,
       access: PAYIN_MONEY_ACCESS,
-      environment: PAYIN_ENVIRONMENT,
+      // The same rules as the risk step: they assess a checkout whose workflow never ran.
+      environment: { ...PAYIN_ENVIRONMENT, ...PAYIN_RISK_RULES },
       // One sweeper at a time: overlapping sweeps would only race each other on the same orders.
       reservedConcurrency: 1,
     },
@@ -233,7 +236,7 @@ export const manifest: Manifest = {
         HOSTED_SUCCESS_URL: 'https://shop.example/checkout/{CHECKOUT_ID}/done',
         HOSTED_CANCEL_URL: 'https://shop.example/checkout/{CHECKOUT_ID}/cancelled',
         // Stripe wants at least 30 minutes from ITS creation of the session: one minute of slack.
-        HOSTED_PAGE_TTL_MINUTES: '31',
+        HOSTED_PAGE_TTL_MINUTES: '60',
       },
     },
     {

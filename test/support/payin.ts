@@ -3,7 +3,10 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { verifyLedger, walletBalances } from '../../lambdas/ledger';
 import { formatAmount } from '../../lambdas/money';
 import { isTerminal, type PaymentOrder } from '../../lambdas/payments/model';
+import type { ExecutionDependencies } from '../../lambdas/payments/outcomes';
 import { getOrders, type PaymentsContext } from '../../lambdas/payments/store';
+import type { PaymentProvider } from '../../lambdas/psp/port';
+import { DefaultRiskRules, riskRulesFromEnv } from '../../lambdas/risk/rules';
 import type { LocalSystem } from '../../sandbox/local-system';
 import { localDocumentClient } from './engines';
 import { eventually } from './runtime';
@@ -88,4 +91,19 @@ export async function assertOrderInvariants(system: LocalSystem, ctx: PaymentsCo
     if (order.status === 'PENDING' && !order.pending_reason)
       throw new Error(`${where} is PENDING without a reason`);
   }
+}
+
+/** What the executor and the sweeper need, as the functions build it, for tests that call them directly. */
+export function executionDependencies(
+  system: LocalSystem,
+  ctx: PaymentsContext,
+  psp: PaymentProvider,
+): ExecutionDependencies {
+  return {
+    psp,
+    risk: new DefaultRiskRules(riskRulesFromEnv(system.runtime.environment), {
+      db: ctx.db,
+      table: ctx.tables.payments,
+    }),
+  };
 }

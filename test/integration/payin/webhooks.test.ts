@@ -19,6 +19,7 @@ import {
   assertLedgerInvariants,
   assertOrderInvariants,
   availableBalance,
+  executionDependencies,
   paymentsContextOf,
   waitForOrders,
 } from '../../support/payin';
@@ -74,7 +75,7 @@ async function submit(seller: string, amount: string, paymentMethod?: string) {
       hostedPage: {
         successUrl: 'https://shop.example/co/{CHECKOUT_ID}/done',
         cancelUrl: 'https://shop.example/co/{CHECKOUT_ID}/cancel',
-        ttlMs: 30 * 60_000,
+        ttlMs: 60 * 60_000,
       },
     },
     {
@@ -195,7 +196,7 @@ describe('late, duplicate, out-of-order and lost webhooks', () => {
     system.psp.control.removeFault(loss);
     // The recheck deadline passes; the sweeper asks the PSP.
     const due = await dueOrders(ctx, new Date(Date.parse(stillPending?.deadline ?? '') + 1_000));
-    const report = await sweepDueOrders(ctx, psp, due);
+    const report = await sweepDueOrders(ctx, executionDependencies(system, ctx, psp), due);
     expect(report.errors).toEqual([]);
     const [order] = await waitForOrders(ctx, checkout.order_ids);
     expect(order?.status).toBe('SUCCESS');

@@ -7,6 +7,7 @@
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseAmount } from '../../../lambdas/money';
+import { sweepDueOrders } from '../../../lambdas/payments/outcomes';
 import { dueOrders, orderHistory, type PaymentsContext } from '../../../lambdas/payments/store';
 import { submitCheckout } from '../../../lambdas/payments/submit';
 import { createStripeClient, StripePaymentProvider } from '../../../lambdas/psp/stripe-provider';
@@ -16,6 +17,7 @@ import {
   assertLedgerInvariants,
   assertOrderInvariants,
   availableBalance,
+  executionDependencies,
   paymentsContextOf,
   waitForOrders,
 } from '../../support/payin';
@@ -44,7 +46,11 @@ afterAll(async () => {
 });
 
 /** Submits a checkout the way the API does, starting the workflow through the local Step Functions endpoint. */
-async function submit(orders: { seller: string; amount: string }[], paymentMethod?: string) {
+async function submit(
+  orders: { seller: string; amount: string }[],
+  paymentMethod?: string,
+  options: { startWorkflow?: boolean } = {},
+) {
   run++;
   const checkoutId = `co_wf_${run}_${Date.now()}`;
   const sfn = new SFNClient({
@@ -57,6 +63,7 @@ async function submit(orders: { seller: string; amount: string }[], paymentMetho
     {
       psp,
       startWorkflow: async (id, orderIds) => {
+        if (options.startWorkflow === false) return;
         await sfn.send(
           new StartExecutionCommand({
             stateMachineArn: system.runtime.stepFunctions.arnOf('pay-in'),
@@ -68,7 +75,7 @@ async function submit(orders: { seller: string; amount: string }[], paymentMetho
       hostedPage: {
         successUrl: 'https://shop.example/done',
         cancelUrl: 'https://shop.example/cancel',
-        ttlMs: 30 * 60_000,
+        ttlMs: 60 * 60_000,
       },
     },
     {
@@ -242,12 +249,64 @@ describe('failures', () => {
     // Act: the deadline passes; the sweeper runs.
     const due = await dueOrders(ctx, new Date(Date.parse(stuck?.deadline ?? '') + 1_000));
     expect(due.map((o) => o.payment_order_id)).toContain(stuck?.payment_order_id);
-    const { sweepDueOrders } = await import('../../../lambdas/payments/outcomes');
-    await sweepDueOrders(ctx, psp, due);
+    await sweepDueOrders(ctx, executionDependencies(system, ctx, psp), due);
     // Assess
     const [order] = await waitForOrders(ctx, checkout.order_ids);
     expect(order?.status).toBe('SUCCESS');
     expect(chargesFor(order?.payment_order_id ?? '')).toBe(1);
     await assertLedgerInvariants(ctx);
+  });
+
+  it('the sweeper assesses risk for a checkout whose workflow never ran, and never charges a declined one', async () => {
+    // Prepare: over the USD checkout limit (10000.00); the workflow never starts.
+    const { checkout } = await submit([{ seller: 'seller_big', amount: '10000.01' }], 'pm_card_visa', {
+      startWorkflow: false,
+    });
+    const [waiting] = await waitForOrders(ctx, checkout.order_ids, (o) =>
+      o.every((x) => x.status === 'NOT_STARTED'),
+    );
+    // Act
+    const due = await dueOrders(ctx, new Date(Date.parse(waiting?.deadline ?? '') + 1_000));
+    await sweepDueOrders(ctx, executionDependencies(system, ctx, psp), due);
+    // Assess
+    const [order] = await waitForOrders(ctx, checkout.order_ids);
+    expect(order).toMatchObject({ status: 'FAILED', failure_code: 'risk_declined' });
+    expect(chargesFor(order?.payment_order_id ?? '')).toBe(0);
+  });
+
+  it('one order the PSP refuses outright fails alone; the sweep goes on to the next', async () => {
+    const bad = await submit([{ seller: 'seller_bad_pm', amount: '1.00' }], 'pm_does_not_exist', {
+      startWorkflow: false,
+    });
+    const good = await submit([{ seller: 'seller_good_pm', amount: '2.00' }], 'pm_card_visa', {
+      startWorkflow: false,
+    });
+    const ids = [...bad.checkout.order_ids, ...good.checkout.order_ids];
+    const waiting = await waitForOrders(ctx, ids, (o) => o.every((x) => x.status === 'NOT_STARTED'));
+    const latest = Math.max(...waiting.map((o) => Date.parse(o.deadline ?? '')));
+    const report = await sweepDueOrders(
+      ctx,
+      executionDependencies(system, ctx, psp),
+      await dueOrders(ctx, new Date(latest + 1_000)),
+    );
+    expect(report.errors).toEqual([]);
+    const [badOrder, goodOrder] = await waitForOrders(ctx, ids);
+    expect(badOrder).toMatchObject({ status: 'FAILED', failure_code: 'resource_missing' });
+    expect(goodOrder?.status).toBe('SUCCESS');
+  });
+
+  it('a failed 3-D Secure attempt cancels the PaymentIntent before the order is FAILED', async () => {
+    const { checkout } = await submit(
+      [{ seller: 'seller_3ds_fail', amount: '7.00' }],
+      'pm_card_authenticationRequired',
+    );
+    const [pending] = await waitForOrders(ctx, checkout.order_ids, (o) =>
+      o.every((x) => x.status === 'PENDING'),
+    );
+    system.psp.control.completeAuthentication(pending?.psp_reference ?? '', 'fail');
+    const [order] = await waitForOrders(ctx, checkout.order_ids);
+    expect(order?.status).toBe('FAILED');
+    // The buyer can no longer confirm the same PaymentIntent and be charged for a FAILED order.
+    expect((await psp.retrievePayment(order?.psp_reference ?? '')).status).toBe('canceled');
   });
 });
