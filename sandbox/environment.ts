@@ -44,19 +44,9 @@ export function functionEnvironment(
   return env;
 }
 
-/** The merged environment of every function, plus the SDK's endpoint overrides. */
-export function runtimeEnvironment(
-  manifest: Manifest,
-  names: PhysicalNames,
-  endpoints: LocalEndpoints,
-  stateMachineArnOf: (id: string) => string,
-): Record<string, string> {
-  const secretValueOf = (id: string) => {
-    const secret = manifest.secrets.find((s) => s.id === id);
-    if (!secret) throw new Error(`secret ${id} is not declared`);
-    return process.env[secret.localEnvVar] ?? secret.localDefault;
-  };
-  const merged: Record<string, string> = {
+/** What every function sees locally besides its own grants: region, credentials, and the engines' endpoints. */
+export function baseEnvironment(manifest: Manifest, endpoints: LocalEndpoints): Record<string, string> {
+  return {
     AWS_REGION: LOCAL_REGION,
     AWS_DEFAULT_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
@@ -75,11 +65,31 @@ export function runtimeEnvironment(
     SERVICE_NAME: manifest.service,
     ...(endpoints.psp ? { PSP_API_BASE: endpoints.psp } : {}),
   };
+}
+
+/** A secret's local value: from its variable, or the simulator's default. */
+export function localSecretValue(manifest: Manifest, id: string): string {
+  const secret = manifest.secrets.find((s) => s.id === id);
+  if (!secret) throw new Error(`secret ${id} is not declared`);
+  return process.env[secret.localEnvVar] ?? secret.localDefault;
+}
+
+/**
+ * The merged environment of every function, plus the base. All functions share this process, so each sees
+ * the others' variables too: test/integration/sandbox/function-environment.test.ts runs each handler alone
+ * with only its own, so a missing grant cannot hide here and crash on AWS.
+ */
+export function runtimeEnvironment(
+  manifest: Manifest,
+  names: PhysicalNames,
+  endpoints: LocalEndpoints,
+  stateMachineArnOf: (id: string) => string,
+): Record<string, string> {
+  const merged: Record<string, string> = baseEnvironment(manifest, endpoints);
   const origin: Record<string, string> = {};
   for (const spec of manifest.functions) {
-    for (const [key, value] of Object.entries(
-      functionEnvironment(spec, names, stateMachineArnOf, secretValueOf),
-    )) {
+    const own = functionEnvironment(spec, names, stateMachineArnOf, (id) => localSecretValue(manifest, id));
+    for (const [key, value] of Object.entries(own)) {
       if (key in merged && merged[key] !== value && origin[key]) {
         throw new Error(`functions ${origin[key]} and ${spec.id} set ${key} to different values`);
       }

@@ -6,6 +6,7 @@ import type { Manifest } from '../lib/manifest';
 import { startDynamoDb } from './engines/dynamodb';
 import { startMessaging } from './engines/fauxqs';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './engines/local-aws';
+import { localSecretValue } from './environment';
 import type { PhysicalNames } from './provision';
 import { provision } from './provision';
 import type { PspSimulator } from './psp';
@@ -33,12 +34,6 @@ export interface LocalSystemOptions {
 }
 
 const WEBHOOK_PATH = '/v1/webhooks/psp';
-
-function secretValue(manifest: Manifest, id: string): string {
-  const secret = manifest.secrets.find((s) => s.id === id);
-  if (!secret) return '';
-  return process.env[secret.localEnvVar] ?? secret.localDefault;
-}
 
 export interface LocalSystem {
   readonly runtime: Runtime;
@@ -83,7 +78,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
 
     // The PSP simulator plays Stripe: the SDK in the functions points at it (PSP_API_BASE), it signs and
     // sends webhooks to our webhook route, and it writes settlement files into the settlements bucket.
-    const webhookSecret = secretValue(options.manifest, 'stripe-webhook-secret');
+    const webhookSecret = localSecretValue(options.manifest, 'stripe-webhook-secret');
     const psp = await startPspSimulator({
       port: options.pspPort ?? 0,
       ...(options.pspSeed !== undefined ? { seed: options.pspSeed } : {}),
