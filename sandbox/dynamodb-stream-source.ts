@@ -10,7 +10,9 @@
  * - shards are read parent first; new shards (DynamoDB Local rotates them too) are found by describing the
  *   stream again and are read from their start.
  */
+
 import { randomUUID } from 'node:crypto';
+import { setTimeout as wait } from 'node:timers/promises';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeStreamCommand,
@@ -121,14 +123,8 @@ interface Shard {
 }
 
 const done = (shard: Shard) => shard.exhausted && shard.pending.length === 0;
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+/** Waits, or stops waiting when the source stops (no listener is left behind either way). */
+const sleep = (ms: number, signal: AbortSignal) => wait(ms, undefined, { signal }).catch(() => undefined);
 
 export async function startTableStreamSource(
   spec: TableStreamEventSourceSpec,

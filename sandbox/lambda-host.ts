@@ -30,6 +30,8 @@ export class LambdaHost {
   private readonly specs: Map<string, FunctionSpec>;
   private readonly loaded = new Map<string, Promise<Handler>>();
   private readonly listeners: ((record: InvocationRecord) => void)[] = [];
+  /** Invocations waiting for a slot, for functions with reserved concurrency. */
+  private readonly slots = new Map<string, { running: number; waiting: (() => void)[] }>();
 
   constructor(
     manifest: Manifest,
@@ -74,8 +76,37 @@ export class LambdaHost {
     await Promise.all([...this.specs.keys()].map((id) => this.load(id)));
   }
 
+  /**
+   * Invokes a function. The event and the result cross as JSON, as they do on Lambda (a bigint or a class
+   * instance would not survive there either). Reserved concurrency is honoured by queueing (on AWS the excess
+   * is throttled and retried by the caller).
+   */
   async invoke(functionId: string, event: unknown): Promise<unknown> {
     const spec = this.spec(functionId);
+    const release = await this.acquire(spec);
+    try {
+      const result = await this.run(spec, JSON.parse(JSON.stringify(event ?? null)));
+      return result === undefined ? undefined : JSON.parse(JSON.stringify(result));
+    } finally {
+      release();
+    }
+  }
+
+  private async acquire(spec: FunctionSpec): Promise<() => void> {
+    const limit = spec.reservedConcurrency;
+    if (limit === undefined) return () => undefined;
+    const slot = this.slots.get(spec.id) ?? { running: 0, waiting: [] };
+    this.slots.set(spec.id, slot);
+    while (slot.running >= limit) await new Promise<void>((resolve) => slot.waiting.push(resolve));
+    slot.running++;
+    return () => {
+      slot.running--;
+      slot.waiting.shift()?.();
+    };
+  }
+
+  private async run(spec: FunctionSpec, event: unknown): Promise<unknown> {
+    const functionId = spec.id;
     const handler = await this.load(functionId);
     const requestId = randomUUID();
     const started = Date.now();

@@ -54,21 +54,23 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   const log = options.log ?? (() => undefined);
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
-    for (const s of stops.reverse()) await s().catch((e: unknown) => console.error('[local] stop failed', e));
+    for (const s of stops.splice(0).reverse())
+      await s().catch((e: unknown) => console.error('[local] stop failed', e));
   };
   try {
     let engines = options.engines;
     if (!engines) {
       log('starting DynamoDB Local (Java) and the SQS/SNS/S3 engine...');
-      const [dynamo, messaging] = await Promise.all([
+      const [dynamo, messaging] = await Promise.allSettled([
         startDynamoDb(options.dataDirs ? { dataDir: options.dataDirs.dynamodb } : {}),
         startMessaging(options.dataDirs ? { dataDir: options.dataDirs.messaging } : {}),
       ]);
-      stops.push(
-        () => dynamo.stop(),
-        () => messaging.stop(),
-      );
-      engines = { dynamodb: dynamo.endpoint, messaging: messaging.endpoint };
+      // Whichever started is stopped, even when the other failed.
+      if (dynamo.status === 'fulfilled') stops.push(() => dynamo.value.stop());
+      if (messaging.status === 'fulfilled') stops.push(() => messaging.value.stop());
+      if (dynamo.status === 'rejected') throw dynamo.reason;
+      if (messaging.status === 'rejected') throw messaging.reason;
+      engines = { dynamodb: dynamo.value.endpoint, messaging: messaging.value.endpoint };
     }
 
     const prefix = options.prefix ?? 'local-';

@@ -36,7 +36,11 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second Ctrl-C: do not wait for in-flight work; the engines' guards stop Java when we are gone.
+      console.log(`${signal} again: exiting now`);
+      process.exit(130);
+    }
     stopping = true;
     console.log(`\n${signal}: stopping...`);
     await system.stop();

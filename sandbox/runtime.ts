@@ -71,7 +71,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const s3 = new S3Client({ ...aws, forcePathStyle: true });
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
-    for (const stop of stops.reverse())
+    for (const stop of stops.splice(0).reverse())
       await stop().catch((e: unknown) => console.error('[runtime] stop failed', e));
     sqs.destroy();
     s3.destroy();

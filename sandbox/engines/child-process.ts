@@ -7,6 +7,8 @@ import { createServer } from 'node:net';
 
 export interface GuardedProcess {
   readonly pid: number | undefined;
+  /** True once the engine (and its guard) exited: a readiness probe must not keep waiting. */
+  readonly exited: boolean;
   stop(): Promise<void>;
 }
 
@@ -26,12 +28,19 @@ export async function freePort(): Promise<number> {
   });
 }
 
+// Runs the engine, and stops it when we go (TERM, then KILL if it has not exited within 5 s): on a signal
+// from us, or when our process is gone (checked twice a second), even if we were killed with SIGKILL.
 const GUARD_SCRIPT = `
 "$@" &
 child=$!
-trap 'kill -TERM $child 2>/dev/null; wait $child; exit 0' TERM INT HUP
+stop_child() {
+  kill -TERM $child 2>/dev/null
+  for _ in $(seq 50); do kill -0 $child 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL $child 2>/dev/null
+}
+trap 'stop_child; exit 0' TERM INT HUP
 while kill -0 "$WATCHED_PID" 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 0.5; done
-kill -TERM $child 2>/dev/null
+stop_child
 wait $child
 `;
 
@@ -50,14 +59,24 @@ export function spawnGuarded(
   };
   child.stdout?.on('data', forward);
   child.stderr?.on('data', forward);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let hasExited = false;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      hasExited = true;
+      resolve();
+    }),
+  );
   let stopping: Promise<void> | undefined;
   return {
     pid: child.pid,
+    get exited() {
+      return hasExited;
+    },
     stop() {
       stopping ??= (async () => {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        // The guard escalates to SIGKILL on the engine after 5 s; this is the last resort for the guard itself.
+        const timer = setTimeout(() => child.kill('SIGKILL'), 8_000);
         await exited;
         clearTimeout(timer);
       })();
@@ -71,10 +90,13 @@ export async function waitUntil(
   what: string,
   probe: () => Promise<boolean>,
   timeoutMs = 30_000,
+  /** Gives up at once when this answers true (the process being probed has exited). */
+  hopeless: () => boolean = () => false,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
+    if (hopeless()) throw new Error(`${what} exited before it was ready`, { cause: lastError });
     try {
       if (await probe()) return;
     } catch (error) {

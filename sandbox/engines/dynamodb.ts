@@ -45,10 +45,16 @@ export async function startDynamoDb(
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   try {
-    await waitUntil('DynamoDB Local', async () => {
-      await client.send(new ListTablesCommand({ Limit: 1 }));
-      return true;
-    });
+    // If our Java exits (the port was taken meanwhile, no Java), fail at once: never take another engine's answer.
+    await waitUntil(
+      'DynamoDB Local',
+      async () => {
+        await client.send(new ListTablesCommand({ Limit: 1 }));
+        return !proc.exited;
+      },
+      30_000,
+      () => proc.exited,
+    );
   } catch (error) {
     await proc.stop();
     throw new Error(

@@ -11,7 +11,17 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const [dynamo, messaging] = await Promise.all([startDynamoDb(), startMessaging()]);
+  const [dynamoStart, messagingStart] = await Promise.allSettled([startDynamoDb(), startMessaging()]);
+  if (dynamoStart.status === 'rejected' || messagingStart.status === 'rejected') {
+    // Stop whichever started, so no Java outlives a failed setup.
+    if (dynamoStart.status === 'fulfilled') await dynamoStart.value.stop();
+    if (messagingStart.status === 'fulfilled') await messagingStart.value.stop();
+    throw dynamoStart.status === 'rejected'
+      ? dynamoStart.reason
+      : (messagingStart as PromiseRejectedResult).reason;
+  }
+  const dynamo = dynamoStart.value;
+  const messaging = messagingStart.value;
   project.provide('dynamoEndpoint', dynamo.endpoint);
   project.provide('messagingEndpoint', messaging.endpoint);
   return async () => {
