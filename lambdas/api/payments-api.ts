@@ -16,6 +16,7 @@ import {
   type SubmitDependencies,
   submitCheckout,
 } from '../payments/submit';
+import type { BuyerAction } from '../psp/port';
 import { ApiError, ApiErrorCode } from './errors';
 import { jsonResponse, requestIdOf } from './http';
 import type { IdempotencyStore } from './idempotency';
@@ -26,6 +27,11 @@ import { checkoutView, historyView, paymentOrderView } from './views';
 export interface PaymentsApiDependencies {
   readonly payments: PaymentsContext;
   readonly logger: Logger;
+}
+
+export interface PaymentOrderApiDependencies extends PaymentsApiDependencies {
+  /** Reads a waiting payment's buyer action from the PSP (3-D Secure), live: it is never stored. */
+  readonly buyerAction?: (pspPaymentId: string) => Promise<BuyerAction | undefined>;
 }
 
 export interface CreatePaymentDependencies extends PaymentsApiDependencies {
@@ -84,7 +90,7 @@ export function createPaymentHandler(deps: CreatePaymentDependencies) {
     .handler(create);
 }
 
-export function getPaymentOrderHandler(deps: PaymentsApiDependencies) {
+export function getPaymentOrderHandler(deps: PaymentOrderApiDependencies) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(httpErrors(deps.logger))
     .handler(async (event) => {
@@ -92,7 +98,26 @@ export function getPaymentOrderHandler(deps: PaymentsApiDependencies) {
       const order = await getOrder(deps.payments, orderId);
       if (!order) throw notFound(`payment order ${orderId}`);
       const history = await orderHistory(deps.payments, orderId);
-      return jsonResponse(200, { ...paymentOrderView(order), history: historyView(history) });
+      // A card payment waiting on the buyer (3-D Secure): what the storefront needs to let them act.
+      const action =
+        order.status === 'PENDING' &&
+        order.pending_reason === 'requires_action' &&
+        order.psp_reference &&
+        deps.buyerAction
+          ? await deps.buyerAction(order.psp_reference)
+          : undefined;
+      return jsonResponse(200, {
+        ...paymentOrderView(order),
+        ...(action
+          ? {
+              next_action: {
+                client_secret: action.clientSecret,
+                ...(action.redirectUrl ? { redirect_url: action.redirectUrl } : {}),
+              },
+            }
+          : {}),
+        history: historyView(history),
+      });
     });
 }
 

@@ -1,10 +1,15 @@
-/** GET /v1/payments/{payment_order_id}: an order's status and history (see lambdas/api/payments-api.ts). */
+/**
+ * GET /v1/payments/{payment_order_id}: an order's status and history, and for a card payment waiting on the
+ * buyer (3-D Secure) the action the storefront hands to the PSP's client library (see lambdas/api/payments-api.ts).
+ */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { readOnlyPaymentsContext } from '../api/config';
 import { getPaymentOrderHandler } from '../api/payments-api';
 import { documentClient } from '../shared/aws-clients';
+import { paymentProvider } from '../shared/wiring';
 
 export const handler = getPaymentOrderHandler({
   payments: readOnlyPaymentsContext(documentClient()),
   logger: new Logger(),
+  buyerAction: async (pspPaymentId) => (await paymentProvider()).buyerAction(pspPaymentId),
 });

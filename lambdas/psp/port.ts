@@ -60,7 +60,20 @@ export interface HostedCheckout {
   readonly checkoutId?: string;
 }
 
+/**
+ * What the buyer must do for a payment waiting on them (3-D Secure): handed to the storefront live, never
+ * stored (the client secret must not be kept or logged).
+ */
+export interface BuyerAction {
+  /** For the PSP's client library (Stripe.js `handleNextAction`). */
+  readonly clientSecret: string;
+  /** Where to send the buyer instead, when the PSP gives a page. */
+  readonly redirectUrl?: string;
+}
+
 export interface PaymentProvider {
+  /** The buyer's pending action for a payment, or undefined when none is waiting. */
+  buyerAction(pspPaymentId: string): Promise<BuyerAction | undefined>;
   charge(request: ChargeRequest): Promise<PspPayment>;
   retrievePayment(pspPaymentId: string): Promise<PspPayment>;
   cancelPayment(pspPaymentId: string, idempotencyKey: string): Promise<PspPayment>;

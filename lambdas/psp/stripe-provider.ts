@@ -7,6 +7,7 @@ import Stripe from 'stripe';
 import { fromStripeAmount, type Money, toStripeAmount } from '../money';
 import { PspPermanentError, PspTransientError } from './errors';
 import type {
+  BuyerAction,
   ChargeRequest,
   HostedCheckout,
   HostedCheckoutRequest,
@@ -142,6 +143,17 @@ export class StripePaymentProvider implements PaymentProvider {
       if (error instanceof Stripe.errors.StripeCardError && error.payment_intent) {
         return toPspPayment(error.payment_intent);
       }
+      throw classify(error);
+    }
+  }
+
+  async buyerAction(pspPaymentId: string): Promise<BuyerAction | undefined> {
+    try {
+      const intent = await this.stripe.paymentIntents.retrieve(pspPaymentId);
+      if (intent.status !== 'requires_action' || !intent.client_secret) return undefined;
+      const redirect = intent.next_action?.redirect_to_url?.url;
+      return { clientSecret: intent.client_secret, ...(redirect ? { redirectUrl: redirect } : {}) };
+    } catch (error) {
       throw classify(error);
     }
   }

@@ -92,13 +92,15 @@ export class DefaultRiskRules implements RiskProvider {
         new UpdateCommand({
           TableName: this.store.table,
           Key: { pk: `VELOCITY#${subject.buyerId}`, sk: `W#${window}` },
-          UpdateExpression: 'ADD checkouts :id',
+          // The counter outlives its window by a day, then DynamoDB removes it.
+          UpdateExpression: 'ADD checkouts :id SET expires_at = :expires',
           ConditionExpression:
             'attribute_not_exists(checkouts) OR size(checkouts) < :max OR contains(checkouts, :checkout)',
           ExpressionAttributeValues: {
             ':id': new Set([subject.checkoutId]),
             ':max': this.config.velocity.maxCheckouts,
             ':checkout': subject.checkoutId,
+            ':expires': Math.floor(((window + 1) * windowMs) / 1000) + 86_400,
           },
         }),
       );

@@ -50,6 +50,8 @@ export const manifest: Manifest = {
         },
       ],
       stream: true,
+      // Only the risk rules' velocity counters expire; checkouts, orders and history never do.
+      ttlAttribute: 'expires_at',
     },
     {
       id: 'ledger',
@@ -244,7 +246,8 @@ export const manifest: Manifest = {
       description: 'GET /v1/payments/{payment_order_id}: an order, its status and its history.',
       entry: 'lambdas/handlers/get-payment-order.ts',
       timeoutSeconds: 10,
-      access: { tables: { payments: 'read' } },
+      access: { tables: { payments: 'read' }, secrets: ['stripe-api-key'] },
+      environment: { PSP_TIMEOUT_MS: PAYIN_ENVIRONMENT.PSP_TIMEOUT_MS },
     },
     {
       id: 'get-checkout',

@@ -8,7 +8,7 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseAmount } from '../../../lambdas/money';
 import { sweepDueOrders } from '../../../lambdas/payments/outcomes';
-import { dueOrders, orderHistory, type PaymentsContext } from '../../../lambdas/payments/store';
+import { dueOrders, getOrder, orderHistory, type PaymentsContext } from '../../../lambdas/payments/store';
 import { submitCheckout } from '../../../lambdas/payments/submit';
 import { createStripeClient, StripePaymentProvider } from '../../../lambdas/psp/stripe-provider';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../sandbox/engines/local-aws';
@@ -197,6 +197,16 @@ describe('card mode', () => {
       orders.every((o) => o.status === 'PENDING'),
     );
     expect(pending?.pending_reason).toBe('requires_action');
+    // The storefront reads what the buyer must do (live from the PSP; the client secret is never stored).
+    const waiting = await callApi<{ next_action?: { client_secret: string; redirect_url?: string } }>(
+      system,
+      'GET',
+      `/v1/payments/${pending?.payment_order_id}`,
+    );
+    expect(waiting.body.next_action?.client_secret).toMatch(new RegExp(`^${pending?.psp_reference}_secret_`));
+    expect(waiting.body.next_action?.redirect_url).toContain(`/3ds/${pending?.psp_reference}`);
+    const stored = JSON.stringify(await getOrder(ctx, pending?.payment_order_id ?? ''));
+    expect(stored).not.toContain('_secret_');
     system.psp.control.completeAuthentication(pending?.psp_reference ?? '', 'succeed');
     const [done] = await waitForOrders(ctx, checkout.order_ids);
     expect(done?.status).toBe('SUCCESS');
