@@ -4,6 +4,7 @@
  * a clean run would.
  */
 import type Stripe from 'stripe';
+import { isTerminal } from '../payments/model';
 import { applyHostedCheckout, applyPayment, type Timing } from '../payments/outcomes';
 import { completeCheckoutIfDone, getOrder, type PaymentsContext } from '../payments/store';
 import type { PaymentProvider } from '../psp/port';
@@ -41,9 +42,9 @@ export async function applyEvent(
     const order = await getOrder(ctx, payment.paymentOrderId);
     if (!order) return 'unknown_order';
     const result = await applyPayment(ctx, order, payment, 'psp-webhook', timing, psp);
-    if (!result.changed) return 'no_change';
-    await completeCheckoutIfDone(ctx, order.checkout_id);
-    return 'applied';
+    // Also when nothing changed now: a redelivery after a crash must still close the checkout.
+    if (isTerminal(result.order.status)) await completeCheckoutIfDone(ctx, order.checkout_id);
+    return result.changed ? 'applied' : 'no_change';
   }
   if (CHECKOUT_EVENTS.has(event.type)) {
     const session = toHostedCheckout(event.data.object as Stripe.Checkout.Session);
