@@ -16,6 +16,9 @@ export interface PreparedDefinition {
   /** State name -> what the Task state calls. */
   readonly tasks: ReadonlyMap<string, TaskIntegration>;
   readonly usesTaskTokens: boolean;
+  /** Names of the states with a Retry field, and of the Wait states (tests shorten both). */
+  readonly retryingStates: readonly string[];
+  readonly waitStates: readonly string[];
 }
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -65,6 +68,8 @@ export function prepareDefinition(
     throw new Error('JSONata state machines are not supported locally: write the ASL in JSONPath mode');
   }
   const tasks = new Map<string, TaskIntegration>();
+  const retryingStates: string[] = [];
+  const waitStates: string[] = [];
   let usesTaskTokens = false;
 
   const visit = (states: Json | undefined) => {
@@ -74,6 +79,8 @@ export function prepareDefinition(
       if (state.QueryLanguage === 'JSONata' || 'Assign' in state) {
         throw new Error(`state ${name}: JSONata and Assign are ignored by the local runner; use JSONPath`);
       }
+      if (state.Retry !== undefined) retryingStates.push(name);
+      if (state.Type === 'Wait') waitStates.push(name);
       if (state.Type === 'Task') {
         if (tasks.has(name)) throw new Error(`state name ${name} is used twice`);
         const integration = integrationOf(name, String(state.Resource));
@@ -89,7 +96,7 @@ export function prepareDefinition(
     }
   };
   visit(definition.States);
-  return { definition, tasks, usesTaskTokens };
+  return { definition, tasks, usesTaskTokens, retryingStates, waitStates };
 }
 
 export function replaceMarker(value: unknown, token: string): unknown {

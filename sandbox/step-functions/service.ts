@@ -205,28 +205,14 @@ export class LocalStepFunctions {
     for (const [stateName, integration] of registered.prepared.tasks) {
       handlers[stateName] = (taskInput) => this.runTask(executionArn, integration, taskInput);
     }
-    const retryOverrides: Record<string, number> = {};
-    const waitOverrides: Record<string, number> = {};
-    if (this.options.retryIntervalMs !== undefined || this.options.waitMs !== undefined) {
-      const visit = (states: Record<string, Record<string, unknown>>) => {
-        for (const [stateName, state] of Object.entries(states)) {
-          if (this.options.retryIntervalMs !== undefined && state.Retry)
-            retryOverrides[stateName] = this.options.retryIntervalMs;
-          if (this.options.waitMs !== undefined && state.Type === 'Wait')
-            waitOverrides[stateName] = this.options.waitMs;
-          const processor = (state.ItemProcessor ?? state.Iterator) as
-            | { States: Record<string, Record<string, unknown>> }
-            | undefined;
-          if (processor) visit(processor.States);
-          for (const branch of (state.Branches as
-            | { States: Record<string, Record<string, unknown>> }[]
-            | undefined) ?? []) {
-            visit(branch.States);
-          }
-        }
-      };
-      visit(registered.prepared.definition.States as Record<string, Record<string, unknown>>);
-    }
+    const { retryIntervalMs, waitMs } = this.options;
+    const prepared = registered.prepared;
+    const retryOverrides =
+      retryIntervalMs === undefined
+        ? {}
+        : Object.fromEntries(prepared.retryingStates.map((n) => [n, retryIntervalMs]));
+    const waitOverrides =
+      waitMs === undefined ? {} : Object.fromEntries(prepared.waitStates.map((n) => [n, waitMs]));
     const execution = registered.machine.run(input as Parameters<StateMachine['run']>[0], {
       overrides: {
         taskResourceLocalHandlers: handlers as never,

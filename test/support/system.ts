@@ -7,8 +7,9 @@ import { resolve } from 'node:path';
 import { manifest } from '../../lib/manifest';
 import { type LocalSystem, type LocalSystemOptions, startLocalSystem } from '../../sandbox/local-system';
 import { engineEndpoints, uniquePrefix } from './engines';
+import { TEST_API_KEY } from './runtime';
 
-export const TEST_API_KEY = 'test-storefront-key';
+export { TEST_API_KEY } from './runtime';
 
 export async function startTestSystem(overrides: Partial<LocalSystemOptions> = {}): Promise<LocalSystem> {
   // The functions log JSON lines (Powertools); tests keep warnings and errors only.
