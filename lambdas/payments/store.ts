@@ -376,12 +376,13 @@ export async function recordSuccess(
       at,
     );
     try {
-      await recordPayIn(
+      const posted = await recordPayIn(
         ledgerContext(ctx),
         { paymentOrderId: orderId, sellerId: order.seller_account, gross, commission },
         { extraItems },
       );
-      return { order: await mustGetOrder(ctx, orderId), changed: true };
+      // A replayed posting wrote nothing now (the order moved with it the first time).
+      return { order: await mustGetOrder(ctx, orderId), changed: !posted.replayed };
     } catch (error) {
       if (!(error instanceof CallerConditionFailedError)) throw error;
     }
