@@ -3,7 +3,7 @@
  * version we read (optimistic concurrency) and only forward, and each move appends a history item in the same
  * transaction. A success is recorded with the ledger posting and the wallet in ONE TransactWriteItems.
  */
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
@@ -160,7 +160,7 @@ export async function attachHostedSession(
       }),
     );
   } catch (error) {
-    if ((error as { name?: string }).name === 'ConditionalCheckFailedException') {
+    if (error instanceof ConditionalCheckFailedException) {
       throw new PaymentError(
         'checkout_conflict',
         `checkout ${checkoutId} is registered with another PSP session`,
@@ -452,7 +452,7 @@ export async function completeCheckoutIfDone(
       }),
     );
   } catch (error) {
-    if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
   const updated = (await getCheckout(ctx, checkoutId)) ?? checkout;
   return { checkout: updated, orders, done: true };
@@ -482,7 +482,7 @@ export async function postponeDeadline(
       }),
     );
   } catch (error) {
-    if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
 }
 
@@ -511,7 +511,7 @@ export async function recordRiskDecision(
     );
     return decision;
   } catch (error) {
-    if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
     const stored = await getCheckout(ctx, checkoutId);
     if (!stored?.risk_decision)
       throw new PaymentError('not_found', `checkout ${checkoutId} not found`, { checkout_id: checkoutId });

@@ -2,6 +2,7 @@
  * Risk assessment before any money moves. The provider is a port, so a vendor (Stripe Radar, Sift, ...) can
  * replace the default rules: amount limits per currency, a velocity limit per buyer, and a block list.
  */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -106,7 +107,7 @@ export class DefaultRiskRules implements RiskProvider {
       );
       return true;
     } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
   }

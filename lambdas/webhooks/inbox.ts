@@ -3,6 +3,7 @@
  * id, and queued. A replayed event id is acknowledged and does nothing more; an event stored but not yet
  * applied is queued again on redelivery (so a crash between storing and queueing loses nothing).
  */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import Stripe from 'stripe';
 
@@ -108,9 +109,9 @@ export async function storeEvent(
     );
     return { firstTime: true, needsApplying: true };
   } catch (error) {
-    if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
-    const existing = (error as { Item?: Record<string, { S?: string }> }).Item;
-    const status = existing?.status?.S;
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    // The item as it was (ReturnValuesOnConditionCheckFailure), in DynamoDB's wire form.
+    const status = error.Item?.status?.S;
     return { firstTime: false, needsApplying: status !== InboxStatus.Applied };
   }
 }
@@ -144,6 +145,6 @@ export async function markApplied(ctx: InboxContext, id: string, outcome: string
     );
   } catch (error) {
     // Applied by a concurrent delivery of the same message: the same result.
-    if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
 }
