@@ -17,6 +17,7 @@ import {
   getCheckout,
   getOrder,
   getOrders,
+  nowOf,
   type PaymentsContext,
   postponeDeadline,
   recordRiskDecision,
@@ -53,8 +54,7 @@ export interface ExecutionDependencies {
   readonly timing?: Timing;
 }
 
-const now = (ctx: PaymentsContext) => (ctx.clock ? ctx.clock() : new Date());
-const later = (ctx: PaymentsContext, ms: number) => new Date(now(ctx).getTime() + ms).toISOString();
+const later = (ctx: PaymentsContext, ms: number) => new Date(nowOf(ctx).getTime() + ms).toISOString();
 
 function orderNotFound(orderId: string): PaymentError {
   return new PaymentError('not_found', `payment order ${orderId} not found`, { payment_order_id: orderId });
@@ -212,7 +212,7 @@ export async function executeOrder(
   if (order.status === 'PENDING' && order.psp_reference) {
     payment = await deps.psp.retrievePayment(order.psp_reference);
   } else if (order.status === 'EXECUTING') {
-    if (now(ctx).getTime() - Date.parse(order.created_at) > timing.idempotencyWindowMs) {
+    if (nowOf(ctx).getTime() - Date.parse(order.created_at) > timing.idempotencyWindowMs) {
       throw new PaymentError(
         'needs_attention',
         `order ${orderId} is still unresolved near the end of the PSP's idempotency window; not charging again`,
@@ -358,7 +358,7 @@ export async function sweepDueOrders(
         }
         after = await getOrder(ctx, before.payment_order_id);
       } else if (before.status === 'PENDING' && before.psp_reference) {
-        const expired = now(ctx).getTime() - Date.parse(before.created_at) > timing.pendingExpiryMs;
+        const expired = nowOf(ctx).getTime() - Date.parse(before.created_at) > timing.pendingExpiryMs;
         const payment = expired
           ? await deps.psp.cancelPayment(before.psp_reference, `cancel-${before.payment_order_id}`)
           : await deps.psp.retrievePayment(before.psp_reference);

@@ -36,7 +36,9 @@ export interface PaymentsContext {
 }
 
 const MAX_ATTEMPTS = 6;
-const nowIso = (ctx: PaymentsContext) => (ctx.clock ? ctx.clock() : new Date()).toISOString();
+/** The context's clock (tests pass one), else the system's. */
+export const nowOf = (ctx: PaymentsContext): Date => (ctx.clock ? ctx.clock() : new Date());
+const nowIso = (ctx: PaymentsContext) => nowOf(ctx).toISOString();
 const ledgerContext = (ctx: PaymentsContext): LedgerContext => ({
   db: ctx.db,
   tables: { ledger: ctx.tables.ledger, wallets: ctx.tables.wallets },

@@ -10,7 +10,7 @@ import type { PaymentProvider } from '../psp/port';
 import { PaymentError } from './errors';
 import type { BuyerInfo, Checkout, PaymentOrder } from './model';
 import { DEFAULT_TIMING, type Timing } from './outcomes';
-import { attachHostedSession, createCheckout, getOrders, type PaymentsContext } from './store';
+import { attachHostedSession, createCheckout, getOrders, nowOf, type PaymentsContext } from './store';
 
 /** A session must live this long after it is registered (Stripe's minimum is 30 minutes). */
 const MIN_REGISTRATION_LEAD_MS = 31 * 60_000;
@@ -63,7 +63,7 @@ export async function submitCheckout(
   input: SubmitCheckoutInput,
 ): Promise<SubmitResult> {
   const timing = deps.timing ?? DEFAULT_TIMING;
-  const now = ctx.clock ? ctx.clock() : new Date();
+  const now = nowOf(ctx);
   const at = now.toISOString();
   const hosted = input.paymentMethod === undefined;
   const total = input.orders.reduce((sum, o) => sum + o.amount.minor, 0n);
