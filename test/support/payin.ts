@@ -1,12 +1,16 @@
 /** Helpers for pay-in tests: the payments context of a test system, invariants, and waiting for orders. */
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { verifyLedger, walletBalances } from '../../lambdas/ledger';
-import { formatAmount } from '../../lambdas/money';
+import { formatAmount, parseAmount } from '../../lambdas/money';
 import { isTerminal, type PaymentOrder } from '../../lambdas/payments/model';
 import type { ExecutionDependencies } from '../../lambdas/payments/outcomes';
 import { getOrders, type PaymentsContext } from '../../lambdas/payments/store';
+import { type SubmitResult, submitCheckout } from '../../lambdas/payments/submit';
 import type { PaymentProvider } from '../../lambdas/psp/port';
+import { createStripeClient, StripePaymentProvider } from '../../lambdas/psp/stripe-provider';
 import { DefaultRiskRules, riskRulesFromEnv } from '../../lambdas/risk/rules';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../sandbox/engines/local-aws';
 import type { LocalSystem } from '../../sandbox/local-system';
 import { localDocumentClient } from './engines';
 import { eventually } from './runtime';
@@ -106,4 +110,73 @@ export function executionDependencies(
       table: ctx.tables.payments,
     }),
   };
+}
+
+/** The PSP client the functions build, pointed at the test system's simulator, for tests that call use cases. */
+export function testPaymentProvider(system: LocalSystem): StripePaymentProvider {
+  return new StripePaymentProvider(
+    createStripeClient({ apiKey: 'sk_test_e2e', apiBase: system.endpoints.psp, timeoutMs: 2_000 }),
+  );
+}
+
+let submitted = 0;
+
+/**
+ * Submits a USD checkout the way the API does (the same use case), starting the pay-in workflow through the
+ * local Step Functions endpoint unless told not to (to play a workflow that never ran).
+ */
+export async function submitTestCheckout(
+  system: LocalSystem,
+  ctx: PaymentsContext,
+  psp: PaymentProvider,
+  request: {
+    label: string;
+    orders: readonly { seller: string; amount: string }[];
+    paymentMethod?: string;
+    startWorkflow?: boolean;
+  },
+): Promise<SubmitResult> {
+  submitted++;
+  const checkoutId = `co_${request.label}_${submitted}_${Date.now()}`;
+  const sfn = new SFNClient({
+    endpoint: system.endpoints.stepFunctions,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  try {
+    return await submitCheckout(
+      ctx,
+      {
+        psp,
+        startWorkflow: async (id, orderIds) => {
+          if (request.startWorkflow === false) return;
+          await sfn.send(
+            new StartExecutionCommand({
+              stateMachineArn: system.runtime.stepFunctions.arnOf('pay-in'),
+              name: id,
+              input: JSON.stringify({ checkout_id: id, payment_order_ids: orderIds }),
+            }),
+          );
+        },
+        hostedPage: {
+          successUrl: 'https://shop.example/co/{CHECKOUT_ID}/done',
+          cancelUrl: 'https://shop.example/co/{CHECKOUT_ID}/cancel',
+          ttlMs: 60 * 60_000,
+        },
+      },
+      {
+        checkoutId,
+        buyer: { buyer_id: `buyer_${request.label}_${submitted}`, email: 'buyer@example.com' },
+        currency: 'USD',
+        ...(request.paymentMethod ? { paymentMethod: request.paymentMethod } : {}),
+        orders: request.orders.map((o, i) => ({
+          paymentOrderId: `${checkoutId}_po${i + 1}`,
+          sellerAccount: o.seller,
+          amount: parseAmount(o.amount, 'USD'),
+        })),
+      },
+    );
+  } finally {
+    sfn.destroy();
+  }
 }

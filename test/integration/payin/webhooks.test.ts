@@ -7,11 +7,9 @@ import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-s
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseAmount } from '../../../lambdas/money';
 import { sweepDueOrders } from '../../../lambdas/payments/outcomes';
 import { dueOrders, getCheckout, orderHistory, type PaymentsContext } from '../../../lambdas/payments/store';
-import { submitCheckout } from '../../../lambdas/payments/submit';
-import { createStripeClient, StripePaymentProvider } from '../../../lambdas/psp/stripe-provider';
+import type { StripePaymentProvider } from '../../../lambdas/psp/stripe-provider';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../sandbox/engines/local-aws';
 import type { LocalSystem } from '../../../sandbox/local-system';
 import { localDocumentClient } from '../../support/engines';
@@ -21,6 +19,8 @@ import {
   availableBalance,
   executionDependencies,
   paymentsContextOf,
+  submitTestCheckout,
+  testPaymentProvider,
   waitForOrders,
 } from '../../support/payin';
 import { eventually } from '../../support/runtime';
@@ -30,16 +30,13 @@ let system: LocalSystem;
 let ctx: PaymentsContext;
 let psp: StripePaymentProvider;
 const WEBHOOK_SECRET = 'whsec_local_simulator';
-let run = 0;
 
 beforeAll(async () => {
   // Failed webhook messages come back after ~1 s instead of the production backoff.
   process.env.WEBHOOK_RETRY_BASE_SECONDS = '0';
   system = await startTestSystem();
   ctx = paymentsContextOf(system);
-  psp = new StripePaymentProvider(
-    createStripeClient({ apiKey: 'sk_test_e2e', apiBase: system.endpoints.psp, timeoutMs: 2_000 }),
-  );
+  psp = testPaymentProvider(system);
 });
 afterEach(async () => {
   // Invariants 1, 2, 3 and 5 of DESIGN.md §8 after every test, whatever it did.
@@ -50,46 +47,12 @@ afterAll(async () => {
   await system?.stop();
 });
 
-async function submit(seller: string, amount: string, paymentMethod?: string) {
-  run++;
-  const checkoutId = `co_wh_${run}_${Date.now()}`;
-  const { SFNClient, StartExecutionCommand } = await import('@aws-sdk/client-sfn');
-  const sfn = new SFNClient({
-    endpoint: system.endpoints.stepFunctions,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
+function submit(seller: string, amount: string, paymentMethod?: string) {
+  return submitTestCheckout(system, ctx, psp, {
+    label: 'wh',
+    orders: [{ seller, amount }],
+    ...(paymentMethod ? { paymentMethod } : {}),
   });
-  const result = await submitCheckout(
-    ctx,
-    {
-      psp,
-      startWorkflow: async (id, orderIds) => {
-        await sfn.send(
-          new StartExecutionCommand({
-            stateMachineArn: system.runtime.stepFunctions.arnOf('pay-in'),
-            name: id,
-            input: JSON.stringify({ checkout_id: id, payment_order_ids: orderIds }),
-          }),
-        );
-      },
-      hostedPage: {
-        successUrl: 'https://shop.example/co/{CHECKOUT_ID}/done',
-        cancelUrl: 'https://shop.example/co/{CHECKOUT_ID}/cancel',
-        ttlMs: 60 * 60_000,
-      },
-    },
-    {
-      checkoutId,
-      buyer: { buyer_id: `buyer_wh_${run}`, email: 'buyer@example.com' },
-      currency: 'USD',
-      ...(paymentMethod ? { paymentMethod } : {}),
-      orders: [
-        { paymentOrderId: `${checkoutId}_po1`, sellerAccount: seller, amount: parseAmount(amount, 'USD') },
-      ],
-    },
-  );
-  sfn.destroy();
-  return result;
 }
 
 async function postWebhook(body: string, signature: string): Promise<Response> {

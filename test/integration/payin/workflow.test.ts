@@ -4,14 +4,10 @@
  * by the simulator and go through our webhook route, queue and consumer. Every test ends with the ledger
  * invariants and the one-charge-per-order rule.
  */
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseAmount } from '../../../lambdas/money';
 import { sweepDueOrders } from '../../../lambdas/payments/outcomes';
 import { dueOrders, getOrder, orderHistory, type PaymentsContext } from '../../../lambdas/payments/store';
-import { submitCheckout } from '../../../lambdas/payments/submit';
-import { createStripeClient, StripePaymentProvider } from '../../../lambdas/psp/stripe-provider';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../sandbox/engines/local-aws';
+import type { StripePaymentProvider } from '../../../lambdas/psp/stripe-provider';
 import type { LocalSystem } from '../../../sandbox/local-system';
 import {
   assertLedgerInvariants,
@@ -19,6 +15,8 @@ import {
   availableBalance,
   executionDependencies,
   paymentsContextOf,
+  submitTestCheckout,
+  testPaymentProvider,
   waitForOrders,
 } from '../../support/payin';
 import { eventually } from '../../support/runtime';
@@ -27,14 +25,11 @@ import { callApi, startTestSystem } from '../../support/system';
 let system: LocalSystem;
 let ctx: PaymentsContext;
 let psp: StripePaymentProvider;
-let run = 0;
 
 beforeAll(async () => {
   system = await startTestSystem();
   ctx = paymentsContextOf(system);
-  psp = new StripePaymentProvider(
-    createStripeClient({ apiKey: 'sk_test_e2e', apiBase: system.endpoints.psp, timeoutMs: 2_000 }),
-  );
+  psp = testPaymentProvider(system);
 });
 afterEach(async () => {
   // Invariants 1, 2, 3 and 5 of DESIGN.md §8 after every test, whatever it did.
@@ -46,52 +41,17 @@ afterAll(async () => {
 });
 
 /** Submits a checkout the way the API does, starting the workflow through the local Step Functions endpoint. */
-async function submit(
+function submit(
   orders: { seller: string; amount: string }[],
   paymentMethod?: string,
   options: { startWorkflow?: boolean } = {},
 ) {
-  run++;
-  const checkoutId = `co_wf_${run}_${Date.now()}`;
-  const sfn = new SFNClient({
-    endpoint: system.endpoints.stepFunctions,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
+  return submitTestCheckout(system, ctx, psp, {
+    label: 'wf',
+    orders,
+    ...(paymentMethod ? { paymentMethod } : {}),
+    ...options,
   });
-  const result = await submitCheckout(
-    ctx,
-    {
-      psp,
-      startWorkflow: async (id, orderIds) => {
-        if (options.startWorkflow === false) return;
-        await sfn.send(
-          new StartExecutionCommand({
-            stateMachineArn: system.runtime.stepFunctions.arnOf('pay-in'),
-            name: id,
-            input: JSON.stringify({ checkout_id: id, payment_order_ids: orderIds }),
-          }),
-        );
-      },
-      hostedPage: {
-        successUrl: 'https://shop.example/done',
-        cancelUrl: 'https://shop.example/cancel',
-        ttlMs: 60 * 60_000,
-      },
-    },
-    {
-      checkoutId,
-      buyer: { buyer_id: `buyer_${run}` },
-      currency: 'USD',
-      ...(paymentMethod ? { paymentMethod } : {}),
-      orders: orders.map((o, i) => ({
-        paymentOrderId: `${checkoutId}_po${i + 1}`,
-        sellerAccount: o.seller,
-        amount: parseAmount(o.amount, 'USD'),
-      })),
-    },
-  );
-  sfn.destroy();
-  return result;
 }
 
 /** One PaymentIntent per order at the PSP, whatever happened. */
