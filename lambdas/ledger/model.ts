@@ -25,6 +25,8 @@ export const AccountKind = {
   RefundsPending: 'refunds_pending',
   /** Expense: refunds and lost disputes the platform bears itself (by configuration, or when unrecoverable). */
   PlatformLosses: 'platform_losses',
+  /** Asset: the disputed amount the card network holds until the dispute closes. */
+  DisputedFunds: 'disputed_funds',
 } as const;
 export type AccountKind = (typeof AccountKind)[keyof typeof AccountKind];
 
@@ -34,7 +36,8 @@ type PlatformKind =
   | 'platform_cash'
   | 'psp_fees'
   | 'refunds_pending'
-  | 'platform_losses';
+  | 'platform_losses'
+  | 'disputed_funds';
 type SellerKind = 'seller_payable' | 'payouts_in_transit' | 'seller_receivable' | 'dispute_hold';
 
 /** `psp_receivable`, or `seller_payable:{sellerId}`. */
@@ -51,6 +54,7 @@ const NORMAL_SIGN: Record<AccountKind, 1n | -1n> = {
   dispute_hold: -1n, // liability: the seller's money, held while a dispute is open
   refunds_pending: -1n, // liability: owed to the buyer until the PSP confirms or fails the refund
   platform_losses: 1n, // expense
+  disputed_funds: 1n, // asset
 };
 
 const SELLER_KINDS: ReadonlySet<string> = new Set<SellerKind>([
@@ -66,6 +70,7 @@ const PLATFORM_KINDS: ReadonlySet<string> = new Set<PlatformKind>([
   'psp_fees',
   'refunds_pending',
   'platform_losses',
+  'disputed_funds',
 ]);
 
 /** Ids we put inside keys: no `#` or `:` so keys split unambiguously; bounded so items stay small. */
@@ -81,6 +86,7 @@ export const Accounts = {
   payoutsInTransit: (sellerId: string): AccountId => `payouts_in_transit:${checkSellerId(sellerId)}`,
   refundsPending: 'refunds_pending',
   platformLosses: 'platform_losses',
+  disputedFunds: 'disputed_funds',
   sellerReceivable: (sellerId: string): AccountId => `seller_receivable:${checkSellerId(sellerId)}`,
   disputeHold: (sellerId: string): AccountId => `dispute_hold:${checkSellerId(sellerId)}`,
 } as const;
