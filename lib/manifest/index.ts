@@ -2,6 +2,7 @@
  * What exists, declared once. `lib/payments-stack.ts` turns this into CloudFormation; `sandbox/` runs it on
  * local engines. Add a function, route, queue or state machine here and both pick it up.
  */
+import { refundFunctions, refundRoutes, refundSchedules } from './refunds';
 import type { Manifest } from './types';
 
 export { envVarFor, localSecretValueEnvVar, pascalCase } from './naming';
@@ -271,6 +272,7 @@ export const manifest: Manifest = {
       timeoutSeconds: 30,
       access: { topics: ['domain-events'], queues: { 'domain-events-publish-failures': 'send' } },
     },
+    ...refundFunctions,
   ],
 
   routes: [
@@ -291,6 +293,7 @@ export const manifest: Manifest = {
     },
     // Authenticated by its signature, not by the storefront's API key.
     { method: 'POST', path: '/v1/webhooks/psp', function: 'psp-webhook', apiKeyRequired: false },
+    ...refundRoutes,
   ],
 
   queueEventSources: [
@@ -316,7 +319,10 @@ export const manifest: Manifest = {
     },
   ],
 
-  schedules: [{ id: 'sweep-payment-orders-every-minute', function: 'sweep-payment-orders', everyMinutes: 1 }],
+  schedules: [
+    { id: 'sweep-payment-orders-every-minute', function: 'sweep-payment-orders', everyMinutes: 1 },
+    ...refundSchedules,
+  ],
 
   stateMachines: [
     {
