@@ -29,6 +29,9 @@ export type RefundReason = (typeof REFUND_REASONS)[number];
 
 export const newRefundId = (): string => `rf_${ulid()}`;
 
+/** Retries of a create use the same key only inside Stripe's 24 h window (with an hour of margin). */
+const KEY_WINDOW_MS = 23 * 60 * 60_000;
+
 async function buyerOf(deps: RefundDependencies, checkoutId: string): Promise<string | undefined> {
   const checkout = await getCheckout({ db: deps.ctx.db, tables: deps.ctx.tables }, checkoutId);
   return checkout?.buyer?.buyer_id;
@@ -106,8 +109,12 @@ async function applyRefundState(deps: RefundDependencies, record: RefundRecord, 
     pspRefundId: refund.id,
     ...(refund.failureReason ? { failureReason: refund.failureReason } : {}),
   });
-  if (refund.status === 'pending' && !result.record.psp_refund_id) {
-    return setRefundFields(deps.ctx, result.record, { psp_refund_id: refund.id });
+  if (
+    result.record.status === 'pending' &&
+    (!result.record.psp_refund_id || result.record.needs_lookup !== false)
+  ) {
+    // The PSP has it: its events (and charge.refunded) carry it on from here; the sweeper need not look.
+    return setRefundFields(deps.ctx, result.record, { psp_refund_id: refund.id, needs_lookup: false });
   }
   return result.record;
 }
@@ -174,8 +181,22 @@ export async function resolveDueRefunds(
       }
       const order = await getOrder({ db: deps.ctx.db, tables: deps.ctx.tables }, record.payment_order_id);
       if (!order?.psp_reference) continue;
-      // Within Stripe's 24 h key window the same key can only answer the first request's result.
-      const after = await submitToPsp(deps, record, order.psp_reference);
+      let after: RefundRecord;
+      if (Date.now() - Date.parse(record.created_at) < KEY_WINDOW_MS) {
+        // Within Stripe's 24 h key window the same key can only answer the first request's result.
+        after = await submitToPsp(deps, record, order.psp_reference);
+      } else {
+        // Past it, a create could refund twice: only a look-up by our id; not found -> a person decides.
+        const found = await (await deps.psp()).findRefund(order.psp_reference, record.refund_id);
+        if (!found) {
+          deps.log?.('refund needs attention: not found at the PSP after the key window', {
+            refund_id: refundId,
+          });
+          waiting++;
+          continue;
+        }
+        after = await applyRefundState(deps, record, found);
+      }
       if (after.needs_lookup) waiting++;
       else {
         if (after.status === 'pending' || after.status === 'succeeded')

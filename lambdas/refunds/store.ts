@@ -5,9 +5,10 @@
  * record (conditioned on the status and version we read), its posting, and for a failure the counter given
  * back. So wallet, ledger, record and counter never disagree, and a replay is a no-op.
  *
- * The counter is the guard against refunding more than was captured, even under concurrent requests: it is
- * moved only from the version that was read (optimistic concurrency), so two refunds can never both take the
- * same remaining amount; the loser reads again and either fits in what remains or is refused.
+ * The counter is the guard against refunding more than was captured, even under concurrent requests: each
+ * refund ADDs its amount under the condition that the total stays within what was captured, so two refunds
+ * can never both take the same remaining amount; the loser is refused (or, asking for "the rest", retries
+ * with what remains now).
  */
 import {
   DeleteCommand,
@@ -128,23 +129,21 @@ export function orderCommission(ctx: MoneyBackContext, order: PaymentOrder): big
 }
 
 /**
- * Who bears a refund of `amount` taken on top of what the counter says. The commission comes back in
- * proportion to the cumulative refunded amount (rounded down until the order is fully refunded, then
- * exactly what remains), so partial refunds never give back more than the commission in total.
+ * Who bears a refund of `amount`. The commission comes back in proportion to the amount refunded, rounded
+ * down: partial refunds never give back more than the commission in total (the platform keeps at most one
+ * minor unit per partial refund of rounding). Proportional to this refund alone, so concurrent refunds need
+ * not read each other.
  */
 export function refundShares(
   policy: MoneyBackPolicy,
   commission: bigint,
-  counter: RefundCounter,
+  captured: bigint,
   amount: bigint,
 ): { seller: bigint; commission: bigint; platform: bigint } {
   if (policy.refundBorneBy === 'platform') return { seller: 0n, commission: 0n, platform: amount };
   let share = 0n;
-  if (policy.commissionOnRefund === 'returned' && counter.captured > 0n) {
-    const after = counter.refunded + amount;
-    const target = after >= counter.captured ? commission : (commission * after) / counter.captured;
-    share = target - counter.commissionReturned;
-    if (share < 0n) share = 0n;
+  if (policy.commissionOnRefund === 'returned' && captured > 0n) {
+    share = amount >= captured ? commission : (commission * amount) / captured;
     if (share > amount) share = amount;
   }
   return { seller: amount - share, commission: share, platform: 0n };
@@ -208,7 +207,7 @@ export async function createRefund(ctx: MoneyBackContext, input: NewRefund): Pro
       }
     }
     if (amount <= 0n) throw new RefundError('amount_exceeds_refundable', 'nothing to refund');
-    const shares = refundShares(ctx.policy, commission, counter, amount);
+    const shares = refundShares(ctx.policy, commission, counter.captured, amount);
     const at = nowIso(ctx);
     const record: RefundRecord = {
       refund_id: input.refundId,
@@ -228,27 +227,44 @@ export async function createRefund(ctx: MoneyBackContext, input: NewRefund): Pro
       created_at: at,
       updated_at: at,
     };
+    // ADD under a condition: concurrent refunds each take their amount only while it fits in what remains,
+    // without reading each other (DynamoDB serializes the writes to this one item).
     const counterItem: TransactItem = {
       Update: {
         TableName: ctx.tables.payments,
         Key: refundCounterKey(order.payment_order_id),
         UpdateExpression:
-          'SET refunded_minor = :refunded, commission_returned_minor = :cr, captured_minor = :captured, ' +
-          'currency = :currency, payment_order_id = :order, kind = :kind, updated_at = :at ADD version :one',
-        ConditionExpression: counter.version === undefined ? 'attribute_not_exists(pk)' : 'version = :v',
+          'SET captured_minor = :captured, currency = :currency, payment_order_id = :order, kind = :kind, ' +
+          'updated_at = :at ADD refunded_minor :amount, commission_returned_minor :cr, version :one',
+        ...(input.enforceLimit
+          ? { ConditionExpression: 'attribute_not_exists(refunded_minor) OR refunded_minor <= :max' }
+          : {}),
         ExpressionAttributeValues: {
-          ':refunded': counter.refunded + amount,
-          ':cr': counter.commissionReturned + shares.commission,
+          ':amount': amount,
+          ':cr': shares.commission,
           ':captured': counter.captured,
           ':currency': order.currency,
           ':order': order.payment_order_id,
           ':kind': 'refund_counter',
           ':at': at,
           ':one': 1,
-          ...(counter.version === undefined ? {} : { ':v': counter.version }),
+          ...(input.enforceLimit ? { ':max': counter.captured - amount } : {}),
         },
       },
     };
+    // Ours are asked of the PSP next: until its answer is known, the sweeper has this refund on its list, so a
+    // crash between this write and the PSP's answer is looked up, never forgotten.
+    const due: TransactItem[] =
+      input.origin === 'api'
+        ? [
+            {
+              Put: {
+                TableName: ctx.tables.payments,
+                Item: { ...refundDueKey(input.refundId), refund_id: input.refundId, since: at },
+              },
+            },
+          ]
+        : [];
     const extraItems: TransactItem[] = [
       {
         Put: {
@@ -265,6 +281,7 @@ export async function createRefund(ctx: MoneyBackContext, input: NewRefund): Pro
         },
       },
       counterItem,
+      ...due,
     ];
     try {
       await postAdaptive(
@@ -277,7 +294,12 @@ export async function createRefund(ctx: MoneyBackContext, input: NewRefund): Pro
       return (await getRefund(ctx, input.refundId)) ?? record;
     } catch (error) {
       if (!(error instanceof CallerConditionFailedError)) throw error;
-      // 0/1: the refund exists (answered on the next turn); 2: the counter moved: read it again.
+      // 0/1: the refund exists (answered on the next turn); 2: what remains no longer covers it (said on
+      // the next turn, from the counter as it is now).
+      if (error.itemIndex === 2 && input.enforceLimit) {
+        const now = await refundCounter(ctx, order);
+        if (now.captured - now.refunded < amount || input.amountMinor === undefined) continue;
+      }
     }
     await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(500, 10 * 2 ** attempt)));
   }
