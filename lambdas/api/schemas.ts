@@ -1,7 +1,9 @@
 /**
  * What the API accepts, as schemas: the shape is checked by zod (unknown keys refused, as Stripe does), then the
  * money by the money module (whose codes the caller gets: `amount_is_float`, `amount_too_many_decimals`,
- * `unknown_currency`, ...), then the rules that span orders (one currency, unique order ids, at most 40 orders).
+ * `unknown_currency`, ...), then the rules that span orders (one currency, unique order ids, at most 40 orders),
+ * then the PSP's own rules (`currency_not_supported`, `amount_precision_not_supported`, `amount_below_minimum`,
+ * `amount_above_maximum`), so that nothing the PSP would refuse is ever stored.
  * The result is the typed input of `submitCheckout`; nothing here touches storage.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
@@ -9,6 +11,7 @@ import { type ZodError, z } from 'zod';
 import { type CurrencyCode, type Money, MoneyError, parseAmount, parseCurrency, sum } from '../money';
 import type { BuyerInfo } from '../payments/model';
 import type { SubmitCheckoutInput } from '../payments/submit';
+import { checkChargeable, checkRepresentable, pspCurrency } from '../psp/currencies';
 import { ApiError, ApiErrorCode } from './errors';
 
 /**
@@ -156,6 +159,8 @@ export function parseCreatePayment(json: unknown): SubmitCheckoutInput {
     moneyError(error, 'payment_orders');
   }
 
+  checkPspLimits(amounts, body.credit_card_info === undefined);
+
   const info = body.buyer_info;
   const buyer: BuyerInfo = {
     buyer_id: info.buyer_id,
@@ -174,6 +179,36 @@ export function parseCreatePayment(json: unknown): SubmitCheckoutInput {
       amount: amounts[i] as Money,
     })),
   };
+}
+
+/**
+ * The PSP's own rules, before anything is stored (lambdas/psp/currencies.ts): the currency must be one it
+ * charges, every amount one it can represent exactly, and every charge within its minimum and maximum. With a
+ * card token each order is its own charge; on the hosted page the checkout is one charge of the total.
+ */
+function checkPspLimits(amounts: readonly Money[], hosted: boolean): void {
+  const [first] = amounts;
+  if (!first) return;
+  try {
+    pspCurrency(first.currency);
+  } catch (error) {
+    moneyError(error, 'payment_orders[0].currency');
+  }
+  for (const [i, amount] of amounts.entries()) {
+    try {
+      if (hosted) checkRepresentable(amount);
+      else checkChargeable(amount);
+    } catch (error) {
+      moneyError(error, `payment_orders[${i}].amount`);
+    }
+  }
+  if (hosted) {
+    try {
+      checkChargeable(sum(first.currency, amounts));
+    } catch (error) {
+      moneyError(error, 'payment_orders');
+    }
+  }
 }
 
 /** A path parameter that must be an id (`{payment_order_id}`, `{checkout_id}`). */
