@@ -12,7 +12,9 @@ import { type CurrencyCode, type Money, MoneyError, parseAmount, parseCurrency, 
 import type { BuyerInfo } from '../payments/model';
 import type { SubmitCheckoutInput } from '../payments/submit';
 import { checkChargeable, checkRepresentable, pspCurrency } from '../psp/currencies';
+import { containsCardNumber } from './card-data';
 import { ApiError, ApiErrorCode } from './errors';
+import { cardDataError } from './request';
 
 /**
  * DynamoDB's 100-item transaction holds the checkout and, per order, the order and its first history entry:
@@ -22,9 +24,17 @@ export const MAX_ORDERS = 40;
 
 /** Ids go inside DynamoDB keys and PSP metadata: the ledger's seller ids follow the same rule. */
 export const ID_PATTERN = /^[A-Za-z0-9_.@+-]{1,128}$/;
-const ID_RULE = 'must be 1-128 characters of A-Z a-z 0-9 _ . @ + -';
+const ID_RULE = 'must be 1-128 characters of A-Z a-z 0-9 _ . @ + -, and not "." or ".."';
 
-export const idSchema = z.string({ error: ID_RULE }).regex(ID_PATTERN, { error: ID_RULE });
+/**
+ * Whether a string is an id we accept: the pattern, and not a dot segment: `/v1/payments/..` is the parent
+ * path to every HTTP client (and `%2e%2e` decodes to it), so such an id could be stored but never read back.
+ */
+export function isValidId(value: string): boolean {
+  return ID_PATTERN.test(value) && value !== '.' && value !== '..';
+}
+
+export const idSchema = z.string({ error: ID_RULE }).refine(isValidId, { error: ID_RULE });
 
 /** A PSP payment-method token: Stripe's `pm_...` (or another prefixed id), never card data. */
 const PSP_TOKEN = /^[a-z]{2,8}_[A-Za-z0-9_]{1,247}$/;
@@ -214,7 +224,8 @@ function checkPspLimits(amounts: readonly Money[], hosted: boolean): void {
 /** A path parameter that must be an id (`{payment_order_id}`, `{checkout_id}`). */
 export function pathId(event: Pick<APIGatewayProxyEvent, 'pathParameters'>, name: string): string {
   const value = event.pathParameters?.[name];
-  if (value === undefined || !ID_PATTERN.test(value)) {
+  if (value !== undefined && containsCardNumber(value)) throw cardDataError();
+  if (value === undefined || !isValidId(value)) {
     throw validationError([{ field: name, code: 'invalid_format', message: ID_RULE }]);
   }
   return value;
