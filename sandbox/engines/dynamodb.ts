@@ -52,7 +52,8 @@ export async function startDynamoDb(
         await client.send(new ListTablesCommand({ Limit: 1 }));
         return !proc.exited;
       },
-      30_000,
+      // A loaded machine can take longer to start Java: DYNAMODB_START_TIMEOUT_MS widens the window.
+      Number(process.env.DYNAMODB_START_TIMEOUT_MS ?? 30_000),
       () => proc.exited,
     );
   } catch (error) {
