@@ -46,7 +46,7 @@ export function buildApp(
     ...(account || region ? { env } : {}),
     description: `${manifest.service} (${config.stage}): pay-in, pay-out, ledger, wallets, reconciliation`,
   });
-  if (backupCopy) payments.addDependency(backupCopy);
+  if (backupCopy) payments.addStackDependency(backupCopy);
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
   return { app, payments, ...(backupCopy ? { backupCopy } : {}) };

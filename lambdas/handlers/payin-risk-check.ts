@@ -7,11 +7,10 @@ import { PaymentError } from '../payments/errors';
 import { decideRisk } from '../payments/outcomes';
 import { getCheckout } from '../payments/store';
 import { logger } from '../shared/logger';
+import { instrumented } from '../shared/observability';
 import { ordersContext, riskProvider } from '../shared/wiring';
 
-export async function handler(event: {
-  checkout_id: string;
-}): Promise<{ decision: string; reasons: string[] }> {
+async function handle(event: { checkout_id: string }): Promise<{ decision: string; reasons: string[] }> {
   const ctx = ordersContext();
   const checkout = await getCheckout(ctx, event.checkout_id);
   if (!checkout) throw new PaymentError('not_found', `checkout ${event.checkout_id} not found`);
@@ -20,3 +19,5 @@ export async function handler(event: {
   logger.info('risk assessed', { checkout_id: checkout.checkout_id, decision, reasons });
   return { decision, reasons };
 }
+
+export const handler = instrumented(handle);

@@ -5,9 +5,10 @@
 import { sweepDueOrders } from '../payments/outcomes';
 import { dueOrders } from '../payments/store';
 import { logger } from '../shared/logger';
+import { instrumented } from '../shared/observability';
 import { paymentProvider, paymentsContext, paymentTiming, riskProvider } from '../shared/wiring';
 
-export async function handler(): Promise<{
+async function handle(): Promise<{
   examined: number;
   moved: number;
   stillOpen: number;
@@ -29,3 +30,5 @@ export async function handler(): Promise<{
     errors: report.errors.length,
   };
 }
+
+export const handler = instrumented(handle);

@@ -14,8 +14,9 @@ import { PaymentsStack, type PaymentsStackProps } from '../../lib/payments-stack
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-export const cdkContext = (JSON.parse(readFileSync(join(projectRoot, 'cdk.json'), 'utf8')) as { context: object })
-  .context;
+export const cdkContext = (
+  JSON.parse(readFileSync(join(projectRoot, 'cdk.json'), 'utf8')) as { context: object }
+).context;
 
 export interface Synthesized {
   readonly app: App;
