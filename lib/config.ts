@@ -90,6 +90,8 @@ export interface DeploymentConfig {
   /** The account's Lambda concurrency quota: reserved concurrency must leave 100 of it unreserved. */
   readonly lambdaConcurrencyQuota: number;
   readonly alarmThresholds: AlarmThresholds;
+  /** Per function (manifest id): reserved concurrency replacing the manifest's, e.g. after the PSP raised its limit. */
+  readonly reservedConcurrency: Readonly<Record<string, number>>;
 }
 
 export class ConfigError extends Error {
@@ -205,6 +207,23 @@ export function readDeploymentConfig(context: ContextReader): DeploymentConfig {
     else alarmThresholds[key] = value;
   }
 
+  const reservedConcurrency: Record<string, number> = {};
+  const reservedContext = context('reservedConcurrency');
+  if (reservedContext !== undefined) {
+    try {
+      const parsed = (
+        typeof reservedContext === 'string' ? JSON.parse(reservedContext) : reservedContext
+      ) as Record<string, unknown>;
+      for (const [fn, value] of Object.entries(parsed)) {
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
+          problems.push(`reservedConcurrency.${fn} must be a whole number >= 0`);
+        else reservedConcurrency[fn] = value;
+      }
+    } catch {
+      problems.push('reservedConcurrency must be a JSON object of function id -> number');
+    }
+  }
+
   const config: DeploymentConfig = {
     stage: stage ?? 'dev',
     stackName: str('stackName') ?? `MarketplacePayments-${stage ?? 'dev'}`,
@@ -221,6 +240,7 @@ export function readDeploymentConfig(context: ContextReader): DeploymentConfig {
     wafRateLimitPer5Minutes: int('wafRateLimitPer5Minutes', defaults.wafRateLimitPer5Minutes ?? 2000, 100),
     lambdaConcurrencyQuota: int('lambdaConcurrencyQuota', 1000, 10),
     alarmThresholds: alarmThresholds as unknown as AlarmThresholds,
+    reservedConcurrency,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

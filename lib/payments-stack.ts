@@ -109,8 +109,23 @@ export class PaymentsStack extends Stack {
 
   constructor(scope: Construct, id: string, props: PaymentsStackProps) {
     super(scope, id, props);
-    const { manifest } = props;
-    assertValidManifest(manifest);
+    assertValidManifest(props.manifest);
+    const overrides = props.config.reservedConcurrency;
+    const unknownOverrides = Object.keys(overrides).filter(
+      (fnId) => !props.manifest.functions.some((f) => f.id === fnId),
+    );
+    if (unknownOverrides.length > 0)
+      throw new ManifestError([
+        `reservedConcurrency names undeclared functions: ${unknownOverrides.join(', ')}`,
+      ]);
+    // Deployment overrides of reserved concurrency (the PSP's limit differs per account) replace the manifest's.
+    const manifest: Manifest = {
+      ...props.manifest,
+      functions: props.manifest.functions.map((f) => {
+        const override = overrides[f.id];
+        return override === undefined ? f : { ...f, reservedConcurrency: override };
+      }),
+    };
     this.manifest = manifest;
 
     const { config } = props;

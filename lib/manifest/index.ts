@@ -183,6 +183,10 @@ export const manifest: Manifest = {
       access: PAYIN_MONEY_ACCESS,
       // The same rules as the risk step: they assess a checkout whose workflow never ran.
       environment: { ...PAYIN_ENVIRONMENT, ...PAYIN_RISK_RULES },
+      // The cap on concurrent charges: PSP requests/s <= concurrency / latency. Stripe's live default is 25/s
+      // on POST /v1/payment_intents: 10 / 0.4 s (a fast charge) = 25/s. Raise it per deployment with the PSP's
+      // raised limit (-c reservedConcurrency='{"payin-execute-order":500}', docs/deploy.md).
+      reservedConcurrency: 10,
     },
     {
       id: 'payin-finalize-checkout',

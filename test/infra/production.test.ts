@@ -478,6 +478,22 @@ describe('the manifest checks', () => {
     expect(act).toThrow(/must not also declare a public authorization/);
   });
 
+  it('take a deployment’s reserved concurrency over the manifest’s (a raised PSP limit)', () => {
+    // Act
+    const { stack, template } = synth(manifest, {
+      context: { reservedConcurrency: '{"payin-execute-order":300}', lambdaConcurrencyQuota: '3000' },
+    });
+
+    // Assess
+    expect(
+      propsOf(template, logicalId(stack, stack.fn('payin-execute-order').function))
+        .ReservedConcurrentExecutions,
+    ).toBe(300);
+    expect(() => synth(manifest, { context: { reservedConcurrency: '{"ghost":1}' } })).toThrow(
+      /undeclared functions: ghost/,
+    );
+  });
+
   it('refuse reserved concurrency the account quota cannot hold', () => {
     expect(() => synth(manifest, { context: { lambdaConcurrencyQuota: '150' } })).toThrow(
       /leaves 50 to reserve/,
