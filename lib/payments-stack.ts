@@ -638,7 +638,7 @@ export class PaymentsStack extends Stack {
       tracingEnabled: true,
       // Standard workflows keep their history in the service and log every event. Express ones log errors
       // only and without execution data: at a million pay-ins a day, every event with its payload would cost
-      // about ten times the executions (docs/deploy.md); what happened to an order is in its history and in
+      // about five times the executions (docs/deploy.md); what happened to an order is in its history and in
       // the functions' logs, which carry its ids.
       logs: express
         ? { destination: logGroup, level: LogLevel.ERROR, includeExecutionData: false }
@@ -649,8 +649,8 @@ export class PaymentsStack extends Stack {
       Validations.of(machine).acknowledge({
         id: 'AwsSolutions-SF1',
         reason:
-          'Express pay-in workflow: ERROR-level logs without execution data. Logging ALL events would cost ' +
-          'about 10x the executions at a million pay-ins a day (docs/deploy.md); each step is a function whose ' +
+          'Express pay-in workflow: ERROR-level logs without execution data. Logging ALL events with data costs ' +
+          'about 5x the executions at a million pay-ins a day (docs/deploy.md); each step is a function whose ' +
           'own logs (with the order ids) and X-Ray traces show what ran, and every order keeps its history.',
       });
     }
