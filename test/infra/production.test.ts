@@ -190,7 +190,7 @@ describe.each([
 
     // Assess
     expect(acl).toHaveLength(1);
-    const rules = (acl[0]?.Properties as { Rules: Json[] }).Rules;
+    const rules = (acl[0]?.Properties as { Rules: Json[] } | undefined)?.Rules ?? [];
     expect(rules.find((r) => r.Name === 'RateLimitPerIp')?.Statement).toMatchObject({
       RateBasedStatement: { AggregateKeyType: 'IP', Limit: built.config.wafRateLimitPer5Minutes },
     });
