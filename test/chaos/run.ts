@@ -61,6 +61,8 @@ export interface ChaosOptions {
   readonly faults?: Partial<FaultRates>;
   readonly workloads?: readonly ChaosWorkload[];
   readonly log?: (line: string) => void;
+  /** Called when the workload has settled, before the checks read every table (metering stops here). */
+  readonly beforeChecks?: () => void;
   /** Print progress every this many checkouts. */
   readonly progressEvery?: number;
 }
@@ -356,6 +358,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   }
 
   facts.apiStatuses = Object.fromEntries([...api.statuses].sort());
+  options.beforeChecks?.();
   const checks = await checkInvariants(ctx, plan, facts, options.workloads ?? []);
   dynamoFaults.remove();
   db.destroy();
