@@ -7,9 +7,12 @@
  * here, on a local machine shared by everything in this process: they are an upper bound for AWS's.
  */
 import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type Stripe from 'stripe';
 import { documentClient, s3Client, snsClient, sqsClient } from '../lambdas/shared/aws-clients';
+import { paymentProvider } from '../lambdas/shared/wiring';
 import { manifest } from '../lib/manifest';
 import { startLocalSystem } from '../sandbox/local-system';
 import { Meter, PLATFORM_LOG_BYTES_PER_INVOCATION, type Usage } from '../sandbox/metering';
@@ -39,10 +42,18 @@ const NO_FAULTS = {
 const sum = (values: Record<string, number>) => Object.values(values).reduce((a, b) => a + b, 0);
 
 /** Prices a run's usage per pay-in; Express executions are billed per 100 ms at 64 MB. */
+/**
+ * Lambda duration as AWS would bill it, modelled from what the functions waited on (the local durations are
+ * inflated by a shared CPU): per invocation 10 ms of own work, 6 ms per DynamoDB call, 8 ms per SQS/SNS/S3
+ * call, 350 ms per PSP call (Stripe's typical API latency).
+ */
+export const DURATION_MODEL_MS = { invocation: 10, dynamoCall: 6, messagingCall: 8, pspCall: 350 } as const;
+
 export function priceUsage(
   usage: Usage,
   payIns: number,
   sfnExpressBilledMs: Record<string, number>,
+  durations: 'measured' | { pspCalls: number } = 'measured',
 ): CostLine[] {
   const per = (n: number) => n / payIns;
   const lines: CostLine[] = [];
@@ -58,10 +69,28 @@ export function priceUsage(
     Object.fromEntries(Object.entries(usage.functions).map(([k, f]) => [k, f.invocations])),
   );
   line('Lambda requests', invocations, 'invocations', PRICES.lambdaRequest);
-  for (const [id, f] of Object.entries(usage.functions).sort()) {
+  if (durations === 'measured') {
+    for (const [id, f] of Object.entries(usage.functions).sort()) {
+      line(
+        `Lambda duration ${id} (${f.memoryMb} MB), measured`,
+        (f.billedMs / 1000) * (f.memoryMb / 1024),
+        'GB-s',
+        PRICES.lambdaGbSecond,
+      );
+    }
+  } else {
+    const memoryGb =
+      Object.values(usage.functions).reduce((n, f) => n + f.memoryMb * f.invocations, 0) /
+      Math.max(1, invocations) /
+      1024;
+    const ms =
+      invocations * DURATION_MODEL_MS.invocation +
+      sum(usage.dynamo.calls) * DURATION_MODEL_MS.dynamoCall +
+      (sum(usage.sqs) + sum(usage.sns) + sum(usage.s3)) * DURATION_MODEL_MS.messagingCall +
+      durations.pspCalls * DURATION_MODEL_MS.pspCall;
     line(
-      `Lambda duration ${id} (${f.memoryMb} MB)`,
-      (f.billedMs / 1000) * (f.memoryMb / 1024),
+      `Lambda duration, all functions (${Math.round(memoryGb * 1024)} MB), modelled`,
+      (ms / 1000) * memoryGb,
       'GB-s',
       PRICES.lambdaGbSecond,
     );
@@ -151,6 +180,12 @@ async function main(): Promise<void> {
   meter.meterRequests(snsClient(), 'sns');
   meter.meterRequests(s3Client(), 's3');
   meter.meterLogs();
+  // PSP calls, counted on the functions' own Stripe client (for the modelled Lambda duration).
+  let pspCalls = 0;
+  const provider = (await paymentProvider()) as unknown as { stripe: Stripe };
+  provider.stripe.on('response', () => {
+    pspCalls++;
+  });
   let code = 1;
   try {
     const started = new Date();
@@ -161,6 +196,7 @@ async function main(): Promise<void> {
       seed: values.seed,
       concurrency: 8,
       faults: NO_FAULTS,
+      clean: true,
       // The invariant check Scans every table: not part of a payment's cost.
       beforeChecks: () => meter.pause(),
       log: (line) => console.log(line),
@@ -177,13 +213,19 @@ async function main(): Promise<void> {
     }
     const payIns = report.plan.orders;
     const lines = priceUsage(meter.usage, payIns, billed);
+    const modelled = priceUsage(meter.usage, payIns, billed, { pspCalls });
     meter.remove();
+    const about = `${payIns} pay-ins in ${report.plan.checkouts} checkouts (${(report.plan.orders / report.plan.checkouts).toFixed(2)} orders each), ${pspCalls} PSP calls; load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores; invariants ${report.ok ? 'held' : 'VIOLATED'}`;
     console.log('');
     console.log(
       formatCost(
-        lines,
-        `cost per 1M pay-ins (payment orders), measured on ${payIns} pay-ins in ${report.plan.checkouts} checkouts (${report.plan.orders / report.plan.checkouts} orders each on average); invariants ${report.ok ? 'held' : 'VIOLATED'}`,
+        modelled,
+        `cost per 1M pay-ins (payment orders), Lambda duration modelled for AWS: ${about}`,
       ),
+    );
+    console.log('');
+    console.log(
+      formatCost(lines, 'the same, Lambda duration as measured here (inflated by the shared CPU):'),
     );
     console.log(
       `DynamoDB calls: ${JSON.stringify(meter.usage.dynamo.calls)} (unmetered ${meter.usage.dynamo.unmetered})`,

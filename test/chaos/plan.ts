@@ -92,6 +92,8 @@ export function planChaos(options: {
   checkouts: number;
   seed: string | number;
   faults?: Partial<FaultRates>;
+  /** No duplicates or re-keyed requests (the dice are still rolled, so the rest of the schedule is the same). */
+  clean?: boolean;
   /** Distinguishes ids between runs on the same tables; not part of the schedule. */
   runId?: string;
 }): ChaosPlan {
@@ -130,6 +132,8 @@ export function planChaos(options: {
       [BuyerStep.Fail, 10],
       [BuyerStep.Abandon, 10],
     ]);
+    const duplicates = rng() < 0.15 ? 1 + int(3) : 0;
+    const rekeyed = rng() < 0.05;
     checkouts.push({
       index,
       checkoutId,
@@ -139,8 +143,8 @@ export function planChaos(options: {
       ...(mode === PayMode.ThreeDs ? { paymentMethod: 'pm_card_authenticationRequired' } : {}),
       buyerStep,
       orders,
-      duplicates: rng() < 0.15 ? 1 + int(3) : 0,
-      rekeyed: rng() < 0.05,
+      duplicates: options.clean ? 0 : duplicates,
+      rekeyed: rekeyed && !options.clean,
     });
   }
   return { seed, checkouts, faults: { ...DEFAULT_FAULTS, ...options.faults } };

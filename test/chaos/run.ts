@@ -59,6 +59,8 @@ export interface ChaosOptions {
   readonly seed: string | number;
   readonly concurrency?: number;
   readonly faults?: Partial<FaultRates>;
+  /** No duplicate or re-keyed requests (a cost run measures what one payment takes). */
+  readonly clean?: boolean;
   readonly workloads?: readonly ChaosWorkload[];
   readonly log?: (line: string) => void;
   /** Called when the workload has settled, before the checks read every table (metering stops here). */
@@ -272,6 +274,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     checkouts: options.checkouts,
     seed: options.seed,
     ...(options.faults ? { faults: options.faults } : {}),
+    ...(options.clean ? { clean: true } : {}),
     runId: started.toString(36),
   });
   // The manifest's PSP timeout is set by the runtime on start; the functions build their PSP client lazily.
