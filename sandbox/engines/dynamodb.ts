@@ -52,7 +52,8 @@ export async function startDynamoDb(
         await client.send(new ListTablesCommand({ Limit: 1 }));
         return !proc.exited;
       },
-      30_000,
+      // A busy machine (other JVMs, a test run) can take well over 30 s to start the JVM.
+      120_000,
       () => proc.exited,
     );
   } catch (error) {
