@@ -16,7 +16,7 @@ import {
   parseAmount,
   subtract,
 } from '../../../lambdas/money';
-import { getOrder, type PaymentsContext } from '../../../lambdas/payments/store';
+import { getOrder, type PaymentsContext } from '../../../lambdas/payments';
 import { fromStripeAmount, toStripeAmount } from '../../../lambdas/psp/currencies';
 import { toPspPayment } from '../../../lambdas/psp/stripe-provider';
 import type { LocalSystem } from '../../../sandbox/local-system';
