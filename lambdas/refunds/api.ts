@@ -16,7 +16,7 @@ import type { IdempotencyStore } from '../api/idempotency';
 import { httpErrors, idempotent, type ValidatedEvent, validJsonBody } from '../api/middleware';
 import { pathId } from '../api/schemas';
 import { parseAmount } from '../money';
-import { getOrder } from '../payments/store';
+import { getOrder } from '../payments';
 import { getDispute, mustDispute, orderDisputes } from './disputes';
 import { RefundError } from './errors';
 import { REFUND_REASONS, type RefundDependencies, type RefundReason, requestRefund } from './service';

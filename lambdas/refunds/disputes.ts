@@ -17,7 +17,7 @@ import {
   postAdaptive,
 } from '../ledger/money-back';
 import { money } from '../money';
-import { getOrder } from '../payments/store';
+import { getOrder } from '../payments';
 import { RefundError } from './errors';
 import { disputeKey, orderDisputeKey } from './keys';
 import { type DisputeRecord, FINAL_DISPUTE_STATUSES } from './model';

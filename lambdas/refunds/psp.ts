@@ -8,7 +8,8 @@
  *   - anything else (timeout, connection, 5xx, 429, our 401/403, an idempotency error): NOT known; looked up.
  */
 import Stripe from 'stripe';
-import { type CurrencyCode, fromStripeAmount } from '../money';
+import type { CurrencyCode } from '../money';
+import { fromStripeAmount } from '../psp/currencies';
 import type { RefundStatus } from './model';
 
 export interface PspRefund {

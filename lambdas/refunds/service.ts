@@ -4,7 +4,7 @@
  * `moveRefund`, so a refund is posted the same way whoever learns of it first, and only once.
  */
 import { ulid } from 'ulid';
-import { getCheckout, getOrder } from '../payments/store';
+import { getCheckout, getOrder } from '../payments';
 import { RefundError } from './errors';
 import { DUE_SHARDS } from './keys';
 import type { RefundRecord } from './model';

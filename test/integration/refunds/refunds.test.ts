@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { walletBalances } from '../../../lambdas/ledger';
-import type { PaymentsContext } from '../../../lambdas/payments/store';
+import type { PaymentsContext } from '../../../lambdas/payments';
 import type { StripePaymentProvider } from '../../../lambdas/psp/stripe-provider';
 import { createStripeClient } from '../../../lambdas/psp/stripe-provider';
 import { DEFAULT_POLICY } from '../../../lambdas/refunds/config';
