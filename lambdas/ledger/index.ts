@@ -10,11 +10,13 @@ export * from './errors';
 export {
   getHold,
   type Hold,
+  type HoldOptions,
   type HoldRef,
   HoldStatus,
   holdTransactionIds,
   postHold,
   reserveHold,
+  returnHold,
   voidHold,
 } from './holds';
 export type { StoredEntry, TransactItem } from './items';
@@ -36,6 +38,7 @@ export {
   MAX_TRANSACT_ITEMS,
   type PostingResult,
   type PostOptions,
+  type Guard,
   postTransaction,
 } from './posting';
 export {

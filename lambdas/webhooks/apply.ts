@@ -5,13 +5,15 @@
  */
 import type Stripe from 'stripe';
 import { isTerminal } from '../payments/model';
+import { applyPayoutEvent, isPayoutEvent, type PayoutEventOutcome } from '../payouts/events';
+import { executorDependencies, payoutsContext } from '../payouts/wiring';
 import { applyHostedCheckout, applyPayment, type Timing } from '../payments/outcomes';
 import { completeCheckoutIfDone, getOrder, type PaymentsContext } from '../payments/store';
 import type { PaymentProvider } from '../psp/port';
 import { toHostedCheckout, toPspPayment } from '../psp/stripe-provider';
 
 /** What applying an event did, recorded in the inbox. */
-export type ApplyOutcome = 'applied' | 'ignored_type' | 'unknown_order' | 'no_change';
+export type ApplyOutcome = 'applied' | 'ignored_type' | 'unknown_order' | 'no_change' | PayoutEventOutcome;
 
 const PAYMENT_INTENT_EVENTS = new Set([
   'payment_intent.succeeded',
@@ -35,6 +37,9 @@ export async function applyEvent(
   /** Used to make a non-final failure final (cancel the PaymentIntent) before an order is FAILED. */
   psp?: PaymentProvider,
 ): Promise<ApplyOutcome> {
+  // Pay-outs (Connect bank payouts, transfers): their own module.
+  if (isPayoutEvent(event.type))
+    return applyPayoutEvent(payoutsContext(), await executorDependencies(), event);
   if (PAYMENT_INTENT_EVENTS.has(event.type)) {
     const payment = toPspPayment(event.data.object as Stripe.PaymentIntent);
     // Hosted-page payments carry no order id: their checkout.session events complete the orders.

@@ -2,6 +2,14 @@
  * What exists, declared once. `lib/payments-stack.ts` turns this into CloudFormation; `sandbox/` runs it on
  * local engines. Add a function, route, queue or state machine here and both pick it up.
  */
+import {
+  PAYOUT_ENVIRONMENT,
+  payoutFunctions,
+  payoutRoutes,
+  payoutSchedules,
+  payoutStateMachines,
+  payoutTables,
+} from './payouts';
 import type { Manifest } from './types';
 
 export { envVarFor, localSecretValueEnvVar, pascalCase } from './naming';
@@ -78,6 +86,7 @@ export const manifest: Manifest = {
       partitionKey: { name: 'pk', type: 'S' },
       ttlAttribute: 'expires_at',
     },
+    ...payoutTables,
   ],
 
   queues: [
@@ -147,6 +156,7 @@ export const manifest: Manifest = {
   ],
 
   functions: [
+    ...payoutFunctions,
     {
       id: 'health',
       description: 'Liveness: answers with the service name and the time; touches nothing.',
@@ -202,12 +212,15 @@ export const manifest: Manifest = {
           payments: 'readWrite',
           ledger: 'append',
           wallets: 'readWrite',
+          payouts: 'readWrite',
         },
         queues: { 'webhook-events': 'consume' },
+        // Pay-out results (Connect bank payouts) answer the waiting pay-out workflow.
+        stateMachines: { 'pay-out': 'callback' },
         // To cancel a PaymentIntent whose failure is not final before its order is recorded FAILED.
         secrets: ['stripe-api-key'],
       },
-      environment: PAYIN_ENVIRONMENT,
+      environment: { ...PAYIN_ENVIRONMENT, PAYOUT_RECHECK_MS: PAYOUT_ENVIRONMENT.PAYOUT_RECHECK_MS },
     },
     {
       id: 'sweep-payment-orders',
@@ -262,7 +275,7 @@ export const manifest: Manifest = {
         "GET /v1/sellers/{seller_account}/wallet: a seller's available, reserved and paid-out balances.",
       entry: 'lambdas/handlers/get-seller-wallet.ts',
       timeoutSeconds: 10,
-      access: { tables: { ledger: 'read', wallets: 'read' } },
+      access: { tables: { ledger: 'read', wallets: 'read', payouts: 'read' } },
     },
     {
       id: 'publish-domain-events',
@@ -289,6 +302,7 @@ export const manifest: Manifest = {
       function: 'get-seller-wallet',
       apiKeyRequired: true,
     },
+    ...payoutRoutes,
     // Authenticated by its signature, not by the storefront's API key.
     { method: 'POST', path: '/v1/webhooks/psp', function: 'psp-webhook', apiKeyRequired: false },
   ],
@@ -316,7 +330,10 @@ export const manifest: Manifest = {
     },
   ],
 
-  schedules: [{ id: 'sweep-payment-orders-every-minute', function: 'sweep-payment-orders', everyMinutes: 1 }],
+  schedules: [
+    { id: 'sweep-payment-orders-every-minute', function: 'sweep-payment-orders', everyMinutes: 1 },
+    ...payoutSchedules,
+  ],
 
   stateMachines: [
     {
@@ -332,5 +349,6 @@ export const manifest: Manifest = {
         FinalizeCheckoutFunctionArn: 'payin-finalize-checkout',
       },
     },
+    ...payoutStateMachines,
   ],
 };
