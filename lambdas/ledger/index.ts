@@ -34,11 +34,11 @@ export {
 } from './model';
 export { type PayInInput, payInTransaction, payInTransactionId, recordPayIn } from './payin';
 export {
+  type Guard,
   itemsNeeded,
   MAX_TRANSACT_ITEMS,
   type PostingResult,
   type PostOptions,
-  type Guard,
   postTransaction,
 } from './posting';
 export {

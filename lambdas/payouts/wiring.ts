@@ -4,9 +4,9 @@
  * workflow callbacks and starter, and the timings (shortened by environment in local runs and tests).
  */
 import {
+  ExecutionAlreadyExists,
   SendTaskSuccessCommand,
   StartExecutionCommand,
-  ExecutionAlreadyExists,
   TaskDoesNotExist,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
@@ -80,9 +80,6 @@ export async function executorDependencies(): Promise<ExecutorDependencies> {
   };
 }
 
-/** How long the workflow waits for the provider's answer before it looks the payout up. */
-export const awaitSeconds = (): number => Number(optionalEnv('PAYOUT_AWAIT_SECONDS', String(2 * 86_400)));
-
 /** Starts the pay-out workflow, named after the payout (Standard: a second start of the same one is refused). */
 export function payoutWorkflowStarter(stateMachineArn: string): (payout: Payout) => Promise<void> {
   return async (payout) => {
@@ -91,7 +88,7 @@ export function payoutWorkflowStarter(stateMachineArn: string): (payout: Payout)
         new StartExecutionCommand({
           stateMachineArn,
           name: payout.payout_id,
-          input: JSON.stringify({ payout_id: payout.payout_id, await_seconds: awaitSeconds() }),
+          input: JSON.stringify({ payout_id: payout.payout_id }),
         }),
       );
     } catch (error) {

@@ -5,10 +5,10 @@
  */
 import type Stripe from 'stripe';
 import { isTerminal } from '../payments/model';
-import { applyPayoutEvent, isPayoutEvent, type PayoutEventOutcome } from '../payouts/events';
-import { executorDependencies, payoutsContext } from '../payouts/wiring';
 import { applyHostedCheckout, applyPayment, type Timing } from '../payments/outcomes';
 import { completeCheckoutIfDone, getOrder, type PaymentsContext } from '../payments/store';
+import { applyPayoutEvent, isPayoutEvent, type PayoutEventOutcome } from '../payouts/events';
+import { executorDependencies, payoutsContext } from '../payouts/wiring';
 import type { PaymentProvider } from '../psp/port';
 import { toHostedCheckout, toPspPayment } from '../psp/stripe-provider';
 

@@ -17,7 +17,6 @@ export const PAYOUT_ENVIRONMENT = {
   PAYOUT_HOLD_TTL_MS: String(7 * 86_400_000),
   PAYOUT_FIRST_CHECK_MS: String(10 * 60_000),
   PAYOUT_RECHECK_MS: String(86_400_000),
-  PAYOUT_AWAIT_SECONDS: String(2 * 86_400),
 } as const;
 
 export const payoutTables: TableSpec[] = [
@@ -56,7 +55,7 @@ export const payoutFunctions: FunctionSpec[] = [
     description:
       'POST /v1/payouts: checks payability, reserves the hold with the payout, starts the pay-out.',
     entry: 'lambdas/handlers/create-payout.ts',
-    timeoutSeconds: 15,
+    timeoutSeconds: 25,
     access: {
       tables: { payouts: 'readWrite', ledger: 'append', wallets: 'readWrite', idempotency: 'readWrite' },
       stateMachines: { 'pay-out': 'start' },

@@ -69,10 +69,21 @@ export class ConnectPayouts {
   private readonly outcomes = new Map<string, { outcome: BankOutcome; failureCode?: string }>();
   private readonly errored = new Set<string>();
 
+  private delayOverrideMs: number | undefined;
+
   constructor(
     private readonly engine: PspEngine,
-    private readonly delayMs: () => number,
+    private readonly defaultDelayMs: () => number,
   ) {}
+
+  /** How long a bank takes (simulator time); tests set it long and settle each payout themselves. */
+  setDelayMs(ms: number): void {
+    this.delayOverrideMs = ms;
+  }
+
+  private delayMs(): number {
+    return this.delayOverrideMs ?? this.defaultDelayMs();
+  }
 
   setBankOutcome(account: string, outcome: BankOutcome, failureCode?: string): void {
     this.outcomes.set(account, { outcome, ...(failureCode ? { failureCode } : {}) });

@@ -60,8 +60,7 @@ describe.each(manifest.stateMachines.map((sm) => [sm.id, sm] as const))('state m
     visit(definition.States);
     expect(tasks.length).toBeGreaterThan(0);
     for (const [name, task] of tasks) {
-      // A task-token wait may take its timeout from the input (TimeoutSecondsPath).
-      if (task.TimeoutSecondsPath === undefined) expect(task.TimeoutSeconds, name).toBeTypeOf('number');
+      expect(task.TimeoutSeconds, name).toBeTypeOf('number');
       const retries = (task.Retry ?? []) as { JitterStrategy?: string }[];
       expect(retries.length, name).toBeGreaterThan(0);
       expect(
