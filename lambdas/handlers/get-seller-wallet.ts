@@ -7,12 +7,15 @@ import { httpErrors } from '../api/middleware';
 import { pathId } from '../api/schemas';
 import { walletWithPayability } from '../payouts/api';
 import { payoutsContext } from '../payouts/wiring';
+import { instrumented } from '../shared/observability';
 
 const logger = new Logger();
 const ctx = payoutsContext();
 
-export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+const handle = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
   .use(httpErrors(logger))
   .handler(async (event) =>
     jsonResponse(200, await walletWithPayability(ctx, pathId(event, 'seller_account'))),
   );
+
+export const handler = instrumented(handle);

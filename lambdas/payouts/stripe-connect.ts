@@ -9,7 +9,7 @@
  * transfer_group; the account's payouts by metadata), so a retry days later continues instead of re-sending.
  */
 import Stripe from 'stripe';
-import { toStripeAmount } from '../money';
+import { toStripeAmount } from '../psp/currencies';
 import { PayoutProviderPermanentError, PayoutProviderTransientError } from './errors';
 import type { PayoutInstruction, PayoutProvider, ProviderPayout } from './port';
 
