@@ -4,6 +4,9 @@
  * provider confirms, or void (the reversal of the reserve: reserved -> available). The hold item changes
  * status in the same TransactWriteItems as the posting, conditioned on being `reserved`, so a hold is
  * posted or voided once, never both. Transaction ids derive from the payout id: retries replay.
+ * A paid hold the provider later returns is first un-posted (`returnHold`: paid -> reserved, the reversal
+ * of payout_paid) and then voided like any other. Callers may add their own items (the payout's status) to
+ * each posting, so the status and the money move together.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { isCurrencyCode, isPositive, type Money } from '../money';
@@ -41,7 +44,26 @@ export const holdTransactionIds = (payoutId: string) => ({
   reserve: `payout:${payoutId}:reserved`,
   post: `payout:${payoutId}:paid`,
   void: `payout:${payoutId}:voided`,
+  return: `payout:${payoutId}:returned`,
 });
+
+export interface HoldOptions {
+  /** The caller's own writes (not to the ledger or wallets tables), committed with the posting. */
+  readonly guards?: readonly Guard[];
+}
+
+function paidTransaction(ref: HoldRef, amount: Money): TransactionInput {
+  const { currency, minor } = amount;
+  return {
+    id: holdTransactionIds(ref.payoutId).post,
+    reason: 'payout_paid',
+    refs: { payoutId: ref.payoutId },
+    entries: [
+      { account: Accounts.payoutsInTransit(ref.sellerId), amount: { currency, minor } },
+      { account: Accounts.platformCash, amount: { currency, minor: -minor } },
+    ],
+  };
+}
 
 function reserveTransaction(hold: HoldRef & { amount: Money }): TransactionInput {
   const { minor, currency } = hold.amount;
@@ -59,7 +81,8 @@ function reserveTransaction(hold: HoldRef & { amount: Money }): TransactionInput
 /** Available -> reserved. InsufficientFundsError when available does not cover the amount. */
 export async function reserveHold(
   ctx: LedgerContext,
-  input: HoldRef & { readonly amount: Money },
+  input: HoldRef & { readonly amount: Money; readonly expiresAt?: string },
+  options: HoldOptions = {},
 ): Promise<PostingResult> {
   checkSellerId(input.sellerId);
   checkKeySafeId('payoutId', input.payoutId);
@@ -80,6 +103,7 @@ export async function reserveHold(
           amount: input.amount.minor,
           status: HoldStatus.Reserved,
           reserve_tx_id: tx.id,
+          ...(input.expiresAt ? { expires_at: input.expiresAt } : {}),
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       },
@@ -90,30 +114,61 @@ export async function reserveHold(
         payoutId: input.payoutId,
       }),
   };
-  return postGuarded(ctx, tx, [create]);
+  return postGuarded(ctx, tx, [create, ...(options.guards ?? [])]);
 }
 
 /** Reserved -> paid out, when the payout provider confirmed. */
-export async function postHold(ctx: LedgerContext, ref: HoldRef): Promise<PostingResult> {
+export async function postHold(
+  ctx: LedgerContext,
+  ref: HoldRef,
+  options: HoldOptions = {},
+): Promise<PostingResult> {
   const hold = await requireHold(ctx, ref);
-  const { currency, minor } = hold.amount;
-  const tx: TransactionInput = {
-    id: holdTransactionIds(ref.payoutId).post,
-    reason: 'payout_paid',
-    refs: { payoutId: ref.payoutId },
-    entries: [
-      { account: Accounts.payoutsInTransit(ref.sellerId), amount: { currency, minor } },
-      { account: Accounts.platformCash, amount: { currency, minor: -minor } },
-    ],
-  };
-  return postGuarded(ctx, tx, [settle(ctx, ref, HoldStatus.Paid, tx.id)]);
+  const tx = paidTransaction(ref, hold.amount);
+  return postGuarded(ctx, tx, [settle(ctx, ref, HoldStatus.Paid, tx.id), ...(options.guards ?? [])]);
 }
 
 /** Reserved -> available, when the payout failed or was cancelled: the reversal of the reserve. */
-export async function voidHold(ctx: LedgerContext, ref: HoldRef): Promise<PostingResult> {
+export async function voidHold(
+  ctx: LedgerContext,
+  ref: HoldRef,
+  options: HoldOptions = {},
+): Promise<PostingResult> {
   const hold = await requireHold(ctx, ref);
   const tx = reversalOf(reserveTransaction(hold), holdTransactionIds(ref.payoutId).void);
-  return postGuarded(ctx, tx, [settle(ctx, ref, HoldStatus.Voided, tx.id)]);
+  return postGuarded(ctx, tx, [settle(ctx, ref, HoldStatus.Voided, tx.id), ...(options.guards ?? [])]);
+}
+
+/**
+ * Paid -> reserved, when the provider returns a payout it had reported paid: the reversal of payout_paid
+ * (paid_out goes down, reserved up). The caller then voids the hold to make the money available again.
+ */
+export async function returnHold(
+  ctx: LedgerContext,
+  ref: HoldRef,
+  options: HoldOptions = {},
+): Promise<PostingResult> {
+  const hold = await requireHold(ctx, ref);
+  const tx = reversalOf(paidTransaction(ref, hold.amount), holdTransactionIds(ref.payoutId).return);
+  const reopen: Guard = {
+    item: {
+      Update: {
+        TableName: ctx.tables.wallets,
+        Key: holdKey(ref.sellerId, ref.payoutId),
+        UpdateExpression: 'SET #status = :reserved, returned_tx_id = :tx REMOVE settled_tx_id',
+        ConditionExpression: '#status = :paid',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':reserved': HoldStatus.Reserved,
+          ':tx': tx.id,
+          ':paid': HoldStatus.Paid,
+        },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    },
+    onConditionFailed: (current) => new HoldNotPendingError(ref.payoutId, current?.status?.S),
+  };
+  return postGuarded(ctx, tx, [reopen, ...(options.guards ?? [])]);
 }
 
 export async function getHold(ctx: LedgerContext, ref: HoldRef): Promise<Hold | undefined> {

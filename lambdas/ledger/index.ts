@@ -10,11 +10,13 @@ export * from './errors';
 export {
   getHold,
   type Hold,
+  type HoldOptions,
   type HoldRef,
   HoldStatus,
   holdTransactionIds,
   postHold,
   reserveHold,
+  returnHold,
   voidHold,
 } from './holds';
 export type { StoredEntry, TransactItem } from './items';
@@ -32,6 +34,7 @@ export {
 } from './model';
 export { type PayInInput, payInTransaction, payInTransactionId, recordPayIn } from './payin';
 export {
+  type Guard,
   itemsNeeded,
   MAX_TRANSACT_ITEMS,
   type PostingResult,

@@ -11,13 +11,15 @@ import { applyHostedCheckout } from '../payments/hosted-page';
 import { isTerminal } from '../payments/model';
 import { getOrder } from '../payments/order-transitions';
 import type { Timing } from '../payments/timing';
+import { applyPayoutEvent, isPayoutEvent, type PayoutEventOutcome } from '../payouts/events';
+import { executorDependencies, payoutsContext } from '../payouts/wiring';
 import type { PaymentProvider } from '../psp/port';
 import { toHostedCheckout, toPspPayment } from '../psp/stripe-provider';
 import { applyMoneyBackEvent, isMoneyBackEvent } from '../refunds/events';
 import { moneyBackDependencies } from '../refunds/wiring';
 
 /** What applying an event did, recorded in the inbox. */
-export type ApplyOutcome = 'applied' | 'ignored_type' | 'unknown_order' | 'no_change';
+export type ApplyOutcome = 'applied' | 'ignored_type' | 'unknown_order' | 'no_change' | PayoutEventOutcome;
 
 const PAYMENT_INTENT_EVENTS = new Set([
   'payment_intent.succeeded',
@@ -41,6 +43,9 @@ export async function applyEvent(
   /** Used to make a non-final failure final (cancel the PaymentIntent) before an order is FAILED. */
   psp?: PaymentProvider,
 ): Promise<ApplyOutcome> {
+  // Pay-outs (Connect bank payouts, transfers): their own module.
+  if (isPayoutEvent(event.type))
+    return applyPayoutEvent(payoutsContext(), await executorDependencies(), event);
   if (PAYMENT_INTENT_EVENTS.has(event.type)) {
     const payment = toPspPayment(event.data.object as Stripe.PaymentIntent);
     // Hosted-page payments carry no order id: their checkout.session events complete the orders.

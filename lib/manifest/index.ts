@@ -3,6 +3,14 @@
  * local engines. Add a function, route, queue or state machine here and both pick it up.
  */
 
+import {
+  PAYOUT_ENVIRONMENT,
+  payoutFunctions,
+  payoutRoutes,
+  payoutSchedules,
+  payoutStateMachines,
+  payoutTables,
+} from './payouts';
 import { productionFunctions, productionQueues, productionTableStreamEventSources } from './production';
 import { refundFunctions, refundRoutes, refundSchedules } from './refunds';
 import type { Manifest } from './types';
@@ -87,6 +95,7 @@ export const manifest: Manifest = {
       partitionKey: { name: 'pk', type: 'S' },
       ttlAttribute: 'expires_at',
     },
+    ...payoutTables,
   ],
 
   queues: [
@@ -159,6 +168,7 @@ export const manifest: Manifest = {
   ],
 
   functions: [
+    ...payoutFunctions,
     {
       id: 'health',
       description: 'Liveness: answers with the service name and the time; touches nothing.',
@@ -223,12 +233,15 @@ export const manifest: Manifest = {
           payments: 'readWrite',
           ledger: 'append',
           wallets: 'readWrite',
+          payouts: 'readWrite',
         },
         queues: { 'webhook-events': 'consume' },
+        // Pay-out results (Connect bank payouts) answer the waiting pay-out workflow.
+        stateMachines: { 'pay-out': 'callback' },
         // To cancel a PaymentIntent whose failure is not final before its order is recorded FAILED.
         secrets: ['stripe-api-key'],
       },
-      environment: PAYIN_ENVIRONMENT,
+      environment: { ...PAYIN_ENVIRONMENT, PAYOUT_RECHECK_MS: PAYOUT_ENVIRONMENT.PAYOUT_RECHECK_MS },
     },
     {
       id: 'sweep-payment-orders',
@@ -288,7 +301,7 @@ export const manifest: Manifest = {
         "GET /v1/sellers/{seller_account}/wallet: a seller's available, reserved and paid-out balances.",
       entry: 'lambdas/handlers/get-seller-wallet.ts',
       timeoutSeconds: 10,
-      access: { tables: { ledger: 'read', wallets: 'read' } },
+      access: { tables: { ledger: 'read', wallets: 'read', payouts: 'read' } },
     },
     {
       id: 'publish-domain-events',
@@ -324,6 +337,7 @@ export const manifest: Manifest = {
       function: 'get-seller-wallet',
       apiKeyRequired: true,
     },
+    ...payoutRoutes,
     // Authenticated by its signature, not by the storefront's API key.
     {
       method: 'POST',
@@ -366,6 +380,7 @@ export const manifest: Manifest = {
 
   schedules: [
     { id: 'sweep-payment-orders-every-minute', function: 'sweep-payment-orders', everyMinutes: 1 },
+    ...payoutSchedules,
     ...refundSchedules,
   ],
 
@@ -383,5 +398,6 @@ export const manifest: Manifest = {
         FinalizeCheckoutFunctionArn: 'payin-finalize-checkout',
       },
     },
+    ...payoutStateMachines,
   ],
 };

@@ -4,6 +4,7 @@
  * are the knobs Stripe's dashboard and test helpers would be.
  */
 import type { SimClock } from './clock';
+import { type ConnectPayouts, connectPayoutsOf } from './connect-payouts';
 import type { DestinationMode, PspEngine } from './engine';
 import { StripeApiError } from './errors';
 import { type FaultInjector, type FaultRule, FaultRuleError } from './faults';
@@ -31,6 +32,11 @@ export class PspControl {
     private readonly webhooks: WebhookDispatcher,
     private readonly settlement: SettlementService,
   ) {}
+
+  /** Connected accounts' bank payouts: outcomes, settle, return, bank account updates. */
+  get connect(): ConnectPayouts {
+    return connectPayoutsOf(this.engine);
+  }
 
   // clock ---------------------------------------------------------------------------------------------
 
@@ -168,6 +174,10 @@ const CONTROL_ROUTES = [
   'payment_intents/:id/settle',
   'transfers/:id/settle',
   'destinations/:id',
+  'payouts/:id/settle',
+  'payouts/:id/return',
+  'accounts/:id/bank_outcome',
+  'accounts/:id/bank_account',
   'settlement',
   'settlement/:id',
 ];
@@ -273,6 +283,26 @@ export async function handleControlRequest(
       case 'POST destinations/:id':
         control.setDestinationMode(need(b, 'account'), json as unknown as DestinationMode);
         return { status: 200, body: { account: b, ...json } };
+      case 'POST payouts/:id/settle':
+        return {
+          status: 200,
+          body: control.connect.settle(
+            need(b, 'payout'),
+            json.outcome === 'failed' ? 'failed' : json.outcome === 'paid' ? 'paid' : undefined,
+          ),
+        };
+      case 'POST payouts/:id/return':
+        return { status: 200, body: control.connect.returnPaid(need(b, 'payout')) };
+      case 'POST accounts/:id/bank_outcome':
+        control.connect.setBankOutcome(
+          need(b, 'account'),
+          json.outcome === 'failed' || json.outcome === 'paid_then_returned' ? json.outcome : 'paid',
+          typeof json.failure_code === 'string' ? json.failure_code : undefined,
+        );
+        return { status: 200, body: { account: b, ...json } };
+      case 'POST accounts/:id/bank_account':
+        control.connect.updateBankAccount(need(b, 'account'));
+        return { status: 200, body: { account: b, errored: false } };
       case 'GET settlement/:id': {
         const date = need(b, 'date').replace(/\.csv$/, '');
         const report = control.settlementReport({ date });

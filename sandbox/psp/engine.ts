@@ -40,6 +40,8 @@ import type { Store } from './store';
 export interface RequestContext {
   readonly requestId: string | null;
   readonly idempotencyKey: string | null;
+  /** The `Stripe-Account` header: a request made on behalf of a connected account (Connect). */
+  readonly stripeAccount?: string | null;
 }
 
 export const AUTOMATIC: RequestContext = { requestId: null, idempotencyKey: null };
@@ -109,6 +111,7 @@ export interface MoneyBackHooks {
 export class PspEngine {
   private readonly destinationModes = new Map<string, DestinationMode>();
   moneyBack?: MoneyBackHooks;
+  private readonly tickers: ((now: number) => void)[] = [];
 
   constructor(
     readonly store: Store,
@@ -1103,6 +1106,11 @@ export class PspEngine {
 
   // ---------------------------------------------------------------- time
 
+  /** Time-driven work of other modules (Connect payouts), run at the end of every tick. */
+  onTick(run: (now: number) => void): void {
+    this.tickers.push(run);
+  }
+
   /** Runs whatever the clock has made due: session expiry, processing payments, async pay-outs, availability. */
   tick(): void {
     const now = this.clock.now();
@@ -1127,5 +1135,6 @@ export class PspEngine {
     for (const txn of this.store.balanceTransactions.all()) {
       if (txn.status === 'pending' && txn.available_on <= nowS) txn.status = 'available';
     }
+    for (const run of this.tickers) run(now);
   }
 }

@@ -7,6 +7,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Clock, SimClock } from './clock';
+import { connectPayoutRoutes, connectPayoutsOf } from './connect-payouts';
 import { PspControl } from './control';
 import { PspEngine } from './engine';
 import { FaultInjector, type FaultRule } from './faults';
@@ -77,6 +78,8 @@ export interface PspSimulatorOptions {
   processingDelayMs?: number;
   /** Simulator-clock delay before an async pay-out's result arrives by itself. Default 10 s. */
   asyncPayoutDelayMs?: number;
+  /** Simulator-clock delay before a connected account's bank payout is paid or fails. Default: asyncPayoutDelayMs. */
+  connectPayoutDelayMs?: number;
   /** Days between a transaction and its settlement day (`available_on`). Default 0 (same day). */
   settlementDelayDays?: number;
   log?: (line: string) => void;
@@ -141,8 +144,10 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
     ...refundRoutes,
     ...disputeRoutes,
     ...transferRoutes,
+    ...connectPayoutRoutes,
     ...lookupRoutes,
   ];
+  connectPayoutsOf(engine, () => options.connectPayoutDelayMs ?? options.asyncPayoutDelayMs ?? 10_000);
 
   const idempotency = new IdempotencyStore(clock);
   const persistence = options.dataDir

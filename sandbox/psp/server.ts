@@ -144,7 +144,7 @@ export function createRequestHandler(deps: ServerDeps): (req: IncomingMessage, r
         claim = deps.idempotency.claim(
           apiKey,
           idempotencyKey,
-          `${method} ${url.pathname} ${canonicalParams(params.raw)}`,
+          `${method} ${url.pathname} ${String(req.headers['stripe-account'] ?? '')} ${canonicalParams(params.raw)}`,
         );
       } catch (error) {
         if (error instanceof StripeApiError) return fail(error);
@@ -169,6 +169,7 @@ export function createRequestHandler(deps: ServerDeps): (req: IncomingMessage, r
     const request: RequestContext = {
       requestId,
       idempotencyKey: typeof idempotencyKey === 'string' ? idempotencyKey : null,
+      stripeAccount: typeof req.headers['stripe-account'] === 'string' ? req.headers['stripe-account'] : null,
     };
     let status: number;
     let responseBody: string;

@@ -1,0 +1,6 @@
+/** POST /v1/sellers/{seller_account}/payouts/pause and /resume (see lambdas/payouts/api.ts). */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { pauseSellerHandler } from '../payouts/api';
+import { payoutsContext } from '../payouts/wiring';
+
+export const handler = pauseSellerHandler({ payouts: payoutsContext(), logger: new Logger() });

@@ -1,0 +1,310 @@
+/**
+ * The pay-out routes as middy handlers built from their dependencies (handler modules build those once):
+ *   PUT  /v1/sellers/{seller_account}                  payout settings: destination, schedule, minimums, hold days
+ *   POST /v1/sellers/{seller_account}/payouts/pause    stop paying the seller; /resume starts again
+ *   GET  /v1/sellers/{seller_account}/payouts          the seller's payouts, newest first, paginated
+ *   POST /v1/payouts                                    a payout of an amount or of everything payable (idempotent)
+ *   GET  /v1/payouts/{payout_id}                        status, append-only history, provider reference, failure
+ * and the payability part of GET /v1/sellers/{seller_account}/wallet. Validation writes nothing; a payout
+ * beyond the payable balance is 422 `insufficient_funds` with nothing reserved.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { ulid } from 'ulid';
+import { z } from 'zod';
+import { ApiError, ApiErrorCode } from '../api/errors';
+import { jsonResponse } from '../api/http';
+import type { IdempotencyStore } from '../api/idempotency';
+import { httpErrors, idempotent, type ValidatedEvent, validJsonBody } from '../api/middleware';
+import { pathId, validationError } from '../api/schemas';
+import { type CurrencyCode, formatAmount, type Money, parseAmount, parseCurrency } from '../money';
+import { MoneyError } from '../money/errors';
+import { type CreateTiming, createPayout } from './create';
+import { PayoutError } from './errors';
+import type { Payability, Payout, PayoutHistoryEntry, SellerPayoutSettings } from './model';
+import { payabilityOf } from './payability';
+import {
+  getPayout,
+  getSeller,
+  listSellerPayouts,
+  type PayoutsContext,
+  payoutHistory,
+  putSeller,
+  type SellerSettingsInput,
+  setPaused,
+} from './store';
+
+export interface PayoutsApiDependencies {
+  readonly payouts: PayoutsContext;
+  readonly logger: Logger;
+}
+
+/** Domain errors as the API's answers (so the idempotency middleware stores client errors as Stripe does). */
+async function mapped<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof PayoutError) {
+      throw new ApiError(error.statusCode, error.code, error.message, error.details, {
+        cause: error,
+        ...(error.statusCode === 503 ? { retryAfterSeconds: 1 } : {}),
+      });
+    }
+    if (error instanceof MoneyError) {
+      throw new ApiError(error.statusCode, error.code, error.message, error.details, { cause: error });
+    }
+    throw error;
+  }
+}
+
+function fromZod(error: z.ZodError): ApiError {
+  return validationError(
+    error.issues.map((i) => ({ field: i.path.join('.') || '(body)', code: i.code, message: i.message })),
+  );
+}
+
+// ------------------------------------------------------------------------------------------- sellers
+
+const sellerSchema = z
+  .object({
+    destination: z
+      .object({
+        provider: z.literal('stripe_connect'),
+        account: z
+          .string()
+          .regex(/^acct_[A-Za-z0-9_]{1,100}$/, { error: 'a Stripe connected account id (acct_...)' }),
+      })
+      .strict(),
+    schedule: z.enum(['manual', 'daily', 'weekly']).default('manual'),
+    minimum_amounts: z.record(z.string(), z.string()).default({}),
+    hold_days: z.number().int().min(0).max(90).default(0),
+  })
+  .strict();
+
+export function parseSellerSettings(json: unknown): Omit<SellerSettingsInput, 'sellerId'> {
+  const parsed = sellerSchema.safeParse(json);
+  if (!parsed.success) throw fromZod(parsed.error);
+  const minimums: Partial<Record<CurrencyCode, bigint>> = {};
+  for (const [code, amount] of Object.entries(parsed.data.minimum_amounts)) {
+    try {
+      const currency = parseCurrency(code);
+      minimums[currency] = parseAmount(amount, currency).minor;
+    } catch (error) {
+      if (error instanceof MoneyError) {
+        throw new ApiError(400, error.code, error.message, {
+          ...error.details,
+          field: `minimum_amounts.${code}`,
+        });
+      }
+      throw error;
+    }
+  }
+  return {
+    destination: parsed.data.destination,
+    schedule: parsed.data.schedule,
+    minimums,
+    holdDays: parsed.data.hold_days,
+  };
+}
+
+function sellerView(s: SellerPayoutSettings) {
+  return {
+    seller_account: s.sellerId,
+    destination: s.destination,
+    destination_status: s.destinationStatus,
+    ...(s.destinationError ? { destination_error: s.destinationError } : {}),
+    schedule: s.schedule,
+    minimum_amounts: Object.fromEntries(
+      Object.entries(s.minimums).map(([c, minor]) => [
+        c,
+        formatAmount({ currency: c as CurrencyCode, minor }),
+      ]),
+    ),
+    hold_days: s.holdDays,
+    paused: s.paused,
+    updated_at: s.updatedAt,
+  };
+}
+
+export function putSellerHandler(deps: PayoutsApiDependencies) {
+  return middy<ValidatedEvent<Omit<SellerSettingsInput, 'sellerId'>>, APIGatewayProxyResult>()
+    .use(httpErrors(deps.logger))
+    .use(validJsonBody(parseSellerSettings))
+    .handler(async (event) => {
+      const sellerId = pathId(event, 'seller_account');
+      const { settings, created } = await putSeller(deps.payouts, { ...event.input, sellerId });
+      return jsonResponse(created ? 201 : 200, sellerView(settings));
+    });
+}
+
+/** POST .../payouts/pause and .../payouts/resume: one function, the path says which. */
+export function pauseSellerHandler(deps: PayoutsApiDependencies) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(httpErrors(deps.logger))
+    .handler(async (event) =>
+      mapped(async () => {
+        const sellerId = pathId(event, 'seller_account');
+        const paused = !event.resource.endsWith('/resume');
+        return jsonResponse(200, sellerView(await setPaused(deps.payouts, sellerId, paused)));
+      }),
+    );
+}
+
+// ------------------------------------------------------------------------------------------- payouts
+
+const createSchema = z
+  .object({
+    seller_account: z.string().regex(/^[A-Za-z0-9_.@+-]{1,128}$/, { error: '1-128 of [A-Za-z0-9_.@+-]' }),
+    currency: z.string(),
+    amount: z.string().optional(),
+    all_payable: z.literal(true).optional(),
+  })
+  .strict()
+  .refine((b) => (b.amount === undefined) !== (b.all_payable === undefined), {
+    error: 'give exactly one of amount or all_payable: true',
+    path: ['amount'],
+  });
+
+export interface CreatePayoutRequest {
+  readonly sellerId: string;
+  readonly currency: CurrencyCode;
+  readonly amount?: Money;
+}
+
+export function parseCreatePayout(json: unknown): CreatePayoutRequest {
+  const parsed = createSchema.safeParse(json);
+  if (!parsed.success) throw fromZod(parsed.error);
+  try {
+    const currency = parseCurrency(parsed.data.currency);
+    return {
+      sellerId: parsed.data.seller_account,
+      currency,
+      ...(parsed.data.amount !== undefined ? { amount: parseAmount(parsed.data.amount, currency) } : {}),
+    };
+  } catch (error) {
+    if (error instanceof MoneyError) throw new ApiError(400, error.code, error.message, error.details);
+    throw error;
+  }
+}
+
+export function payoutView(p: Payout, history?: readonly PayoutHistoryEntry[]) {
+  return {
+    payout_id: p.payout_id,
+    seller_account: p.seller_id,
+    amount: formatAmount({ currency: p.currency, minor: BigInt(p.amount) }),
+    currency: p.currency,
+    status: p.status,
+    provider: p.provider,
+    destination: p.destination_account,
+    origin: p.origin,
+    ...(p.provider_reference ? { provider_reference: p.provider_reference } : {}),
+    ...(p.bank_payout_id ? { bank_payout_id: p.bank_payout_id } : {}),
+    ...(p.failure_code ? { failure: { code: p.failure_code, message: p.failure_message } } : {}),
+    created_at: p.created_at,
+    updated_at: p.updated_at,
+    ...(history ? { history } : {}),
+  };
+}
+
+export interface CreatePayoutDependencies extends PayoutsApiDependencies {
+  readonly idempotency: IdempotencyStore;
+  readonly startWorkflow: (payout: Payout) => Promise<void>;
+  readonly timing: CreateTiming;
+}
+
+export function createPayoutHandler(deps: CreatePayoutDependencies) {
+  return middy<ValidatedEvent<CreatePayoutRequest>, APIGatewayProxyResult>()
+    .use(httpErrors(deps.logger))
+    .use(validJsonBody(parseCreatePayout))
+    .use(idempotent(deps.idempotency, deps.logger))
+    .handler(async (event) =>
+      mapped(async () => {
+        const { payout } = await createPayout(
+          deps.payouts,
+          { payoutId: `pout_${ulid()}`, ...event.input, origin: 'api' },
+          deps.timing,
+        );
+        try {
+          await deps.startWorkflow(payout);
+        } catch (error) {
+          // The hold and the payout are committed: the sweeper drives it if the workflow did not start.
+          deps.logger.warn('payout workflow did not start; the sweeper will drive it', {
+            payout_id: payout.payout_id,
+            error: error as Error,
+          });
+        }
+        return jsonResponse(201, payoutView(payout));
+      }),
+    );
+}
+
+export function getPayoutHandler(deps: PayoutsApiDependencies) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(httpErrors(deps.logger))
+    .handler(async (event) => {
+      const payoutId = pathId(event, 'payout_id');
+      const payout = await getPayout(deps.payouts, payoutId);
+      if (!payout) throw new ApiError(404, ApiErrorCode.NotFound, `payout ${payoutId} not found`);
+      return jsonResponse(200, payoutView(payout, await payoutHistory(deps.payouts, payoutId)));
+    });
+}
+
+export function listSellerPayoutsHandler(deps: PayoutsApiDependencies) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(httpErrors(deps.logger))
+    .handler(async (event) =>
+      mapped(async () => {
+        const sellerId = pathId(event, 'seller_account');
+        const q = event.queryStringParameters ?? {};
+        const limit = q.limit === undefined ? 20 : Number(q.limit);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+          throw validationError([{ field: 'limit', code: 'too_big', message: 'an integer in 1..100' }]);
+        }
+        const page = await listSellerPayouts(deps.payouts, sellerId, {
+          limit,
+          ...(q.starting_after ? { cursor: q.starting_after } : {}),
+        });
+        return jsonResponse(200, {
+          seller_account: sellerId,
+          data: page.payouts.map((p) => payoutView(p)),
+          has_more: page.cursor !== undefined,
+          ...(page.cursor ? { next_cursor: page.cursor } : {}),
+        });
+      }),
+    );
+}
+
+// ------------------------------------------------------------------------------------------- wallet
+
+export function payabilityView(p: Payability) {
+  return {
+    currency: p.currency,
+    available: formatAmount(p.available),
+    pending: formatAmount(p.pending),
+    payable: formatAmount(p.payable),
+    reserved: formatAmount(p.reserved),
+    paid_out: formatAmount(p.paidOut),
+    receivable: formatAmount(p.receivable),
+    dispute_held: formatAmount(p.disputeHeld),
+    minimum: formatAmount(p.minimum),
+    not_payable_reasons: p.reasons,
+  };
+}
+
+/** The seller's wallet with what can be paid and why not, per currency. */
+export async function walletWithPayability(ctx: PayoutsContext, sellerId: string) {
+  const settings = await getSeller(ctx, sellerId);
+  const balances = await payabilityOf(ctx, sellerId, settings);
+  return {
+    seller_account: sellerId,
+    payouts: settings
+      ? {
+          schedule: settings.schedule,
+          paused: settings.paused,
+          destination_status: settings.destinationStatus,
+        }
+      : null,
+    balances: balances.map(payabilityView),
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * The scheduled sweep, two jobs:
+ *  1. payouts that schedules and minimums call for: for every seller on a daily or weekly schedule, each
+ *     currency whose payable amount reaches the minimum gets one payout for the period. Its id derives from
+ *     (seller, currency, period), so a sweep that runs twice, or crashes half way, creates it once;
+ *  2. open payouts due a check (never submitted because their workflow did not run, or no answer in the
+ *     provider's usual time, or a hold near or past its expiry): looked up at the provider and driven
+ *     through the same code as the workflow and the webhook, never resolved by guessing.
+ */
+import { createHash } from 'node:crypto';
+import type { CurrencyCode } from '../money';
+import { type CreateTiming, createPayout } from './create';
+import { PayoutError } from './errors';
+import { type ExecutorDependencies, lookUpPayout } from './executor';
+import type { Payout, Schedule } from './model';
+import { blockingReasons, payabilityOf } from './payability';
+import { duePayouts, nowOf, type PayoutsContext, scheduledSellers } from './store';
+
+/** The schedule's period an instant falls in: a UTC day, or an ISO week. */
+export function periodOf(schedule: Exclude<Schedule, 'manual'>, at: Date): string {
+  if (schedule === 'daily') return at.toISOString().slice(0, 10);
+  const d = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()));
+  const day = d.getUTCDay() || 7;
+  d.setUTCDate(d.getUTCDate() + 4 - day);
+  const yearStart = Date.UTC(d.getUTCFullYear(), 0, 1);
+  const week = Math.ceil(((d.getTime() - yearStart) / 86_400_000 + 1) / 7);
+  return `${d.getUTCFullYear()}-W${String(week).padStart(2, '0')}`;
+}
+
+export function scheduledPayoutId(sellerId: string, currency: CurrencyCode, period: string): string {
+  return `sched-${createHash('sha256').update(`${sellerId}\u0000${currency}\u0000${period}`).digest('hex').slice(0, 32)}`;
+}
+
+export interface SweepReport {
+  readonly created: string[];
+  readonly skipped: { seller: string; currency: string; reasons: string[] }[];
+  examined: number;
+  resolved: number;
+  pastExpiry: number;
+  readonly errors: { id: string; error: string }[];
+}
+
+export async function sweepPayouts(
+  ctx: PayoutsContext,
+  deps: ExecutorDependencies & {
+    readonly startWorkflow: (payout: Payout) => Promise<void>;
+    readonly timing?: CreateTiming;
+  },
+): Promise<SweepReport> {
+  const report: SweepReport = {
+    created: [],
+    skipped: [],
+    examined: 0,
+    resolved: 0,
+    pastExpiry: 0,
+    errors: [],
+  };
+  const now = nowOf(ctx);
+  for (const seller of await scheduledSellers(ctx)) {
+    if (seller.schedule === 'manual') continue;
+    try {
+      for (const p of await payabilityOf(ctx, seller.sellerId, seller)) {
+        if (p.reasons.length > 0) {
+          report.skipped.push({ seller: seller.sellerId, currency: p.currency, reasons: [...p.reasons] });
+          continue;
+        }
+        const payoutId = scheduledPayoutId(seller.sellerId, p.currency, periodOf(seller.schedule, now));
+        try {
+          const { payout, created } = await createPayout(
+            ctx,
+            {
+              payoutId,
+              sellerId: seller.sellerId,
+              currency: p.currency,
+              origin: 'schedule',
+              enforceMinimum: true,
+            },
+            deps.timing,
+          );
+          if (created) {
+            report.created.push(payoutId);
+            await deps.startWorkflow(payout).catch((error: unknown) => {
+              // The payout is due a check: the next sweep drives it even without its workflow.
+              report.errors.push({ id: payoutId, error: String(error) });
+            });
+          }
+        } catch (error) {
+          if (error instanceof PayoutError && error.code !== 'contention') {
+            report.skipped.push({ seller: seller.sellerId, currency: p.currency, reasons: [error.code] });
+          } else throw error;
+        }
+      }
+    } catch (error) {
+      report.errors.push({
+        id: seller.sellerId,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+  for (const payout of await duePayouts(ctx, now)) {
+    report.examined++;
+    if (payout.hold_expires_at <= now.toISOString()) report.pastExpiry++;
+    try {
+      const after = await lookUpPayout(ctx, deps, payout.payout_id, 'sweeper');
+      if (after.status !== payout.status) report.resolved++;
+    } catch (error) {
+      report.errors.push({
+        id: payout.payout_id,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+  return report;
+}

@@ -1,0 +1,149 @@
+/**
+ * Pay-out resources: the payouts table, the API functions and routes, the workflow steps, the sweeper and
+ * its schedule, and the pay-out state machine. Spread into the manifest by `index.ts`.
+ */
+import type { FunctionSpec, RouteSpec, ScheduleSpec, StateMachineSpec, TableSpec } from './types';
+
+/** Functions that move money for payouts: the payout, the ledger (append-only), the wallets, the PSP key. */
+const PAYOUT_MONEY_ACCESS = {
+  tables: { payouts: 'readWrite', ledger: 'append', wallets: 'readWrite' },
+  secrets: ['stripe-api-key'],
+} as const;
+
+/** Timings of a payout; tests shorten them. */
+export const PAYOUT_ENVIRONMENT = {
+  PSP_TIMEOUT_MS: '5000',
+  // A hold lives 7 days before the sweeper must resolve it by lookup (Stripe's bank payouts take ~2 days).
+  PAYOUT_HOLD_TTL_MS: String(7 * 86_400_000),
+  PAYOUT_FIRST_CHECK_MS: String(10 * 60_000),
+  PAYOUT_RECHECK_MS: String(86_400_000),
+} as const;
+
+export const payoutTables: TableSpec[] = [
+  {
+    id: 'payouts',
+    description: "Sellers' payout settings, payouts and their append-only history.",
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    globalIndexes: [
+      // Sparse: open payouts by their next check (the sweeper), and sellers on a schedule.
+      { name: 'gsi1', partitionKey: { name: 'gsi1pk', type: 'S' }, sortKey: { name: 'gsi1sk', type: 'S' } },
+      // A seller's payouts, newest first.
+      { name: 'gsi2', partitionKey: { name: 'gsi2pk', type: 'S' }, sortKey: { name: 'gsi2sk', type: 'S' } },
+    ],
+  },
+];
+
+export const payoutFunctions: FunctionSpec[] = [
+  {
+    id: 'put-seller',
+    description:
+      "PUT /v1/sellers/{seller_account}: a seller's payout destination, schedule, minimums, hold days.",
+    entry: 'lambdas/handlers/put-seller.ts',
+    timeoutSeconds: 10,
+    access: { tables: { payouts: 'readWrite' } },
+  },
+  {
+    id: 'pause-seller-payouts',
+    description: 'POST /v1/sellers/{seller_account}/payouts/pause and /resume.',
+    entry: 'lambdas/handlers/pause-seller-payouts.ts',
+    timeoutSeconds: 10,
+    access: { tables: { payouts: 'readWrite' } },
+  },
+  {
+    id: 'create-payout',
+    description:
+      'POST /v1/payouts: checks payability, reserves the hold with the payout, starts the pay-out.',
+    entry: 'lambdas/handlers/create-payout.ts',
+    timeoutSeconds: 25,
+    access: {
+      tables: { payouts: 'readWrite', ledger: 'append', wallets: 'readWrite', idempotency: 'readWrite' },
+      stateMachines: { 'pay-out': 'start' },
+    },
+    environment: PAYOUT_ENVIRONMENT,
+  },
+  {
+    id: 'get-payout',
+    description: 'GET /v1/payouts/{payout_id}: status, history, provider reference, failure reason.',
+    entry: 'lambdas/handlers/get-payout.ts',
+    timeoutSeconds: 10,
+    access: { tables: { payouts: 'read' } },
+  },
+  {
+    id: 'list-seller-payouts',
+    description: "GET /v1/sellers/{seller_account}/payouts: a seller's payouts, newest first.",
+    entry: 'lambdas/handlers/list-seller-payouts.ts',
+    timeoutSeconds: 10,
+    access: { tables: { payouts: 'read' } },
+  },
+  {
+    id: 'payout-submit',
+    description:
+      'Pay-out step: submit to the provider or look the payout up there (look up first, never twice).',
+    entry: 'lambdas/handlers/payout-submit.ts',
+    timeoutSeconds: 25,
+    access: { ...PAYOUT_MONEY_ACCESS, stateMachines: { 'pay-out': 'callback' } },
+    environment: PAYOUT_ENVIRONMENT,
+  },
+  {
+    id: 'payout-await-result',
+    description: "Pay-out step: keeps the workflow's task token on the payout for the webhook to answer.",
+    entry: 'lambdas/handlers/payout-await-result.ts',
+    timeoutSeconds: 10,
+    access: { ...PAYOUT_MONEY_ACCESS, stateMachines: { 'pay-out': 'callback' } },
+    environment: PAYOUT_ENVIRONMENT,
+  },
+  {
+    id: 'sweep-payouts',
+    description:
+      'Every 5 minutes: scheduled payouts (schedule, minimum) and lookups of open payouts due a check.',
+    entry: 'lambdas/handlers/sweep-payouts.ts',
+    timeoutSeconds: 120,
+    access: { ...PAYOUT_MONEY_ACCESS, stateMachines: { 'pay-out': 'startAndCallback' } },
+    environment: PAYOUT_ENVIRONMENT,
+    reservedConcurrency: 1,
+  },
+];
+
+export const payoutRoutes: RouteSpec[] = [
+  { method: 'PUT', path: '/v1/sellers/{seller_account}', function: 'put-seller', apiKeyRequired: true },
+  {
+    method: 'POST',
+    path: '/v1/sellers/{seller_account}/payouts/pause',
+    function: 'pause-seller-payouts',
+    apiKeyRequired: true,
+  },
+  {
+    method: 'POST',
+    path: '/v1/sellers/{seller_account}/payouts/resume',
+    function: 'pause-seller-payouts',
+    apiKeyRequired: true,
+  },
+  {
+    method: 'GET',
+    path: '/v1/sellers/{seller_account}/payouts',
+    function: 'list-seller-payouts',
+    apiKeyRequired: true,
+  },
+  { method: 'POST', path: '/v1/payouts', function: 'create-payout', apiKeyRequired: true },
+  { method: 'GET', path: '/v1/payouts/{payout_id}', function: 'get-payout', apiKeyRequired: true },
+];
+
+export const payoutSchedules: ScheduleSpec[] = [
+  { id: 'sweep-payouts-every-5-minutes', function: 'sweep-payouts', everyMinutes: 5 },
+];
+
+export const payoutStateMachines: StateMachineSpec[] = [
+  {
+    id: 'pay-out',
+    description: 'Pay-out: submit to the provider, wait for its result (task token), look it up on timeout.',
+    definitionFile: 'statemachines/pay-out.asl.json',
+    // Standard: it waits for providers for days (Express runs 5 minutes at most and has no task tokens).
+    // About 6-10 transitions a payout at $0.025 per 1,000: $0.00015-0.00025 a payout, $150-250 per million.
+    type: 'STANDARD',
+    functionSubstitutions: {
+      SubmitFunctionArn: 'payout-submit',
+      AwaitResultFunctionArn: 'payout-await-result',
+    },
+  },
+];
