@@ -16,7 +16,8 @@ import {
   parseAmount,
   subtract,
 } from '../../../lambdas/money';
-import { getOrder, type PaymentsContext } from '../../../lambdas/payments/store';
+import type { PaymentsContext } from '../../../lambdas/payments/context';
+import { getOrder } from '../../../lambdas/payments/order-transitions';
 import { fromStripeAmount, toStripeAmount } from '../../../lambdas/psp/currencies';
 import { toPspPayment } from '../../../lambdas/psp/stripe-provider';
 import type { LocalSystem } from '../../../sandbox/local-system';
