@@ -22,6 +22,8 @@ export function getWalletHandler(deps: { ledger: LedgerContext; logger: Logger }
           available: formatAmount(b.available),
           reserved: formatAmount(b.reserved),
           paid_out: formatAmount(b.paidOut),
+          receivable: formatAmount(b.receivable),
+          dispute_held: formatAmount(b.disputeHeld),
         })),
       });
     });

@@ -11,6 +11,7 @@ import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { formatAmount, money, parseCurrency } from '../money';
 import { MalformedChangeError } from './errors';
+import { disputeEvents, refundEvents } from './money-back';
 import {
   type CheckoutCompleted,
   DOMAIN_EVENT_SCHEMA_VERSION,
@@ -208,6 +209,8 @@ const DERIVATIONS: readonly { readonly prefix: string; readonly derive: (c: Item
   [
     { prefix: ORDER_PREFIX, derive: orderEvents },
     { prefix: CHECKOUT_PREFIX, derive: checkoutEvents },
+    { prefix: 'REFUND#', derive: refundEvents },
+    { prefix: 'DISPUTE#', derive: disputeEvents },
   ];
 
 export function eventsOfChange(change: ItemChange): DomainEvent[] {

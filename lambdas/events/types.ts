@@ -9,6 +9,10 @@ export const DomainEventType = {
   PaymentOrderSucceeded: 'payment_order.succeeded',
   PaymentOrderFailed: 'payment_order.failed',
   CheckoutCompleted: 'checkout.completed',
+  RefundSucceeded: 'refund.succeeded',
+  RefundFailed: 'refund.failed',
+  DisputeOpened: 'dispute.opened',
+  DisputeClosed: 'dispute.closed',
 } as const;
 export type DomainEventType = (typeof DomainEventType)[keyof typeof DomainEventType];
 
@@ -60,4 +64,37 @@ export type PaymentOrderSucceeded = DomainEventEnvelope<'payment_order.succeeded
 export type PaymentOrderFailed = DomainEventEnvelope<'payment_order.failed', PaymentOrderFailedData>;
 export type CheckoutCompleted = DomainEventEnvelope<'checkout.completed', CheckoutCompletedData>;
 
-export type DomainEvent = PaymentOrderSucceeded | PaymentOrderFailed | CheckoutCompleted;
+export interface RefundEventData extends EventAmount {
+  readonly refund_id: string;
+  readonly payment_order_id: string;
+  readonly seller_account: string;
+  /** `api` (ours) or `psp` (made elsewhere, e.g. the PSP's dashboard). */
+  readonly origin: string;
+  readonly psp_refund_id?: string;
+  readonly failure_reason?: string;
+  readonly refund_version: number;
+}
+
+export interface DisputeEventData extends EventAmount {
+  readonly dispute_id: string;
+  readonly payment_order_id: string;
+  readonly seller_account: string;
+  /** The PSP's status (needs_response, warning_needs_response, won, lost, warning_closed, ...). */
+  readonly status: string;
+  readonly is_inquiry: boolean;
+  readonly dispute_version: number;
+}
+
+export type RefundSucceeded = DomainEventEnvelope<'refund.succeeded', RefundEventData>;
+export type RefundFailed = DomainEventEnvelope<'refund.failed', RefundEventData>;
+export type DisputeOpened = DomainEventEnvelope<'dispute.opened', DisputeEventData>;
+export type DisputeClosed = DomainEventEnvelope<'dispute.closed', DisputeEventData>;
+
+export type DomainEvent =
+  | PaymentOrderSucceeded
+  | PaymentOrderFailed
+  | CheckoutCompleted
+  | RefundSucceeded
+  | RefundFailed
+  | DisputeOpened
+  | DisputeClosed;

@@ -5,7 +5,8 @@
  *   - the whole ledger sums to zero per currency;
  *   - each wallet equals the sum of its ledger entries: available = balance of seller_payable:{seller},
  *     reserved = balance of payouts_in_transit:{seller}, paid_out = sum of payout_paid postings (less
- *     payout_returned), and none is negative;
+ *     payout_returned), receivable = balance of seller_receivable:{seller}, dispute_held = balance of
+ *     dispute_hold:{seller}, and none is negative;
  *   - the reserved balance equals the sum of the holds still reserved.
  */
 import { ScanCommand, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
@@ -28,6 +29,8 @@ interface WalletSums {
   available: bigint;
   reserved: bigint;
   paidOut: bigint;
+  receivable: bigint;
+  disputeHeld: bigint;
   heldInReserve: bigint;
 }
 
@@ -41,7 +44,14 @@ export async function verifyLedger(ctx: LedgerContext): Promise<LedgerCheckRepor
     const key = `${sellerId} ${currency}`;
     let found = fromLedger.get(key);
     if (!found) {
-      found = { available: 0n, reserved: 0n, paidOut: 0n, heldInReserve: 0n };
+      found = {
+        available: 0n,
+        reserved: 0n,
+        paidOut: 0n,
+        receivable: 0n,
+        disputeHeld: 0n,
+        heldInReserve: 0n,
+      };
       fromLedger.set(key, found);
     }
     return found;
@@ -70,6 +80,8 @@ export async function verifyLedger(ctx: LedgerContext): Promise<LedgerCheckRepor
       if (sellerId) {
         const wallet = sums(sellerId, currency);
         if (kind === 'seller_payable') wallet.available -= minor;
+        if (kind === 'seller_receivable') wallet.receivable += minor;
+        if (kind === 'dispute_hold') wallet.disputeHeld -= minor;
         if (kind === 'payouts_in_transit') {
           wallet.reserved -= minor;
           if (PAID_OUT_REASONS.has(entry.reason)) wallet.paidOut += minor;
@@ -110,9 +122,11 @@ export async function verifyLedger(ctx: LedgerContext): Promise<LedgerCheckRepor
       available: minorUnits(item.available),
       reserved: minorUnits(item.reserved),
       paidOut: minorUnits(item.paid_out),
+      receivable: minorUnits(item.receivable),
+      disputeHeld: minorUnits(item.dispute_held),
     };
     const expected = sums(String(item.seller_id), String(item.currency));
-    for (const name of ['available', 'reserved', 'paidOut'] as const) {
+    for (const name of ['available', 'reserved', 'paidOut', 'receivable', 'disputeHeld'] as const) {
       if (stored[name] < 0n) problems.push(`wallet ${key}: ${name} is negative (${stored[name]})`);
       if (stored[name] !== expected[name]) {
         problems.push(`wallet ${key}: ${name} is ${stored[name]}, its entries say ${expected[name]}`);
@@ -120,7 +134,14 @@ export async function verifyLedger(ctx: LedgerContext): Promise<LedgerCheckRepor
     }
   }
   for (const [key, expected] of fromLedger) {
-    if (!seen.has(key) && (expected.available || expected.reserved || expected.paidOut)) {
+    if (
+      !seen.has(key) &&
+      (expected.available ||
+        expected.reserved ||
+        expected.paidOut ||
+        expected.receivable ||
+        expected.disputeHeld)
+    ) {
       problems.push(`wallet ${key} is missing; its entries say ${JSON.stringify(expected, bigints)}`);
     }
     if (expected.heldInReserve !== expected.reserved) {

@@ -68,7 +68,7 @@ export class ConflictingTransactionError extends LedgerError {
   }
 }
 
-export type WalletBalanceName = 'available' | 'reserved' | 'paid_out';
+export type WalletBalanceName = 'available' | 'reserved' | 'paid_out' | 'receivable' | 'dispute_held';
 
 export class InsufficientFundsError extends LedgerError {
   readonly code = LedgerErrorCode.InsufficientFunds;

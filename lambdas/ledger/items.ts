@@ -23,6 +23,9 @@ const REF_ATTRIBUTES = {
   payoutId: 'payout_id',
   settlementRowId: 'settlement_row_id',
   reversalOf: 'reversal_of',
+  refundId: 'refund_id',
+  disputeId: 'dispute_id',
+  transferReversalId: 'transfer_reversal_id',
 } as const satisfies Record<keyof TransactionRefs, string>;
 
 export function transactionItem(tx: TransactionInput, postedAt: string, hash: string): StoredItem {

@@ -6,7 +6,8 @@
  * entries sum to zero per currency. An account's balance is read in its normal direction: assets and
  * expenses are debit-normal (balance = sum), liabilities and revenue are credit-normal (balance = -sum).
  * A seller's wallet is therefore: available = balance of seller_payable:{seller}, reserved = balance of
- * payouts_in_transit:{seller}.
+ * payouts_in_transit:{seller}, receivable = balance of seller_receivable:{seller} (what the seller owes the
+ * platform: an asset), dispute_held = balance of dispute_hold:{seller} (funds held for open disputes).
  */
 import { createHash } from 'node:crypto';
 import { type CurrencyCode, isCurrencyCode, MAX_MINOR_UNITS, type Money } from '../money';
@@ -19,11 +20,25 @@ export const AccountKind = {
   PayoutsInTransit: 'payouts_in_transit',
   PlatformCash: 'platform_cash',
   PspFees: 'psp_fees',
+  SellerReceivable: 'seller_receivable',
+  DisputeHold: 'dispute_hold',
+  RefundsPending: 'refunds_pending',
+  /** Expense: refunds and lost disputes the platform bears itself (by configuration, or when unrecoverable). */
+  PlatformLosses: 'platform_losses',
+  /** Asset: the disputed amount the card network holds until the dispute closes. */
+  DisputedFunds: 'disputed_funds',
 } as const;
 export type AccountKind = (typeof AccountKind)[keyof typeof AccountKind];
 
-type PlatformKind = 'psp_receivable' | 'platform_revenue' | 'platform_cash' | 'psp_fees';
-type SellerKind = 'seller_payable' | 'payouts_in_transit';
+type PlatformKind =
+  | 'psp_receivable'
+  | 'platform_revenue'
+  | 'platform_cash'
+  | 'psp_fees'
+  | 'refunds_pending'
+  | 'platform_losses'
+  | 'disputed_funds';
+type SellerKind = 'seller_payable' | 'payouts_in_transit' | 'seller_receivable' | 'dispute_hold';
 
 /** `psp_receivable`, or `seller_payable:{sellerId}`. */
 export type AccountId = PlatformKind | `${SellerKind}:${string}`;
@@ -35,14 +50,27 @@ const NORMAL_SIGN: Record<AccountKind, 1n | -1n> = {
   seller_payable: -1n, // liability
   payouts_in_transit: -1n, // liability
   platform_revenue: -1n, // revenue
+  seller_receivable: 1n, // asset: the seller owes the platform
+  dispute_hold: -1n, // liability: the seller's money, held while a dispute is open
+  refunds_pending: -1n, // liability: owed to the buyer until the PSP confirms or fails the refund
+  platform_losses: 1n, // expense
+  disputed_funds: 1n, // asset
 };
 
-const SELLER_KINDS: ReadonlySet<string> = new Set<SellerKind>(['seller_payable', 'payouts_in_transit']);
+const SELLER_KINDS: ReadonlySet<string> = new Set<SellerKind>([
+  'seller_payable',
+  'payouts_in_transit',
+  'seller_receivable',
+  'dispute_hold',
+]);
 const PLATFORM_KINDS: ReadonlySet<string> = new Set<PlatformKind>([
   'psp_receivable',
   'platform_revenue',
   'platform_cash',
   'psp_fees',
+  'refunds_pending',
+  'platform_losses',
+  'disputed_funds',
 ]);
 
 /** Ids we put inside keys: no `#` or `:` so keys split unambiguously; bounded so items stay small. */
@@ -56,6 +84,11 @@ export const Accounts = {
   pspFees: 'psp_fees',
   sellerPayable: (sellerId: string): AccountId => `seller_payable:${checkSellerId(sellerId)}`,
   payoutsInTransit: (sellerId: string): AccountId => `payouts_in_transit:${checkSellerId(sellerId)}`,
+  refundsPending: 'refunds_pending',
+  platformLosses: 'platform_losses',
+  disputedFunds: 'disputed_funds',
+  sellerReceivable: (sellerId: string): AccountId => `seller_receivable:${checkSellerId(sellerId)}`,
+  disputeHold: (sellerId: string): AccountId => `dispute_hold:${checkSellerId(sellerId)}`,
 } as const;
 
 export interface ParsedAccount {
@@ -93,6 +126,20 @@ export const ReasonCode = {
   PspFeeCharged: 'psp_fee_charged',
   /** Any other correction: the negation of the transaction named in `reversalOf`. */
   Reversal: 'reversal',
+  /** A refund was asked of the PSP: who bears it is debited, refunds_pending credited. */
+  RefundRequested: 'refund_requested',
+  /** The PSP paid the refund out of our balance: refunds_pending -> psp_receivable. */
+  RefundSucceeded: 'refund_succeeded',
+  /** The PSP failed or canceled the refund: what refund_requested took goes back. */
+  RefundReversed: 'refund_reversed',
+  /** A dispute took the disputed amount and its fee from our PSP balance. */
+  DisputeFundsWithdrawn: 'dispute_funds_withdrawn',
+  /** A won dispute gave the amount (and the fee, if the PSP returns it) back. */
+  DisputeFundsReinstated: 'dispute_funds_reinstated',
+  /** A lost dispute: the held amount is final. */
+  DisputeLost: 'dispute_lost',
+  /** The seller's PSP balance paid back part of a receivable (a Connect transfer reversal). */
+  TransferReversed: 'transfer_reversed',
 } as const;
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];
 
@@ -101,6 +148,10 @@ export interface TransactionRefs {
   readonly payoutId?: string;
   readonly settlementRowId?: string;
   readonly reversalOf?: string;
+  /** Our refund id (re_... ids of refunds made elsewhere are used as ours). */
+  readonly refundId?: string;
+  readonly disputeId?: string;
+  readonly transferReversalId?: string;
 }
 type RefName = keyof TransactionRefs;
 
@@ -114,6 +165,13 @@ const REQUIRED_REFS: Record<ReasonCode, readonly RefName[]> = {
   settlement_received: ['settlementRowId'],
   psp_fee_charged: ['settlementRowId'],
   reversal: ['reversalOf'],
+  refund_requested: ['refundId', 'paymentOrderId'],
+  refund_succeeded: ['refundId', 'paymentOrderId'],
+  refund_reversed: ['refundId', 'paymentOrderId'],
+  dispute_funds_withdrawn: ['disputeId', 'paymentOrderId'],
+  dispute_funds_reinstated: ['disputeId', 'paymentOrderId'],
+  dispute_lost: ['disputeId', 'paymentOrderId'],
+  transfer_reversed: ['transferReversalId'],
 };
 
 /** The reason a reversal of a transaction carries. */
@@ -205,7 +263,13 @@ export function validateTransaction(input: TransactionInput): string {
   return contentHash(input);
 }
 
+/** References added later: hashed only when set, so the hashes of transactions without them never change. */
+const LATER_REFS = ['refundId', 'disputeId', 'transferReversalId'] as const;
+
 export function contentHash(input: TransactionInput): string {
+  const later = LATER_REFS.some((n) => input.refs[n] !== undefined)
+    ? [LATER_REFS.map((n) => input.refs[n] ?? null)]
+    : [];
   const canonical = JSON.stringify([
     input.id,
     input.reason,
@@ -213,6 +277,7 @@ export function contentHash(input: TransactionInput): string {
       (n) => input.refs[n] ?? null,
     ),
     input.entries.map((e) => [e.account, e.amount.currency, e.amount.minor.toString()]),
+    ...later,
   ]);
   return createHash('sha256').update(canonical).digest('hex');
 }
@@ -240,12 +305,16 @@ export interface WalletDelta {
   available: bigint;
   reserved: bigint;
   paidOut: bigint;
+  /** Follows seller_receivable (debit-normal: what the seller owes). */
+  receivable: bigint;
+  /** Follows dispute_hold (credit-normal). */
+  disputeHeld: bigint;
 }
 
 /**
  * How a transaction moves seller wallets, derived from its entries only, so that a wallet always equals
  * the sum of its ledger entries: available follows seller_payable, reserved follows payouts_in_transit,
- * paid_out follows payouts_in_transit debits of payout_paid (and their payout_returned reversals).
+ * receivable follows seller_receivable, dispute_held follows dispute_hold, paid_out follows payouts_in_transit debits of payout_paid (and their payout_returned reversals).
  */
 export function walletDeltas(tx: TransactionInput): WalletDelta[] {
   const deltas = new Map<string, WalletDelta>();
@@ -255,11 +324,22 @@ export function walletDeltas(tx: TransactionInput): WalletDelta[] {
     const key = `${sellerId}\u0000${entry.amount.currency}`;
     let delta = deltas.get(key);
     if (!delta) {
-      delta = { sellerId, currency: entry.amount.currency, available: 0n, reserved: 0n, paidOut: 0n };
+      delta = {
+        sellerId,
+        currency: entry.amount.currency,
+        available: 0n,
+        reserved: 0n,
+        paidOut: 0n,
+        receivable: 0n,
+        disputeHeld: 0n,
+      };
       deltas.set(key, delta);
     }
-    // Both seller accounts are credit-normal: their balance moves opposite to the signed entry.
+    // seller_payable, payouts_in_transit and dispute_hold are credit-normal: their balance moves opposite to
+    // the signed entry; seller_receivable is an asset and moves with it.
     if (kind === 'seller_payable') delta.available -= entry.amount.minor;
+    if (kind === 'seller_receivable') delta.receivable += entry.amount.minor;
+    if (kind === 'dispute_hold') delta.disputeHeld -= entry.amount.minor;
     if (kind === 'payouts_in_transit') {
       delta.reserved -= entry.amount.minor;
       if (PAID_OUT_REASONS.has(tx.reason)) delta.paidOut += entry.amount.minor;

@@ -235,13 +235,21 @@ function isRetryableError(error: unknown): boolean {
 }
 
 function moves(delta: WalletDelta): boolean {
-  return delta.available !== 0n || delta.reserved !== 0n || delta.paidOut !== 0n;
+  return (
+    delta.available !== 0n ||
+    delta.reserved !== 0n ||
+    delta.paidOut !== 0n ||
+    delta.receivable !== 0n ||
+    delta.disputeHeld !== 0n
+  );
 }
 
 const BALANCES: readonly { name: WalletBalanceName; of: (d: WalletDelta) => bigint }[] = [
   { name: 'available', of: (d) => d.available },
   { name: 'reserved', of: (d) => d.reserved },
   { name: 'paid_out', of: (d) => d.paidOut },
+  { name: 'receivable', of: (d) => d.receivable },
+  { name: 'dispute_held', of: (d) => d.disputeHeld },
 ];
 
 /**
@@ -254,6 +262,8 @@ function walletUpdate(ctx: LedgerContext, delta: WalletDelta, txId: string, post
     ':available': delta.available,
     ':reserved': delta.reserved,
     ':paid_out': delta.paidOut,
+    ':receivable': delta.receivable,
+    ':dispute_held': delta.disputeHeld,
     ':kind': ItemKind.Balance,
     ':seller': delta.sellerId,
     ':currency': delta.currency,
@@ -271,7 +281,8 @@ function walletUpdate(ctx: LedgerContext, delta: WalletDelta, txId: string, post
       TableName: ctx.tables.wallets,
       Key: balanceKey(delta.sellerId, delta.currency),
       UpdateExpression:
-        'ADD available :available, reserved :reserved, paid_out :paid_out ' +
+        'ADD available :available, reserved :reserved, paid_out :paid_out, ' +
+        'receivable :receivable, dispute_held :dispute_held ' +
         'SET kind = :kind, seller_id = :seller, currency = :currency, last_tx_id = :tx, updated_at = :at',
       ...(conditions.length > 0 ? { ConditionExpression: conditions.join(' AND ') } : {}),
       ExpressionAttributeValues: values,

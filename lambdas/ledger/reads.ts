@@ -33,6 +33,10 @@ export interface WalletBalance {
   /** Held for pay-outs in flight. */
   readonly reserved: Money;
   readonly paidOut: Money;
+  /** What the seller owes the platform (balance of seller_receivable:{seller}), >= 0. */
+  readonly receivable: Money;
+  /** Funds held for open disputes (balance of dispute_hold:{seller}), >= 0. */
+  readonly disputeHeld: Money;
 }
 
 /** Every currency the seller has a wallet in, from a strongly consistent read. */
@@ -51,6 +55,9 @@ export async function walletBalances(ctx: LedgerContext, sellerId: string): Prom
       available: { currency, minor: minorUnits(item.available) },
       reserved: { currency, minor: minorUnits(item.reserved) },
       paidOut: { currency, minor: minorUnits(item.paid_out) },
+      // Wallets written before these balances existed have no attribute: 0.
+      receivable: { currency, minor: minorUnits(item.receivable) },
+      disputeHeld: { currency, minor: minorUnits(item.dispute_held) },
     });
   }
   return balances;

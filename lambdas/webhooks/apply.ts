@@ -13,6 +13,8 @@ import { getOrder } from '../payments/order-transitions';
 import type { Timing } from '../payments/timing';
 import type { PaymentProvider } from '../psp/port';
 import { toHostedCheckout, toPspPayment } from '../psp/stripe-provider';
+import { applyMoneyBackEvent, isMoneyBackEvent } from '../refunds/events';
+import { moneyBackDependencies } from '../refunds/wiring';
 
 /** What applying an event did, recorded in the inbox. */
 export type ApplyOutcome = 'applied' | 'ignored_type' | 'unknown_order' | 'no_change';
@@ -50,6 +52,8 @@ export async function applyEvent(
     if (isTerminal(result.order.status)) await completeCheckoutIfDone(ctx, order.checkout_id);
     return result.changed ? 'applied' : 'no_change';
   }
+  // Refunds and disputes (lambdas/refunds/): their own module retrieves the object and posts it.
+  if (isMoneyBackEvent(event.type)) return applyMoneyBackEvent(moneyBackDependencies(), event);
   if (CHECKOUT_EVENTS.has(event.type)) {
     const session = toHostedCheckout(event.data.object as Stripe.Checkout.Session);
     if (!session.checkoutId) return 'unknown_order';

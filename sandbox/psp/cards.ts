@@ -20,10 +20,18 @@ export interface CardFacts {
   readonly country: string;
 }
 
+/**
+ * What a refund of this method's charge does (Stripe's test cards 4000000000007726 and 4000000000005126):
+ * `pending` then succeeds, `pending_fails` then fails, `fails_later` reports succeeded and fails afterwards.
+ * Absent: succeeds at once.
+ */
+export type RefundBehaviour = 'pending' | 'pending_fails' | 'fails_later';
+
 export interface TestMethod {
   readonly type: 'card' | 'sepa_debit';
   readonly card?: CardFacts;
   readonly outcome: Outcome;
+  readonly refund?: RefundBehaviour;
 }
 
 const visa = (last4: string): CardFacts => ({ brand: 'visa', last4, funding: 'credit', country: 'US' });
@@ -88,6 +96,25 @@ export const TEST_PAYMENT_METHODS: Readonly<Record<string, TestMethod>> = {
   // later. These two tokens reproduce it: `processing` now, then succeeded / failed when settled.
   pm_sim_processing_succeeds: { type: 'sepa_debit', outcome: { kind: 'processing', settleAs: 'succeed' } },
   pm_sim_processing_fails: { type: 'sepa_debit', outcome: { kind: 'processing', settleAs: 'fail' } },
+  // Simulator-only tokens for Stripe's refund test cards (no pm_card_* exists for them).
+  pm_sim_refund_pending: {
+    type: 'card',
+    card: visa('7726'),
+    outcome: { kind: 'succeed' },
+    refund: 'pending',
+  },
+  pm_sim_refund_pending_fails: {
+    type: 'card',
+    card: visa('7726'),
+    outcome: { kind: 'succeed' },
+    refund: 'pending_fails',
+  },
+  pm_sim_refund_fails: {
+    type: 'card',
+    card: visa('5126'),
+    outcome: { kind: 'succeed' },
+    refund: 'fails_later',
+  },
 };
 
 /** Card numbers for the hosted page. Any other Luhn-valid number is refused as a live card (test mode). */

@@ -8,6 +8,8 @@ import type { DestinationMode, PspEngine } from './engine';
 import { StripeApiError } from './errors';
 import { type FaultInjector, type FaultRule, FaultRuleError } from './faults';
 import type { HoldGate } from './gate';
+import type { MoneyBack } from './money-back';
+import { handleMoneyBackControl } from './money-back-control';
 import type { PaymentIntent, StripeEvent, Transfer } from './objects';
 import type {
   PublishedSettlement,
@@ -18,6 +20,9 @@ import type {
 import type { DeliveryRecord, WebhookDispatcher, WebhookEndpoint, WebhookEndpointConfig } from './webhooks';
 
 export class PspControl {
+  /** Refund lifecycles, disputes, connected balances (set by the simulator's assembly). */
+  moneyBack?: MoneyBack;
+
   constructor(
     private readonly engine: PspEngine,
     private readonly clock: SimClock,
@@ -280,8 +285,12 @@ export async function handleControlRequest(
           : control.settlementReport(options);
         return { status: 200, body: result };
       }
-      default:
-        return { status: 404, body: { error: `unknown control route ${method} ${pathname}` } };
+      default: {
+        const answered = control.moneyBack
+          ? handleMoneyBackControl(control.moneyBack, method, parts, _query, json)
+          : undefined;
+        return answered ?? { status: 404, body: { error: `unknown control route ${method} ${pathname}` } };
+      }
     }
   } catch (error) {
     if (error instanceof StripeApiError) return { status: error.statusCode, body: error.toJSON() };

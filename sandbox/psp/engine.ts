@@ -95,8 +95,20 @@ export type PagePayResult =
 
 const DAY = 86_400;
 
+/** Refund lifecycles, disputes and connected balances live in money-back.ts; the engine calls in here. */
+export interface MoneyBackHooks {
+  /** The status a new refund starts in. */
+  initialRefundStatus(charge: Charge): Refund['status'];
+  refundCreated(refund: Refund, charge: Charge): void;
+  /** Throws when the connected account's balance cannot cover the reversal (Stripe: balance_insufficient). */
+  checkReversal(transfer: Transfer, amount: number): void;
+  reversed(transfer: Transfer, amount: number): void;
+  tick(): void;
+}
+
 export class PspEngine {
   private readonly destinationModes = new Map<string, DestinationMode>();
+  moneyBack?: MoneyBackHooks;
 
   constructor(
     readonly store: Store,
@@ -602,7 +614,7 @@ export class PspEngine {
     return createdSeconds - (createdSeconds % DAY) + delay * DAY;
   }
 
-  private insertBalanceTransaction(
+  insertBalanceTransaction(
     amount: number,
     fee: number,
     currency: string,
@@ -886,7 +898,7 @@ export class PspEngine {
       reason: input.reason,
       receipt_number: null,
       source_transfer_reversal: null,
-      status: 'succeeded',
+      status: this.moneyBack?.initialRefundStatus(charge) ?? 'succeeded',
       transfer_reversal: null,
     };
     this.store.refunds.insert(refund);
@@ -896,6 +908,7 @@ export class PspEngine {
     charge.refunds.data.unshift(refund);
     this.emit('refund.created', refund, request);
     this.emit('charge.refunded', charge, request, previous);
+    this.moneyBack?.refundCreated(refund, charge);
     return refund;
   }
 
@@ -1004,6 +1017,7 @@ export class PspEngine {
         },
       );
     }
+    this.moneyBack?.checkReversal(transfer, amount);
     const id = newId('trr');
     const txn = this.insertBalanceTransaction(
       amount,
@@ -1031,6 +1045,7 @@ export class PspEngine {
     transfer.amount_reversed += amount;
     transfer.reversed = transfer.amount_reversed === transfer.amount;
     transfer.reversals.data.unshift(reversal);
+    this.moneyBack?.reversed(transfer, amount);
     this.emit('transfer.reversed', transfer, request, previous);
     return reversal;
   }
@@ -1108,6 +1123,7 @@ export class PspEngine {
         this.settleTransfer(id);
       }
     }
+    this.moneyBack?.tick();
     for (const txn of this.store.balanceTransactions.all()) {
       if (txn.status === 'pending' && txn.available_on <= nowS) txn.status = 'available';
     }

@@ -13,11 +13,13 @@ import { FaultInjector, type FaultRule } from './faults';
 import { DEFAULT_FEES, type FeeSchedule } from './fees';
 import { HoldGate } from './gate';
 import { IdempotencyStore } from './idempotency';
+import { DEFAULT_MONEY_BACK, MoneyBack, type MoneyBackConfig } from './money-back';
 import type { StripeEvent } from './objects';
 import { SimulatorPersistence } from './persistence';
 import { randomToken } from './random';
 import type { Route } from './router';
 import { checkoutSessionRoutes } from './routes/checkout-sessions';
+import { disputeRoutes } from './routes/disputes';
 import { lookupRoutes } from './routes/lookups';
 import { paymentIntentRoutes } from './routes/payment-intents';
 import { refundRoutes } from './routes/refunds';
@@ -60,6 +62,8 @@ export interface PspSimulatorOptions {
   /** Seed for fault decisions. Default: random (printed by `seed` on the returned simulator). */
   seed?: string | number;
   faults?: FaultRule[];
+  /** Refund delays, the dispute fee and whether a won dispute returns it (see money-back.ts). */
+  moneyBack?: Partial<MoneyBackConfig>;
   /** Simulator time source (ms). Default: the system clock. The control API moves it forward. */
   clock?: Clock;
   /** First webhook retry delay; doubles each attempt. Default 1000 ms. */
@@ -127,11 +131,15 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
   const settlement = new SettlementService(store, fees, options.settlement);
   const gate = new HoldGate();
   const control = new PspControl(engine, clock, faults, gate, webhooks, settlement);
+  const moneyBack = new MoneyBack(engine, { ...DEFAULT_MONEY_BACK, ...options.moneyBack });
+  engine.moneyBack = moneyBack;
+  control.moneyBack = moneyBack;
   const keys = options.apiKeys ? new Set(options.apiKeys) : undefined;
   const routes: Route[] = [
     ...paymentIntentRoutes,
     ...checkoutSessionRoutes,
     ...refundRoutes,
+    ...disputeRoutes,
     ...transferRoutes,
     ...lookupRoutes,
   ];

@@ -148,6 +148,33 @@ export interface Refund {
   source_transfer_reversal: null;
   status: 'pending' | 'succeeded' | 'failed' | 'canceled';
   transfer_reversal: null;
+  /** Set when the refund failed: why, and the balance transaction that gave the money back. */
+  failure_reason?: string | null;
+  failure_balance_transaction?: string | null;
+}
+
+export interface Dispute {
+  id: string;
+  object: 'dispute';
+  amount: number;
+  balance_transactions: BalanceTransaction[];
+  charge: string;
+  created: number;
+  currency: string;
+  evidence_details: { due_by: number; has_evidence: boolean; past_due: boolean; submission_count: number };
+  is_charge_refundable: boolean;
+  livemode: false;
+  metadata: Metadata;
+  payment_intent: string | null;
+  reason: string;
+  status:
+    | 'warning_needs_response'
+    | 'warning_under_review'
+    | 'warning_closed'
+    | 'needs_response'
+    | 'under_review'
+    | 'won'
+    | 'lost';
 }
 
 export interface Charge {
@@ -220,10 +247,25 @@ export interface BalanceTransaction {
   fee: number;
   fee_details: { amount: number; application: null; currency: string; description: string; type: string }[];
   net: number;
-  reporting_category: 'charge' | 'refund' | 'transfer' | 'transfer_reversal';
+  reporting_category:
+    | 'charge'
+    | 'refund'
+    | 'refund_failure'
+    | 'dispute'
+    | 'dispute_reversal'
+    | 'transfer'
+    | 'transfer_reversal';
   source: string;
   status: 'available' | 'pending';
-  type: 'charge' | 'payment' | 'refund' | 'transfer' | 'transfer_cancel' | 'transfer_refund';
+  type:
+    | 'charge'
+    | 'payment'
+    | 'refund'
+    | 'refund_failure'
+    | 'adjustment'
+    | 'transfer'
+    | 'transfer_cancel'
+    | 'transfer_refund';
 }
 
 export interface TransferReversal {

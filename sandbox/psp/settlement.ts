@@ -326,10 +326,13 @@ export class SettlementService {
     };
     if (txn.reporting_category === 'charge') {
       charge = this.store.charges.find(txn.source);
-    } else if (txn.reporting_category === 'refund') {
+    } else if (txn.reporting_category === 'refund' || txn.reporting_category === 'refund_failure') {
       const refund = this.store.refunds.find(txn.source);
       charge = refund ? this.store.charges.find(refund.charge) : undefined;
       addMeta('refund', refund?.metadata);
+    } else if (txn.reporting_category === 'dispute' || txn.reporting_category === 'dispute_reversal') {
+      const dispute = this.store.disputes.find(txn.source);
+      charge = dispute ? this.store.charges.find(dispute.charge) : undefined;
     } else {
       const transferId =
         txn.reporting_category === 'transfer' ? txn.source : this.store.reversals.find(txn.source)?.transfer;

@@ -9,6 +9,7 @@ import type {
   BalanceTransaction,
   Charge,
   CheckoutSession,
+  Dispute,
   LineItemInput,
   PaymentIntent,
   PaymentMethod,
@@ -129,6 +130,7 @@ export class Store {
   readonly sessions = new Collection<CheckoutSession>('checkout.session');
   readonly balanceTransactions = new Collection<BalanceTransaction>('balance_transaction');
   readonly events = new Collection<StripeEvent>('event');
+  readonly disputes = new Collection<Dispute>('dispute');
 
   readonly methodBehaviour = new Map<string, TestMethod>();
   readonly intentInternals = new Map<string, PaymentIntentInternals>();
@@ -157,6 +159,8 @@ export class Store {
         return this.balanceTransactions.find(id);
       case 'evt':
         return this.events.find(id);
+      case 'dp':
+        return this.disputes.find(id);
       default:
         return undefined;
     }

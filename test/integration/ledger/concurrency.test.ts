@@ -38,7 +38,14 @@ describe('concurrent debits against one wallet', () => {
     expect(refused).toHaveLength(100);
     expect(refused.every((e) => e instanceof InsufficientFundsError)).toBe(true);
     expect(await walletBalances(ctx, 'hot')).toEqual([
-      { currency: 'USD', available: usd(0), reserved: usd(10_000), paidOut: usd(0) },
+      {
+        currency: 'USD',
+        available: usd(0),
+        reserved: usd(10_000),
+        paidOut: usd(0),
+        receivable: usd(0),
+        disputeHeld: usd(0),
+      },
     ]);
     expect(lowest).toBeGreaterThanOrEqual(0n);
     const report = await verifyLedger(ctx);
@@ -69,6 +76,8 @@ describe('concurrent debits against one wallet', () => {
         available: usd(10_000 - reservedCount * 100),
         reserved: usd(reservedCount * 100),
         paidOut: usd(0),
+        receivable: usd(0),
+        disputeHeld: usd(0),
       },
     ]);
     expect((await verifyLedger(ctx)).problems).toEqual([]);

@@ -41,10 +41,24 @@ describe('pay-out holds', () => {
 
     // Assess
     expect(reserved).toEqual([
-      { currency: 'USD', available: usd(4_000), reserved: usd(6_000), paidOut: usd(0) },
+      {
+        currency: 'USD',
+        available: usd(4_000),
+        reserved: usd(6_000),
+        paidOut: usd(0),
+        receivable: usd(0),
+        disputeHeld: usd(0),
+      },
     ]);
     expect(await walletBalances(ctx, 'h1')).toEqual([
-      { currency: 'USD', available: usd(4_000), reserved: usd(0), paidOut: usd(6_000) },
+      {
+        currency: 'USD',
+        available: usd(4_000),
+        reserved: usd(0),
+        paidOut: usd(6_000),
+        receivable: usd(0),
+        disputeHeld: usd(0),
+      },
     ]);
     expect(posted.transaction.reason).toBe('payout_paid');
     expect(await getHold(ctx, { sellerId: 'h1', payoutId: 'po-h1' })).toMatchObject({
@@ -71,7 +85,14 @@ describe('pay-out holds', () => {
       reserve.transaction.entries.map((e) => ({ ...e, amount: { ...e.amount, minor: -e.amount.minor } })),
     );
     expect(await walletBalances(ctx, 'h2')).toEqual([
-      { currency: 'USD', available: usd(5_000), reserved: usd(0), paidOut: usd(0) },
+      {
+        currency: 'USD',
+        available: usd(5_000),
+        reserved: usd(0),
+        paidOut: usd(0),
+        receivable: usd(0),
+        disputeHeld: usd(0),
+      },
     ]);
   });
 
@@ -91,7 +112,14 @@ describe('pay-out holds', () => {
     expect(voided).toMatchObject({ code: 'ledger_hold_not_pending', status: 'paid' });
     expect(await getTransaction(ctx, 'payout:po-h3:voided')).toBeUndefined();
     expect(await walletBalances(ctx, 'h3')).toEqual([
-      { currency: 'USD', available: usd(600), reserved: usd(0), paidOut: usd(400) },
+      {
+        currency: 'USD',
+        available: usd(600),
+        reserved: usd(0),
+        paidOut: usd(400),
+        receivable: usd(0),
+        disputeHeld: usd(0),
+      },
     ]);
   });
 
@@ -116,7 +144,14 @@ describe('pay-out holds', () => {
     });
     expect(await getHold(ctx, { sellerId: 'h4', payoutId: 'po-h4' })).toBeUndefined();
     expect(await walletBalances(ctx, 'h4')).toEqual([
-      { currency: 'USD', available: usd(300), reserved: usd(0), paidOut: usd(0) },
+      {
+        currency: 'USD',
+        available: usd(300),
+        reserved: usd(0),
+        paidOut: usd(0),
+        receivable: usd(0),
+        disputeHeld: usd(0),
+      },
     ]);
   });
 

@@ -75,7 +75,14 @@ describe('recording a successful payment order in one TransactWriteItems', () =>
     });
     expect(await getTransaction(ctx, 'payin:po-ok')).toEqual(result.transaction);
     expect(await walletBalances(ctx, 's-ok')).toEqual([
-      { currency: 'USD', available: usd(2_250), reserved: usd(0), paidOut: usd(0) },
+      {
+        currency: 'USD',
+        available: usd(2_250),
+        reserved: usd(0),
+        paidOut: usd(0),
+        receivable: usd(0),
+        disputeHeld: usd(0),
+      },
     ]);
   });
 

@@ -56,7 +56,14 @@ describe('posting a transaction', () => {
       ['platform_revenue', -1_000n],
     ]);
     expect(await walletBalances(ctx, 'seller-a')).toEqual([
-      { currency: 'USD', available: usd(9_000), reserved: usd(0), paidOut: usd(0) },
+      {
+        currency: 'USD',
+        available: usd(9_000),
+        reserved: usd(0),
+        paidOut: usd(0),
+        receivable: usd(0),
+        disputeHeld: usd(0),
+      },
     ]);
     expect(await accountBalance(ctx, Accounts.sellerPayable('seller-a'))).toEqual([usd(9_000)]);
     expect(await accountBalance(ctx, Accounts.platformRevenue)).toEqual([usd(1_000)]);
@@ -98,7 +105,14 @@ describe('posting a transaction', () => {
       ).size,
     ).toBe(1);
     expect(await walletBalances(ctx, 'seller-dup')).toEqual([
-      { currency: 'USD', available: usd(1_234), reserved: usd(0), paidOut: usd(0) },
+      {
+        currency: 'USD',
+        available: usd(1_234),
+        reserved: usd(0),
+        paidOut: usd(0),
+        receivable: usd(0),
+        disputeHeld: usd(0),
+      },
     ]);
   });
 
@@ -181,7 +195,14 @@ describe('posting a transaction', () => {
     expect(tooMany).toBeInstanceOf(TooManyItemsError);
     expect(fits.replayed).toBe(false);
     expect(await walletBalances(ctx, 'bulk-48')).toEqual([
-      { currency: 'USD', available: usd(1), reserved: usd(0), paidOut: usd(0) },
+      {
+        currency: 'USD',
+        available: usd(1),
+        reserved: usd(0),
+        paidOut: usd(0),
+        receivable: usd(0),
+        disputeHeld: usd(0),
+      },
     ]);
   });
 
@@ -201,7 +222,14 @@ describe('posting a transaction', () => {
     expect(reversal.transaction.refs).toEqual({ paymentOrderId: 'po-wrong', reversalOf: 'payin:po-wrong' });
     expect(await getTransaction(ctx, 'payin:po-wrong')).toEqual(original.transaction);
     expect(await walletBalances(ctx, 'seller-r')).toEqual([
-      { currency: 'USD', available: usd(0), reserved: usd(0), paidOut: usd(0) },
+      {
+        currency: 'USD',
+        available: usd(0),
+        reserved: usd(0),
+        paidOut: usd(0),
+        receivable: usd(0),
+        disputeHeld: usd(0),
+      },
     ]);
     expect(await verifyLedger(ctx)).toMatchObject({ ok: true, problems: [] });
   });

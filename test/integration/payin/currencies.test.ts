@@ -16,8 +16,7 @@ import {
   parseAmount,
   subtract,
 } from '../../../lambdas/money';
-import type { PaymentsContext } from '../../../lambdas/payments/context';
-import { getOrder } from '../../../lambdas/payments/order-transitions';
+import { getOrder, type PaymentsContext } from '../../../lambdas/payments';
 import { fromStripeAmount, toStripeAmount } from '../../../lambdas/psp/currencies';
 import { toPspPayment } from '../../../lambdas/psp/stripe-provider';
 import type { LocalSystem } from '../../../sandbox/local-system';

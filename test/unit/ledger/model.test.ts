@@ -146,8 +146,24 @@ describe('accounts and wallets', () => {
 
     // Assess
     expect(deltas).toEqual([
-      { sellerId: 's1', currency: 'USD', available: 900n, reserved: 0n, paidOut: 0n },
-      { sellerId: 's1', currency: 'USD', available: 0n, reserved: -300n, paidOut: 300n },
+      {
+        sellerId: 's1',
+        currency: 'USD',
+        available: 900n,
+        reserved: 0n,
+        paidOut: 0n,
+        receivable: 0n,
+        disputeHeld: 0n,
+      },
+      {
+        sellerId: 's1',
+        currency: 'USD',
+        available: 0n,
+        reserved: -300n,
+        paidOut: 300n,
+        receivable: 0n,
+        disputeHeld: 0n,
+      },
     ]);
   });
 
@@ -160,7 +176,15 @@ describe('accounts and wallets', () => {
     expect(reversal.refs.reversalOf).toBe(payIn.id);
     expect(reversal.entries.map((e) => e.amount.minor)).toEqual([-1_000n, 900n, 100n]);
     expect(walletDeltas(reversal)).toEqual([
-      { sellerId: 's1', currency: 'USD', available: -900n, reserved: 0n, paidOut: 0n },
+      {
+        sellerId: 's1',
+        currency: 'USD',
+        available: -900n,
+        reserved: 0n,
+        paidOut: 0n,
+        receivable: 0n,
+        disputeHeld: 0n,
+      },
     ]);
   });
 });

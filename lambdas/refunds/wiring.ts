@@ -1,0 +1,59 @@
+/** Builds what the refund and dispute handlers share, once per container, from the function's environment. */
+import { createStripeClient } from '../psp/stripe-provider';
+import { documentClient } from '../shared/aws-clients';
+import { optionalEnv, resource, secretValue } from '../shared/config';
+import { policyFromEnv } from './config';
+import { type MoneyBackProvider, StripeMoneyBackProvider } from './psp';
+import type { RefundDependencies } from './service';
+
+let deps: RefundDependencies | undefined;
+let provider: Promise<MoneyBackProvider> | undefined;
+
+function moneyBackProvider(): Promise<MoneyBackProvider> {
+  provider ??= secretValue('stripe-api-key').then(
+    (apiKey) =>
+      new StripeMoneyBackProvider(
+        createStripeClient({
+          apiKey,
+          ...(process.env.PSP_API_BASE ? { apiBase: process.env.PSP_API_BASE } : {}),
+          timeoutMs: Number(optionalEnv('PSP_TIMEOUT_MS', '5000')),
+        }),
+      ),
+  );
+  provider.catch(() => {
+    provider = undefined;
+  });
+  return provider;
+}
+
+export function moneyBackDependencies(
+  log?: (message: string, data: Record<string, unknown>) => void,
+): RefundDependencies {
+  deps ??= {
+    ctx: {
+      db: documentClient(),
+      tables: {
+        payments: resource('table', 'payments'),
+        ledger: resource('table', 'ledger'),
+        wallets: resource('table', 'wallets'),
+      },
+      policy: policyFromEnv(process.env),
+      commissionBps: Number(optionalEnv('PLATFORM_COMMISSION_BPS', '0')),
+    },
+    psp: moneyBackProvider,
+    ...(log ? { log } : {}),
+  };
+  return deps;
+}
+
+/** For read-only functions (granted only the payments table): nothing here can post or call the PSP. */
+export function readOnlyMoneyBack(): RefundDependencies {
+  return {
+    ctx: {
+      db: documentClient(),
+      tables: { payments: resource('table', 'payments'), ledger: '', wallets: '' },
+      policy: policyFromEnv(process.env),
+    },
+    psp: () => Promise.reject(new Error('this function does not call the PSP')),
+  };
+}

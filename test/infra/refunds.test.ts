@@ -1,0 +1,55 @@
+/** The refund and dispute resources in the real stack: routes behind the API key, policy defaults, least privilege. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { manifest } from '../../lib/manifest';
+import { type Synthesized, synth } from './synth';
+import { logicalId, mentions, propsOf, routesIn, statementsOfRole } from './template-helpers';
+
+describe('refunds and disputes in the stack', () => {
+  let built: Synthesized;
+  // Synthesis takes seconds, more on a loaded machine.
+  beforeAll(() => {
+    built = synth(manifest);
+  }, 120_000);
+
+  it('routes the refund and dispute API to their functions, behind the API key', () => {
+    const routes = routesIn(built.template);
+    for (const [method, path, fn] of [
+      ['POST', '/v1/payments/{payment_order_id}/refunds', 'create-refund'],
+      ['GET', '/v1/payments/{payment_order_id}/refunds', 'list-payment-refunds'],
+      ['GET', '/v1/refunds/{refund_id}', 'get-refund'],
+      ['GET', '/v1/disputes/{dispute_id}', 'get-dispute'],
+    ] as const) {
+      const found = routes.find((r) => r.method === method && r.path === path);
+      expect(found?.apiKeyRequired, path).toBe(true);
+      const target = logicalId(built.stack, built.stack.fn(fn).function);
+      expect(mentions(found?.integrationTarget, target), path).toBe(true);
+    }
+  });
+
+  it('sets the who-bears-it defaults on the functions that post refunds', () => {
+    for (const fn of ['create-refund', 'sweep-refunds']) {
+      const props = propsOf(built.template, logicalId(built.stack, built.stack.fn(fn).function));
+      const variables = (props.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(variables, fn).toMatchObject({
+        REFUND_BORNE_BY: 'seller',
+        REFUND_COMMISSION: 'returned',
+        DISPUTE_BORNE_BY: 'seller',
+      });
+    }
+  });
+
+  it('gives the read-only refund routes no write and no PSP secret', () => {
+    for (const fn of ['list-payment-refunds', 'get-refund', 'get-dispute']) {
+      const role = logicalId(built.stack, built.stack.fn(fn).role);
+      const actions = statementsOfRole(built.template, role).flatMap((s) => [s.Action].flat());
+      expect(
+        actions.some((a) => /PutItem|UpdateItem|DeleteItem|TransactWrite|BatchWrite/.test(String(a))),
+        fn,
+      ).toBe(false);
+      expect(
+        actions.some((a) => String(a).startsWith('secretsmanager:')),
+        fn,
+      ).toBe(false);
+    }
+  });
+});
