@@ -10,7 +10,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -47,7 +47,9 @@ interface BundleFigure {
 }
 
 async function bundles(): Promise<BundleFigure[]> {
-  const out = mkdtempSync(join(tmpdir(), 'bench-bundles-'));
+  // Inside the project, so that the external AWS SDK resolves from node_modules as the Lambda runtime's would.
+  mkdirSync(join(root, '.bench'), { recursive: true });
+  const out = mkdtempSync(join(root, '.bench', 'bundles-'));
   const hello = join(out, 'hello.ts');
   writeFileSync(hello, 'export const handler = async () => ({ statusCode: 200, body: "hello" });\n');
   const entries = [
@@ -80,7 +82,6 @@ async function bundles(): Promise<BundleFigure[]> {
     for (let i = 0; i < 3; i++) {
       const ms = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
         cwd: root,
-        env: { ...process.env, NODE_PATH: join(root, 'node_modules') },
       });
       runs.push(Number(String(ms).trim()));
     }

@@ -24,7 +24,7 @@ afterAll(async () => {
   else process.env.POWERTOOLS_LOG_LEVEL = logLevel;
 });
 
-it('40 checkouts under faults: every invariant of DESIGN.md §8 holds', { timeout: 300_000 }, async () => {
+it('40 checkouts under faults: every invariant of DESIGN.md §8 holds', { timeout: 600_000 }, async () => {
   const report = await runChaos({
     system,
     apiKey: TEST_API_KEY,
