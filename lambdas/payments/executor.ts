@@ -2,7 +2,7 @@
  * The executor: charging one card-mode order at the PSP and applying the answer.
  */
 import { money } from '../money';
-import { PspPermanentError } from '../psp/errors';
+import { isRejection } from '../psp/errors';
 import type { PaymentProvider, PspPayment } from '../psp/port';
 import type { RiskProvider } from '../risk/rules';
 import { applyPayment } from './apply-payment';
@@ -84,9 +84,10 @@ export async function executeOrder(
         buyerId: checkout.buyer.buyer_id,
       });
     } catch (error) {
-      // The PSP refused the request itself (an unknown payment method, say): final for this order. A reused
-      // idempotency key with other parameters is our bug, not the buyer's: that goes to a person.
-      if (error instanceof PspPermanentError && error.pspCode !== 'idempotency_error') {
+      // Only a refusal of the request itself (an unknown payment method, say) proves nothing was charged. A
+      // reused key (type idempotency_error, empty code), our own 401/403, 429, 5xx and timeouts prove nothing:
+      // the order keeps its state and is looked at again.
+      if (isRejection(error)) {
         return (
           await transitionOrder(ctx, orderId, {
             to: 'FAILED',

@@ -5,7 +5,6 @@
  */
 import Stripe from 'stripe';
 import { fromStripeAmount, type Money, toStripeAmount } from '../money';
-import { PspPermanentError, PspTransientError } from './errors';
 import type {
   BuyerAction,
   ChargeRequest,
@@ -14,6 +13,7 @@ import type {
   PaymentProvider,
   PspPayment,
 } from './port';
+import { classifyStripeError } from './stripe-errors';
 
 export interface StripeProviderOptions {
   readonly apiKey: string;
@@ -41,28 +41,7 @@ export function createStripeClient(options: StripeProviderOptions): Stripe {
   });
 }
 
-/** Maps a Stripe SDK error to a transient or permanent failure; answers undefined for a card error. */
-function classify(error: unknown): PspTransientError | PspPermanentError {
-  if (error instanceof Stripe.errors.StripeError) {
-    const status = error.statusCode ?? 0;
-    const transient =
-      error instanceof Stripe.errors.StripeConnectionError ||
-      error instanceof Stripe.errors.StripeRateLimitError ||
-      error instanceof Stripe.errors.StripeAPIError ||
-      status === 409 ||
-      status === 429 ||
-      status >= 500 ||
-      status === 0;
-    const message = `stripe ${error.type}${error.code ? ` (${error.code})` : ''}: ${error.message}`;
-    return transient
-      ? new PspTransientError(message, { cause: error })
-      : new PspPermanentError(message, error.code, { cause: error });
-  }
-  // A timeout or a dropped connection surfaces as a plain error from the HTTP layer.
-  return new PspTransientError(`PSP call failed: ${error instanceof Error ? error.message : String(error)}`, {
-    cause: error,
-  });
-}
+const classify = classifyStripeError;
 
 export function toPspPayment(intent: Stripe.PaymentIntent): PspPayment {
   const amount: Money = fromStripeAmount(intent.amount, intent.currency);
