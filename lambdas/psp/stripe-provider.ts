@@ -96,7 +96,12 @@ export function toHostedCheckout(session: Stripe.Checkout.Session): HostedChecko
 export class StripePaymentProvider implements PaymentProvider {
   constructor(private readonly stripe: Stripe) {}
 
-  async charge(request: ChargeRequest): Promise<PspPayment> {
+  /**
+   * Creates the order's PaymentIntent WITHOUT confirming it (nothing is charged yet), keyed by the order id, so
+   * its id can be stored before the irreversible step. Re-creating it after the PSP forgot the key (24 h) makes
+   * another unconfirmed intent, which nobody ever confirms: harmless.
+   */
+  async createPayment(request: ChargeRequest): Promise<PspPayment> {
     const { amount, currency } = toStripeAmount(request.amount);
     try {
       const intent = await this.stripe.paymentIntents.create(
@@ -104,7 +109,6 @@ export class StripePaymentProvider implements PaymentProvider {
           amount,
           currency,
           payment_method: request.paymentMethod,
-          confirm: true,
           // No redirect-based methods: a 3-D Secure challenge is answered by the storefront (requires_action).
           automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
           metadata: {
@@ -114,7 +118,21 @@ export class StripePaymentProvider implements PaymentProvider {
             buyer_id: request.buyerId,
           },
         },
-        { idempotencyKey: `payin-${request.paymentOrderId}` },
+        { idempotencyKey: `payin-create-${request.paymentOrderId}` },
+      );
+      return toPspPayment(intent);
+    } catch (error) {
+      throw classify(error);
+    }
+  }
+
+  /** Confirms (charges) a stored PaymentIntent; its own key, so a retry replays the first confirmation. */
+  async confirmPayment(pspPaymentId: string, paymentOrderId: string): Promise<PspPayment> {
+    try {
+      const intent = await this.stripe.paymentIntents.confirm(
+        pspPaymentId,
+        {},
+        { idempotencyKey: `payin-confirm-${paymentOrderId}` },
       );
       return toPspPayment(intent);
     } catch (error) {

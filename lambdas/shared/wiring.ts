@@ -76,6 +76,5 @@ export function paymentTiming(): Timing {
       optionalEnv('PAYIN_PENDING_RECHECK_MS', String(DEFAULT_TIMING.pendingRecheckMs)),
     ),
     pendingExpiryMs: Number(optionalEnv('PAYIN_PENDING_EXPIRY_MS', String(DEFAULT_TIMING.pendingExpiryMs))),
-    idempotencyWindowMs: DEFAULT_TIMING.idempotencyWindowMs,
   };
 }

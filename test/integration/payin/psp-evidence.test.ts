@@ -4,7 +4,13 @@
  */
 import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { dueOrders, getOrder, type PaymentsContext, sweepDueOrders } from '../../../lambdas/payments';
+import {
+  dueOrders,
+  getOrder,
+  orderHistory,
+  type PaymentsContext,
+  sweepDueOrders,
+} from '../../../lambdas/payments';
 import { createStripeClient, StripePaymentProvider } from '../../../lambdas/psp/stripe-provider';
 import type { LocalSystem } from '../../../sandbox/local-system';
 import {
@@ -107,5 +113,49 @@ describe('FAILED only on evidence', () => {
     await sweepAt(due + 60 * 60_000);
     expect((await getOrder(ctx, orderId))?.status).toBe('SUCCESS');
     expect(succeededIntents(orderId)).toBe(1);
+  });
+});
+
+describe("the PSP's id before the irreversible step", () => {
+  it('stores the PaymentIntent id before confirming; a lost confirmation is resolved by id', async () => {
+    // The confirmation never gets an answer (the PSP is down for it); the create went through.
+    system.psp.control.addFault({
+      route: 'POST /v1/payment_intents/:id/confirm',
+      kind: 'error',
+      status: 503,
+      count: 100,
+    });
+    const { checkout } = await submitQuiet('confirm_lost');
+    const orderId = checkout.order_ids[0] ?? '';
+    const [waiting] = await waitForOrders(ctx, checkout.order_ids, (o) =>
+      o.every((x) => x.status === 'NOT_STARTED'),
+    );
+    const due = Date.parse(waiting?.deadline ?? '') + 1_000;
+    await sweepAt(due);
+    const stuck = await getOrder(ctx, orderId);
+    expect(stuck?.status).toBe('EXECUTING');
+    expect(stuck?.psp_reference).toMatch(/^pi_/);
+    system.psp.control.clearFaults();
+    await sweepAt(due + 60 * 60_000);
+    const done = await getOrder(ctx, orderId);
+    expect(done).toMatchObject({ status: 'SUCCESS', psp_reference: stuck?.psp_reference });
+    expect(succeededIntents(orderId)).toBe(1);
+  });
+
+  it('an order untouched for 21 h (past the PSP key window margin) is still charged, once', async () => {
+    const { checkout } = await submitQuiet('late');
+    const orderId = checkout.order_ids[0] ?? '';
+    const later = Date.now() + 21 * 60 * 60_000;
+    const lateCtx: PaymentsContext = { ...ctx, clock: () => new Date(later) };
+    const report = await sweepAt(later, lateCtx);
+    expect(report.errors.filter((e) => e.payment_order_id === orderId)).toEqual([]);
+    const [order] = await waitForOrders(ctx, checkout.order_ids);
+    expect(order?.status).toBe('SUCCESS');
+    expect(succeededIntents(orderId)).toBe(1);
+    expect((await orderHistory(ctx, orderId)).map((h) => h.to)).toEqual([
+      'NOT_STARTED',
+      'EXECUTING',
+      'SUCCESS',
+    ]);
   });
 });
