@@ -386,6 +386,10 @@ export class PaymentsStack extends Stack {
       this.operations.watchDeadLetterQueue(`${pascalCase(fnId)}AsyncFailures`, failures);
     }
 
+    for (const spec of manifest.metricAlarms ?? []) {
+      this.operations.watchMetric(pascalCase(spec.id), spec, manifest.service);
+    }
+
     for (const spec of manifest.buckets) {
       const trigger = spec.onObjectCreated;
       if (!trigger) continue;

@@ -24,17 +24,6 @@ export interface ExecutionDependencies {
   readonly psp: PaymentProvider;
   readonly risk: RiskProvider;
   readonly timing?: Timing;
-  /** Told of an outcome a person must look at (see lambdas/attention); optional for tests. */
-  readonly onAttention?: (problem: AttentionNotice) => Promise<void>;
-}
-
-/** What the executor reports for a person: the kind, the order, and what the PSP said. */
-export interface AttentionNotice {
-  readonly kind: 'idempotency_conflict';
-  readonly paymentOrderId: string;
-  readonly checkoutId: string;
-  readonly pspReference?: string;
-  readonly detail: string;
 }
 
 function orderNotFound(orderId: string): PaymentError {
@@ -137,7 +126,7 @@ async function charge(
         });
         return { order: failed.order };
       }
-      await reportConflict(deps, order, undefined, error);
+      await reportConflict(ctx, order, undefined, error);
       throw error;
     }
     const stored = await attachPspReference(ctx, orderId, payment.pspPaymentId);
@@ -151,25 +140,31 @@ async function charge(
   try {
     return { payment: await deps.psp.confirmPayment(reference, orderId) };
   } catch (error) {
-    await reportConflict(deps, order, reference, error);
+    await reportConflict(ctx, order, reference, error);
     // Refused (e.g. confirmed meanwhile by a concurrent run): what the intent is now is the evidence.
     if (isRejection(error)) return { payment: await deps.psp.retrievePayment(reference) };
     throw error;
   }
 }
 
+/** A key reused with other parameters is our bug, and the first attempt may have charged: a person looks. */
 async function reportConflict(
-  deps: ExecutionDependencies,
+  ctx: PaymentsContext,
   order: PaymentOrder,
   pspReference: string | undefined,
   error: unknown,
 ): Promise<void> {
-  if (!(error instanceof PspIdempotencyError) || !deps.onAttention) return;
-  await deps.onAttention({
+  if (!(error instanceof PspIdempotencyError)) return;
+  await ctx.attention?.record({
     kind: 'idempotency_conflict',
-    paymentOrderId: order.payment_order_id,
-    checkoutId: order.checkout_id,
-    ...(pspReference ? { pspReference } : {}),
-    detail: error.message,
+    subjectType: 'payment_order',
+    subjectId: order.payment_order_id,
+    summary: `the PSP refused order ${order.payment_order_id}'s idempotency key (reused with other parameters)`,
+    details: {
+      payment_order_id: order.payment_order_id,
+      checkout_id: order.checkout_id,
+      psp_reference: pspReference ?? '',
+      psp_error: error.message,
+    },
   });
 }

@@ -7,10 +7,13 @@ export interface Timing {
   readonly pendingRecheckMs: number;
   /** How long an order may stay PENDING (3-D Secure never answered) before it is canceled and FAILED. */
   readonly pendingExpiryMs: number;
+  /** After this many sweeps that could not move an order, a person is told (a needs-attention record). */
+  readonly attentionAfterSweeps: number;
 }
 
 export const DEFAULT_TIMING: Timing = {
   executingTimeoutMs: 2 * 60_000,
   pendingRecheckMs: 10 * 60_000,
   pendingExpiryMs: 24 * 60 * 60_000,
+  attentionAfterSweeps: 10,
 };

@@ -7,10 +7,12 @@ import { Duration } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import {
   Alarm,
+  type CfnAlarm,
   ComparisonOperator,
   Dashboard,
   GraphWidget,
   type IMetric,
+  Metric,
   TextWidget,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
@@ -107,6 +109,33 @@ export class Operations extends Construct {
     this.dashboard.addWidgets(
       new GraphWidget({ title: `${name} iterator age (ms)`, left: [iteratorAge], width: 6 }),
     );
+  }
+
+  /** An application metric (Powertools: namespace and `service` dimension = the service). */
+  watchMetric(
+    name: string,
+    spec: {
+      description: string;
+      metricName: string;
+      statistic: string;
+      threshold: number;
+      periodMinutes: number;
+      evaluationPeriods?: number;
+    },
+    service: string,
+  ): void {
+    const metric = new Metric({
+      namespace: service,
+      metricName: spec.metricName,
+      dimensionsMap: { service },
+      statistic: spec.statistic,
+      period: Duration.minutes(spec.periodMinutes),
+    });
+    const alarm = this.alarm(name, spec.description, metric, spec.threshold);
+    if (spec.evaluationPeriods && spec.evaluationPeriods > 1) {
+      (alarm.node.defaultChild as CfnAlarm).evaluationPeriods = spec.evaluationPeriods;
+    }
+    this.dashboard.addWidgets(new GraphWidget({ title: spec.metricName, left: [metric], width: 6 }));
   }
 
   watchFunction(name: string, fn: IFunction): void {

@@ -2,6 +2,7 @@
  * What exists, declared once. `lib/payments-stack.ts` turns this into CloudFormation; `sandbox/` runs it on
  * local engines. Add a function, route, queue or state machine here and both pick it up.
  */
+import { ATTENTION_ACCESS, payinMetricAlarms, payinTables } from './payin';
 import type { Manifest } from './types';
 
 export { envVarFor, localSecretValueEnvVar, pascalCase } from './naming';
@@ -9,7 +10,7 @@ export type * from './types';
 
 /** Money-moving pay-in functions: the order, the ledger (append-only) and the wallets, and the PSP key. */
 const PAYIN_MONEY_ACCESS = {
-  tables: { payments: 'readWrite', ledger: 'append', wallets: 'readWrite' },
+  tables: { payments: 'readWrite', ledger: 'append', wallets: 'readWrite', ...ATTENTION_ACCESS },
   secrets: ['stripe-api-key'],
 } as const;
 
@@ -78,6 +79,7 @@ export const manifest: Manifest = {
       partitionKey: { name: 'pk', type: 'S' },
       ttlAttribute: 'expires_at',
     },
+    ...payinTables,
   ],
 
   queues: [
@@ -202,6 +204,7 @@ export const manifest: Manifest = {
           payments: 'readWrite',
           ledger: 'append',
           wallets: 'readWrite',
+          ...ATTENTION_ACCESS,
         },
         queues: { 'webhook-events': 'consume' },
         // To cancel a PaymentIntent whose failure is not final before its order is recorded FAILED.
@@ -333,4 +336,6 @@ export const manifest: Manifest = {
       },
     },
   ],
+
+  metricAlarms: [...payinMetricAlarms],
 };

@@ -156,6 +156,21 @@ export interface SecretSpec {
   readonly localDefault: string;
 }
 
+/**
+ * An alarm on an application metric the functions emit (Powertools Metrics: namespace and `service` dimension
+ * = the manifest's service). It notifies the alarm topic like every other alarm.
+ */
+export interface MetricAlarmSpec {
+  readonly id: LogicalId;
+  readonly description: string;
+  readonly metricName: string;
+  readonly statistic: 'Sum' | 'Maximum';
+  /** Alarm when the statistic is >= this over `periodMinutes`, for `evaluationPeriods` periods. */
+  readonly threshold: number;
+  readonly periodMinutes: number;
+  readonly evaluationPeriods?: number;
+}
+
 export interface Manifest {
   readonly service: string;
   readonly tables: readonly TableSpec[];
@@ -169,4 +184,5 @@ export interface Manifest {
   readonly tableStreamEventSources: readonly TableStreamEventSourceSpec[];
   readonly schedules: readonly ScheduleSpec[];
   readonly stateMachines: readonly StateMachineSpec[];
+  readonly metricAlarms?: readonly MetricAlarmSpec[];
 }
