@@ -58,6 +58,8 @@ export interface HostedCheckout {
   readonly pspPaymentId?: string;
   readonly expiresAt: string;
   readonly checkoutId?: string;
+  /** What the page charges (its total), when the PSP says. */
+  readonly amount?: Money;
 }
 
 /**

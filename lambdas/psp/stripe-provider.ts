@@ -90,6 +90,9 @@ export function toHostedCheckout(session: Stripe.Checkout.Session): HostedChecko
     ...(intent ? { pspPaymentId: typeof intent === 'string' ? intent : intent.id } : {}),
     expiresAt: new Date(session.expires_at * 1000).toISOString(),
     ...(session.client_reference_id ? { checkoutId: session.client_reference_id } : {}),
+    ...(session.amount_total !== null && session.amount_total !== undefined && session.currency
+      ? { amount: fromStripeAmount(session.amount_total, session.currency) }
+      : {}),
   };
 }
 

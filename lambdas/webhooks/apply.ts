@@ -15,7 +15,7 @@ import type { PaymentProvider } from '../psp/port';
 import { toHostedCheckout, toPspPayment } from '../psp/stripe-provider';
 
 /** What applying an event did, recorded in the inbox. */
-export type ApplyOutcome = 'applied' | 'ignored_type' | 'unknown_order' | 'no_change';
+export type ApplyOutcome = 'applied' | 'ignored_type' | 'unknown_order' | 'no_change' | 'needs_attention';
 
 const PAYMENT_INTENT_EVENTS = new Set([
   'payment_intent.succeeded',
@@ -63,6 +63,8 @@ export async function applyEvent(
       );
     } catch (error) {
       if ((error as { code?: string }).code === 'not_found') return 'unknown_order';
+      // Recorded for a person (lambdas/attention): retrying the event would only say the same again.
+      if ((error as { code?: string }).code === 'needs_attention') return 'needs_attention';
       throw error;
     }
     await completeCheckoutIfDone(ctx, session.checkoutId);

@@ -16,9 +16,11 @@ import {
 } from '../../../lambdas/attention';
 import { money } from '../../../lambdas/money';
 import {
+  applyHostedCheckout,
   applyPayment,
   dueOrders,
   getOrder,
+  getOrders,
   type PaymentsContext,
   sweepDueOrders,
   transitionOrder,
@@ -217,5 +219,53 @@ describe('outcomes that need a person', () => {
     expect(await getAttention(attention, `amount_mismatch:payment_order:${orderId}`)).toMatchObject({
       details: { expected_minor: '600', psp_amount_minor: '601' },
     });
+  });
+});
+
+describe('hosted-page amounts checked (issue 8, 5)', () => {
+  it('a completed page whose captured amount or currency differs from the checkout total is not posted', async () => {
+    const { checkout } = await submitTestCheckout(system, ctx, psp, {
+      label: 'hosted_mismatch',
+      orders: [
+        { seller: 'seller_hm_a', amount: '10.00' },
+        { seller: 'seller_hm_b', amount: '5.00' },
+      ],
+    });
+    for (const amount of [money('USD', 1400), money('EUR', 1500)]) {
+      await expect(
+        applyHostedCheckout(
+          ctx,
+          checkout.checkout_id,
+          {
+            status: 'complete',
+            paid: true,
+            pspPaymentId: 'pi_hosted_x',
+            sessionId: checkout.psp_session_id,
+            amount,
+          },
+          'psp-webhook',
+        ),
+      ).rejects.toMatchObject({ code: 'needs_attention' });
+    }
+    const orders = await getOrders(ctx, checkout.order_ids);
+    expect(orders.map((o) => o.status)).toEqual(['PENDING', 'PENDING']);
+    expect(await getAttention(attention, `amount_mismatch:checkout:${checkout.checkout_id}`)).toMatchObject({
+      status: 'OPEN',
+      details: { checkout_id: checkout.checkout_id, expected_minor: '1500', expected_currency: 'USD' },
+    });
+    // The right amount is posted.
+    await applyHostedCheckout(
+      ctx,
+      checkout.checkout_id,
+      {
+        status: 'complete',
+        paid: true,
+        pspPaymentId: 'pi_hosted_x',
+        sessionId: checkout.psp_session_id,
+        amount: money('USD', 1500),
+      },
+      'psp-webhook',
+    );
+    expect((await getOrders(ctx, checkout.order_ids)).map((o) => o.status)).toEqual(['SUCCESS', 'SUCCESS']);
   });
 });
