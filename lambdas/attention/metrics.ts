@@ -1,16 +1,18 @@
 /**
  * The operational metrics of the money paths, as CloudWatch embedded-metric log lines (Powertools Metrics): no
- * API call, no extra latency. The alarms on them are declared in lib/manifest/payin.ts.
+ * API call, no extra latency. The alarms on them are in lib/constructs/operations.ts.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricName as ContractMetric, METRICS_NAMESPACE } from '../../lib/manifest/metrics';
 
+/** Names from the metrics contract (lib/manifest/metrics.ts), which the alarms read. */
 export const MetricName = {
-  /** A needs-attention record was written (any kind): alarm on >= 1. */
-  NeedsAttention: 'NeedsAttention',
-  /** Orders one sweep could not move because of an error: alarm on >= 1 for several minutes. */
-  SweeperOrderFailures: 'SweeperOrderFailures',
-  /** Age of the oldest non-terminal order the sweeper saw, in seconds. */
-  OldestOpenOrderAgeSeconds: 'OldestOpenOrderAgeSeconds',
+  /** A needs-attention record was written (any kind): the needs-attention alarm. */
+  NeedsAttention: ContractMetric.NeedsAttentionCreated,
+  /** Orders one sweep could not move because of an error. */
+  SweeperOrderFailures: ContractMetric.SweeperOrderFailures,
+  /** Age of the oldest non-terminal order the sweeper saw, in seconds: the oldest-non-terminal-order alarm. */
+  OldestOpenOrderAgeSeconds: ContractMetric.OldestNonTerminalOrderAgeSeconds,
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 
@@ -23,7 +25,7 @@ let metrics: Metrics | undefined;
 
 /** Powertools Metrics, namespace and service from POWERTOOLS_* (set for every function from the manifest). */
 export function powertoolsMetrics(): MetricSink {
-  metrics ??= new Metrics();
+  metrics ??= new Metrics({ namespace: METRICS_NAMESPACE });
   const emit = (name: MetricName, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number) => {
     metrics?.addMetric(name, unit, value);
     metrics?.publishStoredMetrics();

@@ -4,9 +4,10 @@
  */
 import { executeOrder } from '../payments/executor';
 import { logger } from '../shared/logger';
+import { instrumented } from '../shared/observability';
 import { paymentProvider, paymentsContext, paymentTiming, riskProvider } from '../shared/wiring';
 
-export async function handler(event: {
+async function handle(event: {
   payment_order_id: string;
 }): Promise<{ payment_order_id: string; status: string }> {
   const order = await executeOrder(
@@ -18,3 +19,5 @@ export async function handler(event: {
   logger.info('payment order executed', { payment_order_id: order.payment_order_id, status: order.status });
   return { payment_order_id: order.payment_order_id, status: order.status };
 }
+
+export const handler = instrumented(handle);

@@ -5,9 +5,10 @@
 import { dueOrders } from '../payments/due-index';
 import { sweepDueOrders } from '../payments/sweeper';
 import { logger } from '../shared/logger';
+import { instrumented } from '../shared/observability';
 import { paymentProvider, paymentsContext, paymentTiming, riskProvider } from '../shared/wiring';
 
-export async function handler(): Promise<{
+async function handle(): Promise<{
   examined: number;
   moved: number;
   stillOpen: number;
@@ -29,3 +30,5 @@ export async function handler(): Promise<{
     errors: report.errors.length,
   };
 }
+
+export const handler = instrumented(handle);

@@ -1,8 +1,8 @@
 /**
- * The pay-in's own manifest entries: the needs-attention store and the alarms on the pay-in's metrics
- * (lambdas/attention/metrics.ts emits them).
+ * The pay-in's own manifest entries: the needs-attention store. Its metric (NeedsAttentionCreated) and the
+ * sweeper's are in the metrics contract (./metrics.ts); their alarms in lib/constructs/operations.ts.
  */
-import type { MetricAlarmSpec, TableSpec } from './types';
+import type { TableSpec } from './types';
 
 export const payinTables: TableSpec[] = [
   {
@@ -15,34 +15,6 @@ export const payinTables: TableSpec[] = [
     globalIndexes: [
       { name: 'gsi1', partitionKey: { name: 'gsi1pk', type: 'S' }, sortKey: { name: 'gsi1sk', type: 'S' } },
     ],
-  },
-];
-
-export const payinMetricAlarms: MetricAlarmSpec[] = [
-  {
-    id: 'needs-attention',
-    description: 'A needs-attention record was written: a person must act (see the attention table).',
-    metricName: 'NeedsAttention',
-    statistic: 'Sum',
-    threshold: 1,
-    periodMinutes: 5,
-  },
-  {
-    id: 'sweeper-order-failures',
-    description: 'The sweeper could not move some orders for 15 minutes in a row.',
-    metricName: 'SweeperOrderFailures',
-    statistic: 'Sum',
-    threshold: 1,
-    periodMinutes: 5,
-    evaluationPeriods: 3,
-  },
-  {
-    id: 'oldest-open-order-age',
-    description: 'An order the sweeper sees has been non-terminal for over 25 hours.',
-    metricName: 'OldestOpenOrderAgeSeconds',
-    statistic: 'Maximum',
-    threshold: 25 * 3600,
-    periodMinutes: 5,
   },
 ];
 

@@ -26,6 +26,8 @@ export interface ServerDeps {
   control: PspControl;
   /** Accepts a secret key? */
   acceptsKey(key: string): boolean;
+  /** Makes the state durable (persistence.ts); called before any response is sent. */
+  persist?(): void;
   log(line: string): void;
 }
 
@@ -70,6 +72,8 @@ export function createRequestHandler(deps: ServerDeps): (req: IncomingMessage, r
   const { engine } = deps;
 
   function send(res: ServerResponse, status: number, body: string, headers: Record<string, string>) {
+    // Before the answer: nothing a client is told about can be lost by a crash.
+    deps.persist?.();
     if (res.destroyed || res.writableEnded) return;
     res.writeHead(status, { 'Content-Length': Buffer.byteLength(body), ...headers });
     res.end(body);
@@ -206,6 +210,8 @@ export function createRequestHandler(deps: ServerDeps): (req: IncomingMessage, r
     const body = await readBody(req);
     if (url.pathname.startsWith('/v1/')) {
       await api(req, res, url, body);
+      // Also when no answer was sent (a dropped connection): the work was done.
+      deps.persist?.();
       deps.log(
         `${method} ${url.pathname} -> ${res.destroyed && !res.writableEnded ? 'dropped' : res.statusCode}`,
       );

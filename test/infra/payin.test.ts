@@ -1,6 +1,8 @@
 /** The pay-in's own infrastructure: the needs-attention table and the alarms on the pay-in's metrics. */
 import { describe, expect, it } from 'vitest';
+import { MetricName } from '../../lambdas/attention/metrics';
 import { manifest } from '../../lib/manifest';
+import { METRICS_NAMESPACE } from '../../lib/manifest/metrics';
 import { synth } from './synth';
 
 const { template } = synth(manifest);
@@ -15,25 +17,24 @@ describe('pay-in operations', () => {
   });
 
   it.each([
-    ['NeedsAttention', 'Sum', 1],
-    ['SweeperOrderFailures', 'Sum', 1],
-    ['OldestOpenOrderAgeSeconds', 'Maximum', 25 * 3600],
-  ])(
-    'alarms on %s (%s >= %i) in the service namespace, notifying the alarm topic',
-    (name, statistic, threshold) => {
-      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
-        .map((a) => a.Properties as Record<string, unknown>)
-        .filter((a) => a.MetricName === name);
-      expect(alarms).toHaveLength(1);
-      expect(alarms[0]).toMatchObject({
-        Namespace: manifest.service,
-        Statistic: statistic,
-        Threshold: threshold,
-        Dimensions: [{ Name: 'service', Value: manifest.service }],
-      });
-      expect(alarms[0]?.AlarmActions).toHaveLength(1);
-    },
-  );
+    ['NeedsAttentionCreated', 'Sum'],
+    ['OldestNonTerminalOrderAgeSeconds', 'Maximum'],
+  ])('alarms on %s (%s), the metric the pay-in emits, in the contract namespace', (name, statistic) => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+      .map((a) => a.Properties as Record<string, unknown>)
+      .filter((a) => a.MetricName === name);
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      Statistic: statistic,
+      Dimensions: [{ Name: 'service', Value: manifest.service }],
+    });
+  });
+
+  it('the pay-in emits those very names', () => {
+    expect(MetricName.NeedsAttention).toBe('NeedsAttentionCreated');
+    expect(MetricName.OldestOpenOrderAgeSeconds).toBe('OldestNonTerminalOrderAgeSeconds');
+  });
 
   it('grants the attention table to the functions that record problems, and to no API function', () => {
     const granted = manifest.functions.filter((f) => f.access?.tables?.attention).map((f) => f.id);
