@@ -28,10 +28,24 @@ export async function applyPayment(
 ): Promise<TransitionResult> {
   if (isTerminal(order.status)) {
     if (order.status === 'FAILED' && payment.status === 'succeeded') {
-      // A break for reconciliation and finance: never a silent flip of a terminal status.
+      // A break for a person (refund it, or re-open the order): never a silent flip of a terminal status.
       logger.error('money captured for a FAILED order', {
         payment_order_id: order.payment_order_id,
         psp_reference: payment.pspPaymentId,
+      });
+      await ctx.attention?.record({
+        kind: 'captured_for_failed_order',
+        subjectType: 'payment_order',
+        subjectId: order.payment_order_id,
+        summary: `the PSP captured ${payment.amount.minor} ${payment.amount.currency} (minor units) for FAILED order ${order.payment_order_id}`,
+        details: {
+          payment_order_id: order.payment_order_id,
+          checkout_id: order.checkout_id,
+          psp_reference: payment.pspPaymentId,
+          captured_minor: payment.amount.minor.toString(),
+          captured_currency: payment.amount.currency,
+          failure_code: order.failure_code ?? '',
+        },
       });
     }
     return { order, changed: false };
@@ -41,6 +55,21 @@ export async function applyPayment(
       const expected = money(order.currency, order.amount_minor);
       if (!equals(payment.amount, expected)) {
         // Never post an amount we did not ask for: leave the order for a person (reconciliation flags it).
+        await ctx.attention?.record({
+          kind: 'amount_mismatch',
+          subjectType: 'payment_order',
+          subjectId: order.payment_order_id,
+          summary: `the PSP captured another amount than order ${order.payment_order_id}'s`,
+          details: {
+            payment_order_id: order.payment_order_id,
+            checkout_id: order.checkout_id,
+            psp_reference: payment.pspPaymentId,
+            expected_minor: String(order.amount_minor),
+            expected_currency: order.currency,
+            psp_amount_minor: payment.amount.minor.toString(),
+            psp_currency: payment.amount.currency,
+          },
+        });
         throw new PaymentError('needs_attention', `PSP amount differs for order ${order.payment_order_id}`, {
           payment_order_id: order.payment_order_id,
           psp_amount_minor: payment.amount.minor.toString(),

@@ -4,6 +4,8 @@
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { MetricSink } from '../attention/metrics';
+import type { AttentionSink } from '../attention/model';
 import type { LedgerContext } from '../ledger';
 
 export interface PaymentsContext {
@@ -12,6 +14,10 @@ export interface PaymentsContext {
   readonly clock?: () => Date;
   /** The platform's commission on each pay-in, in basis points (0 = none). */
   readonly commissionBps?: number;
+  /** Where outcomes a person must act on are recorded (lambdas/attention); omitted: logged only. */
+  readonly attention?: AttentionSink;
+  /** Operational metrics (the sweeper's); omitted: none. */
+  readonly metrics?: MetricSink;
 }
 
 export const MAX_ATTEMPTS = 6;

@@ -30,19 +30,24 @@ export async function dueOrders(
   return pages.flatMap((page) => (page.Items ?? []).map((item) => stripKeys<PaymentOrder>(item)));
 }
 
-/** Pushes a waiting order's deadline (no status change, so no history entry); a no-op if it moved meanwhile. */
+/**
+ * Pushes a waiting order's deadline (no status change, so no history entry); a no-op if it moved meanwhile.
+ * With `stuck`, also counts a sweep that could not move the order (`stuck_sweeps`). Answers that count
+ * (undefined when nothing was written).
+ */
 export async function postponeDeadline(
   ctx: PaymentsContext,
   order: PaymentOrder,
   deadline: string,
-): Promise<void> {
+  stuck = false,
+): Promise<number | undefined> {
   const due = dueIndexKeys(order.payment_order_id, deadline);
   try {
-    await ctx.db.send(
+    const updated = await ctx.db.send(
       new UpdateCommand({
         TableName: ctx.tables.payments,
         Key: orderKey(order.payment_order_id),
-        UpdateExpression: 'SET deadline = :d, gsi1pk = :pk, gsi1sk = :sk',
+        UpdateExpression: `SET deadline = :d, gsi1pk = :pk, gsi1sk = :sk${stuck ? ' ADD stuck_sweeps :one' : ''}`,
         ConditionExpression: '#version = :v',
         ExpressionAttributeNames: { '#version': 'version' },
         ExpressionAttributeValues: {
@@ -50,10 +55,14 @@ export async function postponeDeadline(
           ':pk': due.gsi1pk,
           ':sk': due.gsi1sk,
           ':v': order.version,
+          ...(stuck ? { ':one': 1 } : {}),
         },
+        ReturnValues: 'ALL_NEW',
       }),
     );
+    return Number(updated.Attributes?.stuck_sweeps ?? 0);
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    return undefined;
   }
 }

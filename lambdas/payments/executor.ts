@@ -1,18 +1,23 @@
 /**
- * The executor: charging one card-mode order at the PSP and applying the answer.
+ * The executor: charging one card-mode order at the PSP in two steps, so the PSP's id is ours before anything
+ * irreversible happens. (1) Create the PaymentIntent unconfirmed (no money moves; key payin-create-{order}),
+ * (2) store its id on the order (conditional: the first id stored wins), (3) confirm that stored intent (key
+ * payin-confirm-{order}). An order without a psp_reference was therefore never confirmed: provably uncharged.
+ * With one, every retry, the sweeper and reconciliation look the payment up by id, whatever the PSP's key window.
  */
 import { money } from '../money';
-import { PspPermanentError } from '../psp/errors';
+import { isRejection, PspIdempotencyError } from '../psp/errors';
 import type { PaymentProvider, PspPayment } from '../psp/port';
 import type { RiskProvider } from '../risk/rules';
 import { applyPayment } from './apply-payment';
 import { getCheckout } from './checkouts';
-import { later, nowOf, type PaymentsContext } from './context';
+import { later, type PaymentsContext } from './context';
 import { PaymentError } from './errors';
-import { type Actor, isTerminal, type PaymentOrder } from './model';
-import { getOrder, transitionOrder } from './order-transitions';
+import { type Actor, type Checkout, isTerminal, type PaymentOrder } from './model';
+import { attachPspReference, getOrder, transitionOrder } from './order-transitions';
 import { decideRisk } from './risk-gate';
-import { DEFAULT_TIMING, type Timing } from './timing';
+import type { Timing } from './timing';
+import { DEFAULT_TIMING } from './timing';
 
 /** What executing an order needs besides storage. */
 export interface ExecutionDependencies {
@@ -25,10 +30,19 @@ function orderNotFound(orderId: string): PaymentError {
   return new PaymentError('not_found', `payment order ${orderId} not found`, { payment_order_id: orderId });
 }
 
+/** A PaymentIntent that was never confirmed: confirming it is the next step. */
+function awaitingConfirmation(payment: PspPayment): boolean {
+  return (
+    payment.status === 'pending' &&
+    (payment.pendingReason === 'requires_confirmation' || payment.pendingReason === 'requires_payment_method')
+  );
+}
+
 /**
- * Executes one card-mode order: the risk decision, EXECUTING, then one charge at the PSP keyed by the order
- * id, then the outcome. Safe to run any number of times, concurrently too: the PSP's idempotency makes every
- * run see the same charge, and the conditional writes make every run after the first a no-op.
+ * Executes one card-mode order: the risk decision, EXECUTING, then create / store id / confirm, then the
+ * outcome. Safe to run any number of times, concurrently too: the PSP's idempotency and the stored id make
+ * every run act on the same PaymentIntent, and the conditional writes make every run after the first a no-op.
+ * Only the PSP's evidence fails an order: a refused create (nothing exists), or the intent's own status.
  */
 export async function executeOrder(
   ctx: PaymentsContext,
@@ -67,43 +81,90 @@ export async function executeOrder(
   if (order.status === 'PENDING' && order.psp_reference) {
     payment = await deps.psp.retrievePayment(order.psp_reference);
   } else if (order.status === 'EXECUTING') {
-    if (nowOf(ctx).getTime() - Date.parse(order.created_at) > timing.idempotencyWindowMs) {
-      throw new PaymentError(
-        'needs_attention',
-        `order ${orderId} is still unresolved near the end of the PSP's idempotency window; not charging again`,
-        { payment_order_id: orderId },
-      );
-    }
-    try {
-      payment = await deps.psp.charge({
-        paymentOrderId: orderId,
-        checkoutId: order.checkout_id,
-        sellerAccount: order.seller_account,
-        amount: money(order.currency, order.amount_minor),
-        paymentMethod: checkout.payment_method,
-        buyerId: checkout.buyer.buyer_id,
-      });
-    } catch (error) {
-      // The PSP refused the request itself (an unknown payment method, say): final for this order. A reused
-      // idempotency key with other parameters is our bug, not the buyer's: that goes to a person.
-      if (error instanceof PspPermanentError && error.pspCode !== 'idempotency_error') {
-        return (
-          await transitionOrder(ctx, orderId, {
-            to: 'FAILED',
-            actor,
-            reason: 'the PSP rejected the charge request',
-            set: {
-              failure_code: error.pspCode ?? 'psp_rejected',
-              failure_reason: 'the PSP rejected the charge',
-            },
-          })
-        ).order;
-      }
-      throw error;
-    }
+    const charged = await charge(ctx, deps, order, checkout, actor);
+    if ('order' in charged) return charged.order;
+    payment = charged.payment;
   } else {
     return order;
   }
   const current = (await getOrder(ctx, orderId)) ?? order;
   return (await applyPayment(ctx, current, payment, actor, timing, deps.psp)).order;
+}
+
+/** Create (or find) the intent, store its id, confirm it: answers what the PSP says, or the order if it ended. */
+async function charge(
+  ctx: PaymentsContext,
+  deps: ExecutionDependencies,
+  order: PaymentOrder,
+  checkout: Checkout,
+  actor: Actor,
+): Promise<{ payment: PspPayment } | { order: PaymentOrder }> {
+  const orderId = order.payment_order_id;
+  let reference = order.psp_reference;
+  let payment: PspPayment | undefined;
+  if (!reference) {
+    try {
+      payment = await deps.psp.createPayment({
+        paymentOrderId: orderId,
+        checkoutId: order.checkout_id,
+        sellerAccount: order.seller_account,
+        amount: money(order.currency, order.amount_minor),
+        paymentMethod: checkout.payment_method ?? '',
+        buyerId: checkout.buyer.buyer_id,
+      });
+    } catch (error) {
+      if (isRejection(error)) {
+        // The PSP refused to create the payment (an unknown payment method, say): nothing exists to charge.
+        const failed = await transitionOrder(ctx, orderId, {
+          to: 'FAILED',
+          actor,
+          reason: 'the PSP refused to create the payment; nothing was charged',
+          set: {
+            failure_code: error.pspCode ?? 'psp_rejected',
+            failure_reason: 'the PSP rejected the payment request',
+          },
+        });
+        return { order: failed.order };
+      }
+      await reportConflict(ctx, order, undefined, error);
+      throw error;
+    }
+    const stored = await attachPspReference(ctx, orderId, payment.pspPaymentId);
+    if (stored.psp_reference !== payment.pspPaymentId) payment = undefined; // another run's intent won
+    if (isTerminal(stored.status) || !stored.psp_reference) return { order: stored };
+    reference = stored.psp_reference;
+  }
+  // A retry, the sweeper or a concurrent run: look first, confirm only an intent nobody confirmed yet.
+  payment ??= await deps.psp.retrievePayment(reference);
+  if (!awaitingConfirmation(payment)) return { payment };
+  try {
+    return { payment: await deps.psp.confirmPayment(reference, orderId) };
+  } catch (error) {
+    await reportConflict(ctx, order, reference, error);
+    // Refused (e.g. confirmed meanwhile by a concurrent run): what the intent is now is the evidence.
+    if (isRejection(error)) return { payment: await deps.psp.retrievePayment(reference) };
+    throw error;
+  }
+}
+
+/** A key reused with other parameters is our bug, and the first attempt may have charged: a person looks. */
+async function reportConflict(
+  ctx: PaymentsContext,
+  order: PaymentOrder,
+  pspReference: string | undefined,
+  error: unknown,
+): Promise<void> {
+  if (!(error instanceof PspIdempotencyError)) return;
+  await ctx.attention?.record({
+    kind: 'idempotency_conflict',
+    subjectType: 'payment_order',
+    subjectId: order.payment_order_id,
+    summary: `the PSP refused order ${order.payment_order_id}'s idempotency key (reused with other parameters)`,
+    details: {
+      payment_order_id: order.payment_order_id,
+      checkout_id: order.checkout_id,
+      psp_reference: pspReference ?? '',
+      psp_error: error.message,
+    },
+  });
 }

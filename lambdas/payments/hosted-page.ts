@@ -2,11 +2,12 @@
  * The hosted page (a Checkout Session): applying its result to every order of its checkout, and the
  * sweeper's look at a checkout whose page nobody reported on.
  */
+import { equals, type Money, money } from '../money';
 import type { PaymentProvider } from '../psp/port';
 import { getCheckout } from './checkouts';
 import type { PaymentsContext } from './context';
 import { PaymentError } from './errors';
-import { type Actor, isTerminal, type PaymentOrder } from './model';
+import { type Actor, type Checkout, isTerminal, type PaymentOrder } from './model';
 import { getOrders, transitionOrder } from './order-transitions';
 import { recordSuccess } from './record-success';
 
@@ -17,6 +18,22 @@ export interface HostedResult {
   readonly pspPaymentId?: string;
   /** A delayed payment method failed after the page completed. */
   readonly paymentFailed?: boolean;
+  /** The PSP's id of the page (Checkout Session) and what it charged: checked against the checkout. */
+  readonly sessionId?: string;
+  readonly amount?: Money;
+}
+
+/**
+ * Why a paid page must not be posted: another page than the checkout's, or another amount or currency than
+ * the checkout's total (as card mode checks per order). Undefined when it matches.
+ */
+function paidPageMismatch(checkout: Checkout, result: HostedResult): string | undefined {
+  if (result.sessionId && checkout.psp_session_id && result.sessionId !== checkout.psp_session_id)
+    return `the page ${result.sessionId} is not the checkout's (${checkout.psp_session_id})`;
+  if (!result.amount) return 'the PSP did not say what the page charged';
+  if (!equals(result.amount, money(checkout.currency, checkout.total_minor)))
+    return `the page charged ${result.amount.minor} ${result.amount.currency}, the checkout totals ${checkout.total_minor} ${checkout.currency}`;
+  return undefined;
 }
 
 /** Applies a hosted-page (Checkout Session) result to every order of its checkout. */
@@ -30,6 +47,29 @@ export async function applyHostedCheckout(
   if (!checkout)
     throw new PaymentError('not_found', `checkout ${checkoutId} not found`, { checkout_id: checkoutId });
   const orders = await getOrders(ctx, checkout.order_ids);
+  const paid = result.status === 'complete' && result.paid && result.pspPaymentId;
+  const mismatch = paid ? paidPageMismatch(checkout, result) : undefined;
+  if (mismatch) {
+    // Never post an amount we did not ask for: the orders stay PENDING and a person decides.
+    await ctx.attention?.record({
+      kind: 'amount_mismatch',
+      subjectType: 'checkout',
+      subjectId: checkoutId,
+      summary: `hosted page of checkout ${checkoutId}: ${mismatch}`,
+      details: {
+        checkout_id: checkoutId,
+        psp_reference: result.pspPaymentId ?? '',
+        psp_session_id: result.sessionId ?? '',
+        expected_minor: String(checkout.total_minor),
+        expected_currency: checkout.currency,
+        psp_amount_minor: result.amount?.minor.toString() ?? '',
+        psp_currency: result.amount?.currency ?? '',
+      },
+    });
+    throw new PaymentError('needs_attention', `hosted page of checkout ${checkoutId}: ${mismatch}`, {
+      checkout_id: checkoutId,
+    });
+  }
   for (const order of orders) {
     if (isTerminal(order.status)) continue;
     if (result.status === 'complete' && result.paid && result.pspPaymentId) {

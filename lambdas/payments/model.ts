@@ -67,6 +67,8 @@ export interface PaymentOrder {
   readonly pending_reason?: string;
   /** When the sweeper should look at this order if nothing else moved it. */
   readonly deadline?: string;
+  /** Sweeps that could not move this order (errors, or still EXECUTING): a person is told after N. */
+  readonly stuck_sweeps?: number;
   readonly wallet_updated: boolean;
   readonly ledger_updated: boolean;
   /** The platform's commission rate when the buyer checked out, in basis points. */

@@ -3,12 +3,14 @@
  * conditional write on the version we read (optimistic concurrency), only forward, and appends a history
  * item in the same transaction.
  */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
   GetCommand,
   QueryCommand,
   TransactWriteCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { TransactItem } from '../ledger';
 import { isConditionFailure, MAX_ATTEMPTS, nowIso, type PaymentsContext, stripKeys } from './context';
@@ -183,4 +185,32 @@ export async function transitionOrder(
   throw new PaymentError('contention', `payment order ${orderId} kept changing; try again`, {
     payment_order_id: orderId,
   });
+}
+
+/**
+ * Stores the PSP's id of an order's payment before it is confirmed (no status change, so no history entry).
+ * The first id stored wins: a concurrent run that created another intent (possible only after the PSP forgot
+ * the key) reads back the stored one and confirms that, never its own. Answers the order as stored.
+ */
+export async function attachPspReference(
+  ctx: PaymentsContext,
+  orderId: string,
+  pspReference: string,
+): Promise<PaymentOrder> {
+  try {
+    await ctx.db.send(
+      new UpdateCommand({
+        TableName: ctx.tables.payments,
+        Key: orderKey(orderId),
+        UpdateExpression: 'SET psp_reference = :ref',
+        ConditionExpression:
+          'attribute_exists(pk) AND #status = :executing AND (attribute_not_exists(psp_reference) OR psp_reference = :ref)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':ref': pspReference, ':executing': 'EXECUTING' },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+  return mustGetOrder(ctx, orderId);
 }

@@ -2,6 +2,7 @@
  * The sweeper: orders whose deadline passed are driven forward by asking the PSP, through the same code as the
  * webhook.
  */
+import { MetricName } from '../attention/metrics';
 import { applyPayment } from './apply-payment';
 import { completeCheckoutIfDone } from './checkouts';
 import { later, nowOf, type PaymentsContext } from './context';
@@ -36,9 +37,12 @@ export async function sweepDueOrders(
   const errors: { payment_order_id: string; error: string }[] = [];
   const checkouts = new Set<string>();
   const hostedDone = new Set<string>();
+  const now = nowOf(ctx).getTime();
+  let oldestOpenMs = 0;
   for (const due of dueOrders) {
     const before = await getOrder(ctx, due.payment_order_id);
     if (!before || isTerminal(before.status)) continue;
+    oldestOpenMs = Math.max(oldestOpenMs, now - Date.parse(before.created_at));
     checkouts.add(before.checkout_id);
     try {
       let after: PaymentOrder | undefined;
@@ -61,9 +65,13 @@ export async function sweepDueOrders(
       if (after && after.status !== before.status) moved++;
       if (after && !isTerminal(after.status)) {
         stillOpen++;
-        // Still waiting: look again later rather than on every sweep.
-        if (after.status === before.status)
-          await postponeDeadline(ctx, after, later(ctx, timing.pendingRecheckMs));
+        // Still waiting: look again later rather than on every sweep. Waiting on the buyer (PENDING) is not
+        // being stuck; an order still EXECUTING after a sweep is.
+        if (after.status === before.status) {
+          const stuck = after.status === 'EXECUTING' || after.status === 'NOT_STARTED';
+          const count = await postponeDeadline(ctx, after, later(ctx, timing.pendingRecheckMs), stuck);
+          if (stuck) await tellIfStuck(ctx, after, count, timing.attentionAfterSweeps, 'still unresolved');
+        }
       }
     } catch (error) {
       errors.push({
@@ -73,10 +81,39 @@ export async function sweepDueOrders(
       // Back off, so that one order that cannot move does not hold its shard's place in every sweep.
       const current = await getOrder(ctx, before.payment_order_id);
       if (current && !isTerminal(current.status)) {
-        await postponeDeadline(ctx, current, later(ctx, timing.pendingRecheckMs));
+        const count = await postponeDeadline(ctx, current, later(ctx, timing.pendingRecheckMs), true);
+        await tellIfStuck(ctx, current, count, timing.attentionAfterSweeps, errors.at(-1)?.error ?? 'error');
       }
     }
   }
   for (const checkoutId of checkouts) await completeCheckoutIfDone(ctx, checkoutId);
+  // Metrics, not only log lines: alarms watch both (lib/manifest/payin.ts).
+  ctx.metrics?.count(MetricName.SweeperOrderFailures, errors.length);
+  ctx.metrics?.seconds(MetricName.OldestOpenOrderAgeSeconds, Math.round(oldestOpenMs / 1000));
   return { examined: dueOrders.length, moved, stillOpen, errors };
+}
+
+/** After N sweeps that could not move an order, a person is told (once per order: the record is idempotent). */
+async function tellIfStuck(
+  ctx: PaymentsContext,
+  order: PaymentOrder,
+  stuckSweeps: number | undefined,
+  threshold: number,
+  lastError: string,
+): Promise<void> {
+  if (stuckSweeps === undefined || stuckSweeps < threshold) return;
+  await ctx.attention?.record({
+    kind: 'unresolved_after_sweeps',
+    subjectType: 'payment_order',
+    subjectId: order.payment_order_id,
+    summary: `order ${order.payment_order_id} is still ${order.status} after ${stuckSweeps} sweeps`,
+    details: {
+      payment_order_id: order.payment_order_id,
+      checkout_id: order.checkout_id,
+      status: order.status,
+      psp_reference: order.psp_reference ?? '',
+      stuck_sweeps: stuckSweeps,
+      last_error: lastError.slice(0, 500),
+    },
+  });
 }

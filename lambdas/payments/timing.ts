@@ -7,16 +7,13 @@ export interface Timing {
   readonly pendingRecheckMs: number;
   /** How long an order may stay PENDING (3-D Secure never answered) before it is canceled and FAILED. */
   readonly pendingExpiryMs: number;
-  /**
-   * How long after creation a charge may still be retried with the same idempotency key. Stripe keeps keys
-   * 24 h; past this margin a retry could create a second charge, so the order goes to a person instead.
-   */
-  readonly idempotencyWindowMs: number;
+  /** After this many sweeps that could not move an order, a person is told (a needs-attention record). */
+  readonly attentionAfterSweeps: number;
 }
 
 export const DEFAULT_TIMING: Timing = {
   executingTimeoutMs: 2 * 60_000,
   pendingRecheckMs: 10 * 60_000,
   pendingExpiryMs: 24 * 60 * 60_000,
-  idempotencyWindowMs: 20 * 60 * 60_000,
+  attentionAfterSweeps: 10,
 };

@@ -28,7 +28,7 @@ export interface PspPayment {
 }
 
 export interface ChargeRequest {
-  /** Our id, and the idempotency key toward the PSP: one charge per payment order, whatever the retries. */
+  /** Our id, and the base of the idempotency keys toward the PSP: one charge per payment order, whatever the retries. */
   readonly paymentOrderId: string;
   readonly checkoutId: string;
   readonly sellerAccount: string;
@@ -58,6 +58,8 @@ export interface HostedCheckout {
   readonly pspPaymentId?: string;
   readonly expiresAt: string;
   readonly checkoutId?: string;
+  /** What the page charges (its total), when the PSP says. */
+  readonly amount?: Money;
 }
 
 /**
@@ -74,7 +76,10 @@ export interface BuyerAction {
 export interface PaymentProvider {
   /** The buyer's pending action for a payment, or undefined when none is waiting. */
   buyerAction(pspPaymentId: string): Promise<BuyerAction | undefined>;
-  charge(request: ChargeRequest): Promise<PspPayment>;
+  /** Creates the payment unconfirmed (no money moves); idempotent per order. */
+  createPayment(request: ChargeRequest): Promise<PspPayment>;
+  /** Confirms a created payment: the irreversible step; idempotent per order. */
+  confirmPayment(pspPaymentId: string, paymentOrderId: string): Promise<PspPayment>;
   retrievePayment(pspPaymentId: string): Promise<PspPayment>;
   cancelPayment(pspPaymentId: string, idempotencyKey: string): Promise<PspPayment>;
   createHostedCheckout(request: HostedCheckoutRequest): Promise<HostedCheckout>;

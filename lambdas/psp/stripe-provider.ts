@@ -6,7 +6,6 @@
 import Stripe from 'stripe';
 import type { Money } from '../money';
 import { fromStripeAmount, toStripeAmount } from './currencies';
-import { PspPermanentError, PspTransientError } from './errors';
 import type {
   BuyerAction,
   ChargeRequest,
@@ -15,6 +14,7 @@ import type {
   PaymentProvider,
   PspPayment,
 } from './port';
+import { classifyStripeError } from './stripe-errors';
 
 export interface StripeProviderOptions {
   readonly apiKey: string;
@@ -42,28 +42,7 @@ export function createStripeClient(options: StripeProviderOptions): Stripe {
   });
 }
 
-/** Maps a Stripe SDK error to a transient or permanent failure; answers undefined for a card error. */
-function classify(error: unknown): PspTransientError | PspPermanentError {
-  if (error instanceof Stripe.errors.StripeError) {
-    const status = error.statusCode ?? 0;
-    const transient =
-      error instanceof Stripe.errors.StripeConnectionError ||
-      error instanceof Stripe.errors.StripeRateLimitError ||
-      error instanceof Stripe.errors.StripeAPIError ||
-      status === 409 ||
-      status === 429 ||
-      status >= 500 ||
-      status === 0;
-    const message = `stripe ${error.type}${error.code ? ` (${error.code})` : ''}: ${error.message}`;
-    return transient
-      ? new PspTransientError(message, { cause: error })
-      : new PspPermanentError(message, error.code, { cause: error });
-  }
-  // A timeout or a dropped connection surfaces as a plain error from the HTTP layer.
-  return new PspTransientError(`PSP call failed: ${error instanceof Error ? error.message : String(error)}`, {
-    cause: error,
-  });
-}
+const classify = classifyStripeError;
 
 export function toPspPayment(intent: Stripe.PaymentIntent): PspPayment {
   const amount: Money = fromStripeAmount(intent.amount, intent.currency);
@@ -112,13 +91,21 @@ export function toHostedCheckout(session: Stripe.Checkout.Session): HostedChecko
     ...(intent ? { pspPaymentId: typeof intent === 'string' ? intent : intent.id } : {}),
     expiresAt: new Date(session.expires_at * 1000).toISOString(),
     ...(session.client_reference_id ? { checkoutId: session.client_reference_id } : {}),
+    ...(session.amount_total !== null && session.amount_total !== undefined && session.currency
+      ? { amount: fromStripeAmount(session.amount_total, session.currency) }
+      : {}),
   };
 }
 
 export class StripePaymentProvider implements PaymentProvider {
   constructor(private readonly stripe: Stripe) {}
 
-  async charge(request: ChargeRequest): Promise<PspPayment> {
+  /**
+   * Creates the order's PaymentIntent WITHOUT confirming it (nothing is charged yet), keyed by the order id, so
+   * its id can be stored before the irreversible step. Re-creating it after the PSP forgot the key (24 h) makes
+   * another unconfirmed intent, which nobody ever confirms: harmless.
+   */
+  async createPayment(request: ChargeRequest): Promise<PspPayment> {
     const { amount, currency } = toStripeAmount(request.amount);
     try {
       const intent = await this.stripe.paymentIntents.create(
@@ -126,7 +113,6 @@ export class StripePaymentProvider implements PaymentProvider {
           amount,
           currency,
           payment_method: request.paymentMethod,
-          confirm: true,
           // No redirect-based methods: a 3-D Secure challenge is answered by the storefront (requires_action).
           automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
           metadata: {
@@ -136,7 +122,21 @@ export class StripePaymentProvider implements PaymentProvider {
             buyer_id: request.buyerId,
           },
         },
-        { idempotencyKey: `payin-${request.paymentOrderId}` },
+        { idempotencyKey: `payin-create-${request.paymentOrderId}` },
+      );
+      return toPspPayment(intent);
+    } catch (error) {
+      throw classify(error);
+    }
+  }
+
+  /** Confirms (charges) a stored PaymentIntent; its own key, so a retry replays the first confirmation. */
+  async confirmPayment(pspPaymentId: string, paymentOrderId: string): Promise<PspPayment> {
+    try {
+      const intent = await this.stripe.paymentIntents.confirm(
+        pspPaymentId,
+        {},
+        { idempotencyKey: `payin-confirm-${paymentOrderId}` },
       );
       return toPspPayment(intent);
     } catch (error) {

@@ -3,6 +3,9 @@
  * the PSP provider (Stripe, or the local simulator when PSP_API_BASE is set) and the risk provider.
  */
 
+import { envVarFor } from '../../lib/manifest/naming';
+import { powertoolsMetrics } from '../attention/metrics';
+import { attentionSink } from '../attention/store';
 import type { PaymentsContext } from '../payments/context';
 import { DEFAULT_TIMING, type Timing } from '../payments/timing';
 import type { PaymentProvider } from '../psp/port';
@@ -25,6 +28,17 @@ export function paymentsContext(): PaymentsContext {
       wallets: resource('table', 'wallets'),
     },
     commissionBps: Number(optionalEnv('PLATFORM_COMMISSION_BPS', '0')),
+    metrics: powertoolsMetrics(),
+    // Functions granted the attention table record what a person must act on; others only log it.
+    ...(process.env[envVarFor('table', 'attention')]
+      ? {
+          attention: attentionSink({
+            db: documentClient(),
+            table: resource('table', 'attention'),
+            metrics: powertoolsMetrics(),
+          }),
+        }
+      : {}),
   };
   return payments;
 }
@@ -76,6 +90,8 @@ export function paymentTiming(): Timing {
       optionalEnv('PAYIN_PENDING_RECHECK_MS', String(DEFAULT_TIMING.pendingRecheckMs)),
     ),
     pendingExpiryMs: Number(optionalEnv('PAYIN_PENDING_EXPIRY_MS', String(DEFAULT_TIMING.pendingExpiryMs))),
-    idempotencyWindowMs: DEFAULT_TIMING.idempotencyWindowMs,
+    attentionAfterSweeps: Number(
+      optionalEnv('PAYIN_ATTENTION_AFTER_SWEEPS', String(DEFAULT_TIMING.attentionAfterSweeps)),
+    ),
   };
 }

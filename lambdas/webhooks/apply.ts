@@ -19,7 +19,13 @@ import { applyMoneyBackEvent, isMoneyBackEvent } from '../refunds/events';
 import { moneyBackDependencies } from '../refunds/wiring';
 
 /** What applying an event did, recorded in the inbox. */
-export type ApplyOutcome = 'applied' | 'ignored_type' | 'unknown_order' | 'no_change' | PayoutEventOutcome;
+export type ApplyOutcome =
+  | 'applied'
+  | 'ignored_type'
+  | 'unknown_order'
+  | 'no_change'
+  | 'needs_attention'
+  | PayoutEventOutcome;
 
 const PAYMENT_INTENT_EVENTS = new Set([
   'payment_intent.succeeded',
@@ -72,6 +78,8 @@ export async function applyEvent(
       );
     } catch (error) {
       if ((error as { code?: string }).code === 'not_found') return 'unknown_order';
+      // Recorded for a person (lambdas/attention): retrying the event would only say the same again.
+      if ((error as { code?: string }).code === 'needs_attention') return 'needs_attention';
       throw error;
     }
     await completeCheckoutIfDone(ctx, session.checkoutId);

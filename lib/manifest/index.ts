@@ -2,7 +2,7 @@
  * What exists, declared once. `lib/payments-stack.ts` turns this into CloudFormation; `sandbox/` runs it on
  * local engines. Add a function, route, queue or state machine here and both pick it up.
  */
-
+import { ATTENTION_ACCESS, payinTables } from './payin';
 import {
   PAYOUT_ENVIRONMENT,
   payoutFunctions,
@@ -20,7 +20,7 @@ export type * from './types';
 
 /** Money-moving pay-in functions: the order, the ledger (append-only) and the wallets, and the PSP key. */
 const PAYIN_MONEY_ACCESS = {
-  tables: { payments: 'readWrite', ledger: 'append', wallets: 'readWrite' },
+  tables: { payments: 'readWrite', ledger: 'append', wallets: 'readWrite', ...ATTENTION_ACCESS },
   secrets: ['stripe-api-key'],
 } as const;
 
@@ -96,6 +96,7 @@ export const manifest: Manifest = {
       ttlAttribute: 'expires_at',
     },
     ...payoutTables,
+    ...payinTables,
   ],
 
   queues: [
@@ -234,6 +235,7 @@ export const manifest: Manifest = {
           ledger: 'append',
           wallets: 'readWrite',
           payouts: 'readWrite',
+          ...ATTENTION_ACCESS,
         },
         queues: { 'webhook-events': 'consume' },
         // Pay-out results (Connect bank payouts) answer the waiting pay-out workflow.

@@ -23,6 +23,8 @@ export const MetricName = {
   PayInAmount: 'PayInAmount',
   /** Seconds: age of the oldest order that is not terminal, as seen by the sweeper on each run (gauge). */
   OldestNonTerminalOrderAgeSeconds: 'OldestNonTerminalOrderAgeSeconds',
+  /** Count per sweep: orders the sweeper could not move because of an error (dashboard; no alarm yet). */
+  SweeperOrderFailures: 'SweeperOrderFailures',
   /** Count, one per needs-attention record created (an outcome only a person can resolve). */
   NeedsAttentionCreated: 'NeedsAttentionCreated',
   /** Count, dimension `class` (see RECONCILIATION_BREAK_CLASSES): breaks found by a reconciliation run. */

@@ -1,6 +1,7 @@
 /** Helpers for pay-in tests: the payments context of a test system, invariants, and waiting for orders. */
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { type AttentionContext, attentionSink } from '../../lambdas/attention';
 import { verifyLedger, walletBalances } from '../../lambdas/ledger';
 import { formatAmount, parseAmount } from '../../lambdas/money';
 import { type ExecutionDependencies, getOrders, type PaymentsContext } from '../../lambdas/payments';
@@ -20,7 +21,13 @@ export function paymentsContextOf(system: LocalSystem): PaymentsContext {
     db: localDocumentClient(),
     tables: { payments: tables.payments ?? '', ledger: tables.ledger ?? '', wallets: tables.wallets ?? '' },
     commissionBps: Number(system.runtime.environment.PLATFORM_COMMISSION_BPS ?? 1000),
+    attention: attentionSink(attentionContextOf(system)),
   };
+}
+
+/** The needs-attention store of a test system. */
+export function attentionContextOf(system: LocalSystem): AttentionContext {
+  return { db: localDocumentClient(), table: system.names.tables.attention ?? '' };
 }
 
 export async function waitForOrders(

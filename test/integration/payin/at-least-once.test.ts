@@ -1,0 +1,137 @@
+/**
+ * Issue 8 (8): Express workflows run at least once. The pay-in workflow started twice for one checkout, and two
+ * executeOrder at once for one order, charge once per order, and the losing run moves no order.
+ */
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  executeOrder,
+  getOrder,
+  orderHistory,
+  type PaymentOrder,
+  type PaymentsContext,
+} from '../../../lambdas/payments';
+import type { StripePaymentProvider } from '../../../lambdas/psp/stripe-provider';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../sandbox/engines/local-aws';
+import type { LocalSystem } from '../../../sandbox/local-system';
+import {
+  assertLedgerInvariants,
+  assertOrderInvariants,
+  availableBalance,
+  executionDependencies,
+  paymentsContextOf,
+  submitTestCheckout,
+  testPaymentProvider,
+  waitForOrders,
+} from '../../support/payin';
+import { startTestSystem } from '../../support/system';
+
+let system: LocalSystem;
+let ctx: PaymentsContext;
+let psp: StripePaymentProvider;
+
+beforeAll(async () => {
+  system = await startTestSystem();
+  ctx = paymentsContextOf(system);
+  psp = testPaymentProvider(system);
+});
+afterEach(async () => {
+  await assertOrderInvariants(system, ctx);
+  await assertLedgerInvariants(ctx);
+});
+afterAll(async () => {
+  await system?.stop();
+});
+
+function intentsOf(orderId: string, type: string): number {
+  return new Set(
+    system.psp.control
+      .events()
+      .filter((e) => e.type === type)
+      .filter(
+        (e) =>
+          (e.data.object as { metadata?: Record<string, string> }).metadata?.payment_order_id === orderId,
+      )
+      .map((e) => (e.data.object as { id: string }).id),
+  ).size;
+}
+
+/** Each status change of an order is recorded once, by one run, in version order. */
+async function expectOneMovePerStatus(order: PaymentOrder): Promise<void> {
+  const history = await orderHistory(ctx, order.payment_order_id);
+  expect(history.map((h) => h.to)).toEqual(['NOT_STARTED', 'EXECUTING', 'SUCCESS']);
+  expect(history.map((h) => h.version)).toEqual([1, 2, 3]);
+  expect(order.version).toBe(3);
+}
+
+describe('at least once', () => {
+  it('the pay-in workflow started twice for one checkout charges each order once', async () => {
+    const { checkout } = await submitTestCheckout(system, ctx, psp, {
+      label: 'twice',
+      orders: [
+        { seller: 'seller_twice_a', amount: '11.00' },
+        { seller: 'seller_twice_b', amount: '22.00' },
+      ],
+      paymentMethod: 'pm_card_visa',
+      startWorkflow: false,
+    });
+    const sfn = new SFNClient({
+      endpoint: system.endpoints.stepFunctions,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    const input = JSON.stringify({
+      checkout_id: checkout.checkout_id,
+      payment_order_ids: checkout.order_ids,
+    });
+    // Express has no exactly-once start: two executions (a retried StartExecution) run the same input at once.
+    await Promise.all(
+      ['a', 'b'].map((run) =>
+        sfn.send(
+          new StartExecutionCommand({
+            stateMachineArn: system.runtime.stepFunctions.arnOf('pay-in'),
+            name: `${checkout.checkout_id}-${run}`,
+            input,
+          }),
+        ),
+      ),
+    );
+    sfn.destroy();
+    const orders = await waitForOrders(ctx, checkout.order_ids);
+    await system.runtime.stepFunctions.idle();
+    for (const order of orders) {
+      expect(order.status).toBe('SUCCESS');
+      expect(intentsOf(order.payment_order_id, 'payment_intent.succeeded')).toBe(1);
+      await expectOneMovePerStatus((await getOrder(ctx, order.payment_order_id)) ?? order);
+    }
+    expect(await availableBalance(ctx, 'seller_twice_a', 'USD')).toBe('9.90');
+    expect(await availableBalance(ctx, 'seller_twice_b', 'USD')).toBe('19.80');
+  });
+
+  it('two executeOrder at once for one order: one charge, and the losing run moves nothing', async () => {
+    for (let round = 0; round < 3; round++) {
+      const { checkout } = await submitTestCheckout(system, ctx, psp, {
+        label: `race${round}`,
+        orders: [{ seller: `seller_race_${round}`, amount: '7.00' }],
+        paymentMethod: 'pm_card_visa',
+        startWorkflow: false,
+      });
+      const orderId = checkout.order_ids[0] ?? '';
+      const deps = executionDependencies(system, ctx, psp);
+      const runs = await Promise.allSettled([
+        executeOrder(ctx, deps, orderId, 'pay-in-workflow'),
+        executeOrder(ctx, deps, orderId, 'sweeper'),
+      ]);
+      // A losing run may answer the order or fail (the PSP's "key in use"); a retry of it changes nothing.
+      const order = await getOrder(ctx, orderId);
+      if (order?.status !== 'SUCCESS') await executeOrder(ctx, deps, orderId, 'sweeper');
+      const done = (await getOrder(ctx, orderId)) as PaymentOrder;
+      expect(done.status).toBe('SUCCESS');
+      expect(runs.some((r) => r.status === 'fulfilled' && r.value.status === 'SUCCESS')).toBe(true);
+      expect(intentsOf(orderId, 'payment_intent.created')).toBe(1);
+      expect(intentsOf(orderId, 'payment_intent.succeeded')).toBe(1);
+      await expectOneMovePerStatus(done);
+      expect(await availableBalance(ctx, `seller_race_${round}`, 'USD')).toBe('6.30');
+    }
+  });
+});
