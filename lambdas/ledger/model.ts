@@ -93,6 +93,8 @@ export const ReasonCode = {
   PspFeeCharged: 'psp_fee_charged',
   /** Any other correction: the negation of the transaction named in `reversalOf`. */
   Reversal: 'reversal',
+  /** An operator wrote off a reconciliation break: the receivable we will not collect, as a PSP cost. */
+  ReconciliationWriteOff: 'reconciliation_write_off',
 } as const;
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];
 
@@ -114,6 +116,7 @@ const REQUIRED_REFS: Record<ReasonCode, readonly RefName[]> = {
   settlement_received: ['settlementRowId'],
   psp_fee_charged: ['settlementRowId'],
   reversal: ['reversalOf'],
+  reconciliation_write_off: ['settlementRowId'],
 };
 
 /** The reason a reversal of a transaction carries. */

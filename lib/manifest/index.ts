@@ -2,6 +2,12 @@
  * What exists, declared once. `lib/payments-stack.ts` turns this into CloudFormation; `sandbox/` runs it on
  * local engines. Add a function, route, queue or state machine here and both pick it up.
  */
+import {
+  reconciliationFunctions,
+  reconciliationQueues,
+  reconciliationTables,
+  SETTLEMENTS_TRIGGER,
+} from './reconciliation';
 import type { Manifest } from './types';
 
 export { envVarFor, localSecretValueEnvVar, pascalCase } from './naming';
@@ -78,6 +84,7 @@ export const manifest: Manifest = {
       partitionKey: { name: 'pk', type: 'S' },
       ttlAttribute: 'expires_at',
     },
+    ...reconciliationTables,
   ],
 
   queues: [
@@ -114,12 +121,14 @@ export const manifest: Manifest = {
       visibilityTimeoutSeconds: 30,
       retentionDays: 14,
     },
+    ...reconciliationQueues,
   ],
 
   buckets: [
     {
       id: 'settlements',
       description: "The PSP's nightly settlement files, and reconciliation reports.",
+      onObjectCreated: SETTLEMENTS_TRIGGER,
     },
   ],
 
@@ -271,6 +280,7 @@ export const manifest: Manifest = {
       timeoutSeconds: 30,
       access: { topics: ['domain-events'], queues: { 'domain-events-publish-failures': 'send' } },
     },
+    ...reconciliationFunctions,
   ],
 
   routes: [
