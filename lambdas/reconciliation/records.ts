@@ -36,11 +36,19 @@ export async function inParallel<T>(items: readonly T[], limit: number, work: (i
   await Promise.all(lanes);
 }
 
+/** Only what matching reads: a smaller answer per key (DynamoDB bills by the item read, the wire does not). */
+const ORDER_PROJECTION = {
+  ProjectionExpression: 'payment_order_id, checkout_id, amount_minor, currency, #s, psp_reference, #m',
+  ExpressionAttributeNames: { '#s': 'status', '#m': 'mode' },
+};
+const CHECKOUT_PROJECTION = { ProjectionExpression: 'checkout_id, order_ids, total_minor, currency' };
+
 async function batchGet(
   db: DynamoDBDocumentClient,
   table: string,
   keys: readonly Record<string, string>[],
   concurrency: number,
+  projection: { ProjectionExpression: string; ExpressionAttributeNames?: Record<string, string> },
 ): Promise<Record<string, unknown>[]> {
   const chunks: Record<string, string>[][] = [];
   for (let i = 0; i < keys.length; i += BATCH_GET_KEYS) chunks.push(keys.slice(i, i + BATCH_GET_KEYS));
@@ -51,7 +59,7 @@ async function batchGet(
       if (attempt >= MAX_ATTEMPTS) throw new Error(`BatchGet on ${table} left ${pending.length} keys unread`);
       // Eventually consistent: the night's file is hours older than the records; repairs re-read strongly.
       const got: BatchGetCommandOutput = await db.send(
-        new BatchGetCommand({ RequestItems: { [table]: { Keys: pending } } }),
+        new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ...projection } } }),
       );
       found.push(...(got.Responses?.[table] ?? []));
       pending = got.UnprocessedKeys?.[table]?.Keys;
@@ -61,6 +69,7 @@ async function batchGet(
   return found;
 }
 
+/** Orders by id, PROJECTED to what matching reads (ORDER_PROJECTION): not whole orders. */
 export async function loadOrders(
   db: DynamoDBDocumentClient,
   tables: RecordTables,
@@ -68,7 +77,8 @@ export async function loadOrders(
   concurrency = 8,
 ): Promise<Map<string, PaymentOrder>> {
   const unique = [...new Set(ids)];
-  const items = await batchGet(db, tables.payments, unique.map(orderKey), concurrency);
+  if (unique.length === 0) return new Map();
+  const items = await batchGet(db, tables.payments, unique.map(orderKey), concurrency, ORDER_PROJECTION);
   return new Map(items.map((i) => [String(i.payment_order_id), i as unknown as PaymentOrder]));
 }
 
@@ -79,7 +89,14 @@ export async function loadCheckouts(
   concurrency = 8,
 ): Promise<Map<string, Checkout>> {
   const unique = [...new Set(ids)];
-  const items = await batchGet(db, tables.payments, unique.map(checkoutKey), concurrency);
+  if (unique.length === 0) return new Map();
+  const items = await batchGet(
+    db,
+    tables.payments,
+    unique.map(checkoutKey),
+    concurrency,
+    CHECKOUT_PROJECTION,
+  );
   return new Map(items.map((i) => [String(i.checkout_id), i as unknown as Checkout]));
 }
 

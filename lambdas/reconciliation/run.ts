@@ -128,7 +128,7 @@ async function sha256Of(body: AsyncIterable<Uint8Array>): Promise<string> {
 }
 
 /** The file's rows, read by the header's format; a bad header makes the whole file one malformed row. */
-async function* fileRows(
+export async function* fileRows(
   body: AsyncIterable<Uint8Array>,
   onFormat: (format: InputFormat) => void,
 ): AsyncGenerator<SettlementRow | RowError> {
