@@ -8,8 +8,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { getCheckout } from '../payments/checkouts';
+import type { PaymentsContext } from '../payments/context';
 import { PaymentError } from '../payments/errors';
-import { getCheckout, getOrder, getOrders, orderHistory, type PaymentsContext } from '../payments/store';
+import { getOrder, getOrders, orderHistory } from '../payments/order-transitions';
 import {
   requestHash,
   type SubmitCheckoutInput,

@@ -2,7 +2,7 @@
  * Pay-in workflow step: charge one payment order at the PSP (keyed by its id) and record the outcome.
  * A transient PSP failure is thrown as PspTransientError, which the state machine retries with backoff.
  */
-import { executeOrder } from '../payments/outcomes';
+import { executeOrder } from '../payments/executor';
 import { logger } from '../shared/logger';
 import { paymentProvider, paymentsContext, paymentTiming, riskProvider } from '../shared/wiring';
 

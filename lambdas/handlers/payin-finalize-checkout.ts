@@ -2,7 +2,7 @@
  * Pay-in workflow's last step: set is_payment_done if every order is terminal (orders still PENDING are
  * finished later by the webhook or the sweeper, which set it then).
  */
-import { completeCheckoutIfDone } from '../payments/store';
+import { completeCheckoutIfDone } from '../payments/checkouts';
 import { logger } from '../shared/logger';
 import { ordersContext } from '../shared/wiring';
 

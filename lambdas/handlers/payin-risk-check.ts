@@ -3,9 +3,10 @@
  * checkout (once), so the executor and the sweeper never charge a checkout that was not approved, and a
  * decline fails the orders that have not started.
  */
+
+import { getCheckout } from '../payments/checkouts';
 import { PaymentError } from '../payments/errors';
-import { decideRisk } from '../payments/outcomes';
-import { getCheckout } from '../payments/store';
+import { decideRisk } from '../payments/risk-gate';
 import { logger } from '../shared/logger';
 import { ordersContext, riskProvider } from '../shared/wiring';
 

@@ -2,8 +2,8 @@
  * Scheduled sweeper: orders EXECUTING or PENDING (or never started) past their deadline are driven forward by
  * asking the PSP, through the same code as the webhook.
  */
-import { sweepDueOrders } from '../payments/outcomes';
-import { dueOrders } from '../payments/store';
+import { dueOrders } from '../payments/due-index';
+import { sweepDueOrders } from '../payments/sweeper';
 import { logger } from '../shared/logger';
 import { paymentProvider, paymentsContext, paymentTiming, riskProvider } from '../shared/wiring';
 
