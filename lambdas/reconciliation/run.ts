@@ -16,9 +16,15 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { verifyLedger } from '../ledger';
 import { postSettlement } from '../ledger/settlement';
 import { basisPointsOf, money } from '../money';
-import { isTerminal } from '../payments/model';
-import { applyPayment, DEFAULT_TIMING } from '../payments/outcomes';
-import { completeCheckoutIfDone, getOrders, type PaymentsContext, recordSuccess } from '../payments/store';
+import {
+  applyPayment,
+  completeCheckoutIfDone,
+  DEFAULT_TIMING,
+  getOrders,
+  isTerminal,
+  type PaymentsContext,
+  recordSuccess,
+} from '../payments';
 import type { PaymentProvider } from '../psp/port';
 import { logger } from '../shared/logger';
 import { csvRecords, isCsvError } from './csv';

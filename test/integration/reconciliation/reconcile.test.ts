@@ -8,7 +8,7 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getTransaction } from '../../../lambdas/ledger';
-import { getOrder, type PaymentsContext } from '../../../lambdas/payments/store';
+import { getOrder, type PaymentsContext } from '../../../lambdas/payments';
 import { createStripeClient, type StripePaymentProvider } from '../../../lambdas/psp/stripe-provider';
 import type { ReconciliationReport } from '../../../lambdas/reconciliation/report';
 import { resolveBreak } from '../../../lambdas/reconciliation/resolve';

@@ -1,7 +1,7 @@
 /** Helpers for reconciliation tests: S3 and SQS clients on the engines, the run context of a test system. */
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { PaymentsContext } from '../../../lambdas/payments/store';
+import type { PaymentsContext } from '../../../lambdas/payments';
 import { createStripeClient, StripePaymentProvider } from '../../../lambdas/psp/stripe-provider';
 import { StripeBalanceSource } from '../../../lambdas/reconciliation/psp-balance';
 import type { RunContext } from '../../../lambdas/reconciliation/run';
