@@ -4,6 +4,7 @@
  * console exists. The request is validated (zod); the answer is the outcome or the error envelope's shape.
  */
 import { z } from 'zod';
+import { MoneyError } from '../money';
 import { ReconciliationError } from '../reconciliation/errors';
 import { resolveBreak } from '../reconciliation/resolve';
 import { documentClient } from '../shared/aws-clients';
@@ -71,6 +72,9 @@ export async function handler(event: unknown) {
   } catch (error) {
     if (error instanceof ReconciliationError) {
       return { error: { code: error.code, message: error.message, details: error.details } };
+    }
+    if (error instanceof MoneyError) {
+      return { error: { code: 'validation_error', message: error.message } };
     }
     throw error;
   }

@@ -81,6 +81,9 @@ export const reconciliationFunctions: readonly FunctionSpec[] = [
       PSP_FEE_SCHEDULE: JSON.stringify({ basis_points: 290, fixed_minor: 30 }),
       SETTLEMENT_WINDOW_HOURS: '48',
       RECONCILE_INTERNAL_CHECKS: 'true',
+      // A repaired order is posted like the pay-in would have (orders carry their own rate; this is the
+      // fallback), so the same value as the pay-in functions (the local runtime rejects two values).
+      PLATFORM_COMMISSION_BPS: '1000',
       RECON_PSP_TIMEOUT_MS: '10000',
     },
     // One file at a time: two runs of the same day would only race on the same breaks and postings.
