@@ -146,6 +146,8 @@ describe('the settlement file through the S3 trigger', () => {
     });
     const lostOrder = checkout.order_ids[0] ?? '';
     const stripe = createStripeClient({ apiKey: 'sk_test_recon', apiBase: system.endpoints.psp });
+    // Its webhooks are lost (else the webhook consumer would record it before the file arrives).
+    system.psp.control.addFault({ kind: 'loss', eventType: '*' });
     const lostPi = await stripe.paymentIntents.create(
       {
         amount: 1500,
@@ -157,6 +159,7 @@ describe('the settlement file through the S3 trigger', () => {
       },
       { idempotencyKey: `payin-${lostOrder}` },
     );
+    system.psp.control.clearFaults();
     expect((await getOrder(ctx, lostOrder))?.status).toBe('NOT_STARTED');
     const pi = async (label: string, i = 0) =>
       (await getOrder(ctx, orderIds[label]?.[i] ?? ''))?.psp_reference;
