@@ -140,6 +140,8 @@ export const ReasonCode = {
   DisputeLost: 'dispute_lost',
   /** The seller's PSP balance paid back part of a receivable (a Connect transfer reversal). */
   TransferReversed: 'transfer_reversed',
+  /** An operator wrote off a reconciliation break: the receivable we will not collect, as a PSP cost. */
+  ReconciliationWriteOff: 'reconciliation_write_off',
 } as const;
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];
 
@@ -172,6 +174,7 @@ const REQUIRED_REFS: Record<ReasonCode, readonly RefName[]> = {
   dispute_funds_reinstated: ['disputeId', 'paymentOrderId'],
   dispute_lost: ['disputeId', 'paymentOrderId'],
   transfer_reversed: ['transferReversalId'],
+  reconciliation_write_off: ['settlementRowId'],
 };
 
 /** The reason a reversal of a transaction carries. */

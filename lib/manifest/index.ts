@@ -12,6 +12,12 @@ import {
   payoutTables,
 } from './payouts';
 import { productionFunctions, productionQueues, productionTableStreamEventSources } from './production';
+import {
+  reconciliationFunctions,
+  reconciliationQueues,
+  reconciliationTables,
+  SETTLEMENTS_TRIGGER,
+} from './reconciliation';
 import { refundFunctions, refundRoutes, refundSchedules } from './refunds';
 import type { Manifest } from './types';
 
@@ -97,6 +103,7 @@ export const manifest: Manifest = {
     },
     ...payoutTables,
     ...payinTables,
+    ...reconciliationTables,
   ],
 
   queues: [
@@ -134,6 +141,7 @@ export const manifest: Manifest = {
       retentionDays: 14,
     },
     ...productionQueues,
+    ...reconciliationQueues,
   ],
 
   buckets: [
@@ -142,6 +150,7 @@ export const manifest: Manifest = {
       description: "The PSP's nightly settlement files, and reconciliation reports.",
       // Evidence for auditors and disputes: kept unchangeable for 7 years (commercial record-keeping laws).
       objectLockDays: 7 * 365 + 2,
+      onObjectCreated: SETTLEMENTS_TRIGGER,
     },
   ],
 
@@ -314,6 +323,7 @@ export const manifest: Manifest = {
     },
     ...refundFunctions,
     ...productionFunctions,
+    ...reconciliationFunctions,
   ],
 
   routes: [

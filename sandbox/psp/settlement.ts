@@ -16,6 +16,7 @@
  * source, charge or PaymentIntent id (default: the first row) and is reported back in `applied`.
  */
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { automaticPayouts } from './automatic-payouts';
 import { chargeFee, type FeeSchedule } from './fees';
 import { formatMajor } from './money';
 import type { BalanceTransaction, Charge } from './objects';
@@ -191,7 +192,6 @@ export function toCsv(columns: readonly string[], rows: readonly Record<string, 
 }
 
 export class SettlementService {
-  private readonly payoutIds = new Map<string, string>();
   private client: S3Client | undefined;
   private ownsClient = false;
   private bucketReady = false;
@@ -203,13 +203,7 @@ export class SettlementService {
   ) {}
 
   private payoutId(date: string, currency: string): string {
-    const key = `${date}/${currency}`;
-    let id = this.payoutIds.get(key);
-    if (!id) {
-      id = newId('po');
-      this.payoutIds.set(key, id);
-    }
-    return id;
+    return automaticPayouts(this.store).idFor(date, currency);
   }
 
   report(options: SettlementOptions): SettlementReport {

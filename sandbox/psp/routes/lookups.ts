@@ -1,4 +1,8 @@
-/** Read-only endpoints: events (retrieve, list with `type` / `types[]`), charges, payment methods, balance transactions. */
+/**
+ * Read-only endpoints: events (retrieve, list with `type` / `types[]`), charges, payment methods, balance
+ * transactions (`payout=` lists what an automatic payout paid out: automatic-payouts.ts).
+ */
+import { listPayoutTransactions } from '../automatic-payouts';
 import { LIST_PARAMS, listOptions, type Route, route } from '../router';
 
 function typeMatches(pattern: string, type: string): boolean {
@@ -45,6 +49,14 @@ export const lookupRoutes: Route[] = [
     params.allowOnly([...LIST_PARAMS, 'type', 'source', 'currency', 'payout']);
     const type = params.string('type');
     const source = params.string('source');
+    const payout = params.string('payout');
+    if (payout)
+      return listPayoutTransactions(
+        engine.store,
+        payout,
+        { ...listOptions(params), type },
+        '/v1/balance_transactions',
+      );
     return engine.store.balanceTransactions.list(
       '/v1/balance_transactions',
       listOptions(params),

@@ -1,0 +1,63 @@
+/**
+ * What the reconciliation handlers share, built once per container from the environment the manifest sets:
+ * tables, queues, the payments context for repairs, the PSP (to confirm a payment, and its balance API).
+ */
+
+import { createStripeClient, StripePaymentProvider } from '../psp/stripe-provider';
+import { documentClient, s3Client, sqsClient } from '../shared/aws-clients';
+import { optionalEnv, resource, secretValue } from '../shared/config';
+import { paymentsContext } from '../shared/wiring';
+import { StripeBalanceSource } from './psp-balance';
+import type { FeeSchedule, RunContext } from './run';
+
+let context: Promise<RunContext> | undefined;
+
+function feeSchedule(): FeeSchedule | undefined {
+  const text = optionalEnv('PSP_FEE_SCHEDULE', '');
+  if (!text) return undefined;
+  const parsed = JSON.parse(text) as { basis_points?: unknown; fixed_minor?: unknown };
+  const basisPoints = Number(parsed.basis_points);
+  const fixedMinor = Number(parsed.fixed_minor);
+  if (!Number.isInteger(basisPoints) || !Number.isInteger(fixedMinor)) {
+    throw new Error('PSP_FEE_SCHEDULE must be {"basis_points": int, "fixed_minor": int}');
+  }
+  return { basisPoints, fixedMinor };
+}
+
+export function runContext(): Promise<RunContext> {
+  context ??= secretValue('stripe-api-key').then((apiKey) => {
+    const stripe = createStripeClient({
+      apiKey,
+      ...(process.env.PSP_API_BASE ? { apiBase: process.env.PSP_API_BASE } : {}),
+      timeoutMs: Number(optionalEnv('RECON_PSP_TIMEOUT_MS', '10000')),
+      maxNetworkRetries: 3,
+    });
+    const fees = feeSchedule();
+    const payments = paymentsContext();
+    return {
+      db: documentClient(),
+      s3: s3Client(),
+      sqs: sqsClient(),
+      tables: {
+        payments: payments.tables.payments,
+        ledger: payments.tables.ledger,
+        wallets: payments.tables.wallets,
+        reconciliation: resource('table', 'reconciliation'),
+      },
+      queues: {
+        finance: resource('queue', 'reconciliation-breaks'),
+        investigation: resource('queue', 'reconciliation-investigation'),
+      },
+      payments,
+      psp: new StripePaymentProvider(stripe),
+      balance: new StripeBalanceSource(stripe),
+      settlementWindowMs: Number(optionalEnv('SETTLEMENT_WINDOW_HOURS', '48')) * 3_600_000,
+      ...(fees ? { fees } : {}),
+      internalChecks: optionalEnv('RECONCILE_INTERNAL_CHECKS', 'true') === 'true',
+    };
+  });
+  context.catch(() => {
+    context = undefined;
+  });
+  return context;
+}

@@ -1,0 +1,363 @@
+/**
+ * Reconciliation end to end: a day of pay-ins (card, two sellers, the hosted page, a decline), the PSP
+ * simulator's settlement file uploaded to the settlements bucket, the S3 trigger, the report next to it. Then
+ * the same content again (skipped), a corrected file with every discrepancy the simulator can inject (each
+ * classified, the settled-but-not-recorded order repaired), the same day from the PSP's API, an operator's
+ * resolutions, and a hand-written generic file with malformed rows, a split and missing rows.
+ */
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { getTransaction } from '../../../lambdas/ledger';
+import { getOrder, type PaymentsContext } from '../../../lambdas/payments';
+import { createStripeClient, type StripePaymentProvider } from '../../../lambdas/psp/stripe-provider';
+import type { ReconciliationReport } from '../../../lambdas/reconciliation/report';
+import { resolveBreak } from '../../../lambdas/reconciliation/resolve';
+import { reconcileObject, reconcilePayoutsFromApi } from '../../../lambdas/reconciliation/run';
+import { getBreak } from '../../../lambdas/reconciliation/store';
+import type { LocalSystem } from '../../../sandbox/local-system';
+import {
+  assertLedgerInvariants,
+  paymentsContextOf,
+  submitTestCheckout,
+  testPaymentProvider,
+  waitForOrders,
+} from '../../support/payin';
+import { startTestSystem } from '../../support/system';
+import { drain, putObject, readObject, runContextOf, s3Of, sqsOf } from './support';
+
+let system: LocalSystem;
+let ctx: PaymentsContext;
+let psp: StripePaymentProvider;
+let bucket: string;
+const day = new Date().toISOString().slice(0, 10);
+const fileKey = `settlements/payout_reconciliation.itemized.5/${day}.csv`;
+const reportKey = `settlements/payout_reconciliation.itemized.5/${day}.reconciliation.json`;
+const orderIds: Record<string, string[]> = {};
+
+async function report(key = reportKey): Promise<ReconciliationReport> {
+  const text = await readObject(s3Of(system), bucket, key);
+  if (!text) throw new Error(`no report at ${key}`);
+  return JSON.parse(text) as ReconciliationReport;
+}
+
+const classesOf = (r: ReconciliationReport) =>
+  Object.fromEntries(Object.entries(r.classes).map(([c, v]) => [c, v.count]));
+
+async function pay(label: string, orders: { seller: string; amount: string }[], paymentMethod?: string) {
+  const { checkout } = await submitTestCheckout(system, ctx, psp, {
+    label,
+    orders,
+    ...(paymentMethod ? { paymentMethod } : {}),
+  });
+  orderIds[label] = [...checkout.order_ids];
+  return checkout;
+}
+
+beforeAll(async () => {
+  // The function's EMF metric lines would flood the test output.
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  system = await startTestSystem();
+  ctx = paymentsContextOf(system);
+  psp = testPaymentProvider(system);
+  bucket = system.names.buckets.settlements ?? '';
+  // A day of traffic: one seller, two sellers, a decline, and the hosted page.
+  await pay('one', [{ seller: 'seller_books', amount: '30.00' }], 'pm_card_visa');
+  await pay(
+    'two',
+    [
+      { seller: 'seller_books', amount: '12.34' },
+      { seller: 'seller_tea', amount: '7.66' },
+    ],
+    'pm_card_visa',
+  );
+  await pay('four', [{ seller: 'seller_tea', amount: '9.99' }], 'pm_card_visa');
+  await pay('declined', [{ seller: 'seller_tea', amount: '5.00' }], 'pm_card_chargeDeclined');
+  const hosted = await pay('hosted', [
+    { seller: 'seller_books', amount: '20.00' },
+    { seller: 'seller_tea', amount: '5.50' },
+  ]);
+  const paid = await fetch(hosted.payment_page_url ?? '', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      email: 'buyer@example.com',
+      cardNumber: '4242 4242 4242 4242',
+      cardExpiry: '12 / 34',
+      cardCvc: '123',
+    }),
+    redirect: 'manual',
+  });
+  expect([302, 303]).toContain(paid.status);
+  await waitForOrders(ctx, Object.values(orderIds).flat());
+});
+afterEach(async () => {
+  await assertLedgerInvariants(ctx);
+});
+afterAll(async () => {
+  await system?.stop();
+});
+
+describe('the settlement file through the S3 trigger', () => {
+  it('reconciles a day of mixed pay-ins clean, posts the settlement and writes the report next to the file', async () => {
+    const published = await system.psp.control.publishSettlement({ date: day });
+    expect(published.key).toBe(fileKey);
+    await system.runtime.settleBuckets();
+    expect(system.runtime.failedAsyncInvocations).toEqual([]);
+    const r = await report();
+    expect(r.source).toMatchObject({ format: 'stripe_itemized', bucket, key: fileKey });
+    // card one, card two-seller (2 PaymentIntents), four, hosted (1 PaymentIntent for 2 orders); the decline
+    // settles nothing.
+    expect(classesOf(r)).toEqual({ matched: 5 });
+    expect(r.breaks).toEqual([]);
+    expect(r.payouts).toEqual([expect.objectContaining({ currency: 'USD', status: 'ok', rows: 5 })]);
+    expect(r.internal?.ok).toBe(true);
+    const payoutId = String(r.payouts[0]?.payout_id);
+    const posted = await getTransaction(
+      { db: ctx.db, tables: { ledger: ctx.tables.ledger, wallets: ctx.tables.wallets } },
+      `settlement:${payoutId}:1`,
+    );
+    // 30.00 + 12.34 + 7.66 + 9.99 + 25.50 = 85.49 gross; fees 2.9 % + 0.30 per PaymentIntent:
+    // 1.17 + 0.66 + 0.52 + 0.59 + 1.04 = 3.98.
+    const byAccount = Object.fromEntries(posted?.entries.map((e) => [e.account, e.amount.minor]) ?? []);
+    expect(byAccount).toEqual({ platform_cash: 8549n - 398n, psp_fees: 398n, psp_receivable: -8549n });
+    const csv = await readObject(s3Of(system), bucket, reportKey.replace('.json', '.csv'));
+    expect(csv?.split('\n')[1]).toBe('summary,matched,,,,,,,USD,85.49,,,5,,,,');
+  });
+
+  it('acknowledges and skips the same content delivered again, changing nothing', async () => {
+    const same = await readObject(s3Of(system), bucket, fileKey);
+    await putObject(s3Of(system), bucket, `settlements/again/${day}.csv`, same ?? '');
+    await system.runtime.settleBuckets();
+    expect(
+      await readObject(s3Of(system), bucket, `settlements/again/${day}.reconciliation.json`),
+    ).toBeUndefined();
+    const skipped = await reconcileObject(runContextOf(system, ctx), bucket, fileKey);
+    expect(skipped.status).toBe('skipped');
+  });
+
+  it('classifies every discrepancy the simulator injects in a corrected file, repairs what it can, supersedes the report', async () => {
+    const first = await report();
+    // An order the PSP charged whose outcome we never recorded (our workflow never ran).
+    const { checkout } = await submitTestCheckout(system, ctx, psp, {
+      label: 'lost',
+      orders: [{ seller: 'seller_books', amount: '15.00' }],
+      paymentMethod: 'pm_card_visa',
+      startWorkflow: false,
+    });
+    const lostOrder = checkout.order_ids[0] ?? '';
+    const stripe = createStripeClient({ apiKey: 'sk_test_recon', apiBase: system.endpoints.psp });
+    // Its webhooks are lost (else the webhook consumer would record it before the file arrives).
+    system.psp.control.addFault({ kind: 'loss', eventType: '*' });
+    const lostPi = await stripe.paymentIntents.create(
+      {
+        amount: 1500,
+        currency: 'usd',
+        payment_method: 'pm_card_visa',
+        confirm: true,
+        automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+        metadata: { payment_order_id: lostOrder, checkout_id: checkout.checkout_id },
+      },
+      { idempotencyKey: `payin-${lostOrder}` },
+    );
+    system.psp.control.clearFaults();
+    expect((await getOrder(ctx, lostOrder))?.status).toBe('NOT_STARTED');
+    const pi = async (label: string, i = 0) =>
+      (await getOrder(ctx, orderIds[label]?.[i] ?? ''))?.psp_reference;
+    await drain(sqsOf(system), system.names.queues['reconciliation-breaks']?.url ?? '');
+
+    const published = await system.psp.control.publishSettlement({
+      date: day,
+      key: `settlements/payout_reconciliation.itemized.5/${day}.corrected.csv`,
+      discrepancies: [
+        { kind: 'amount_off', target: await pi('one'), deltaMinor: -100 },
+        { kind: 'fee_off', target: await pi('two', 0), deltaMinor: 5 },
+        { kind: 'currency_off', target: await pi('two', 1), currency: 'eur' },
+        { kind: 'duplicate_row', target: await pi('hosted') },
+        { kind: 'extra_row', amountMinor: 4321 },
+        { kind: 'missing_row', target: await pi('four') },
+      ],
+    });
+    expect(published.applied).toHaveLength(6);
+    await system.runtime.settleBuckets();
+    expect(system.runtime.failedAsyncInvocations).toEqual([]);
+    const r = await report();
+    expect(r.supersedes).toEqual({ sha256: first.source.sha256, source: `s3://${bucket}/${fileKey}` });
+    const classes = classesOf(r);
+    expect(classes).toMatchObject({
+      amount_mismatch: 1,
+      fee_mismatch: 1,
+      currency_mismatch: 1,
+      duplicate_row: 1,
+      missing_internally: 1,
+      // The missing row's order was captured today: within the settlement window it is only awaited.
+      awaiting_settlement: 1,
+      status_mismatch: 1,
+      payout_mismatch: 1,
+    });
+    const byClass = (c: string) => r.breaks.filter((b) => b.class === c);
+    expect(byClass('amount_mismatch')[0]).toMatchObject({
+      handling: 'finance',
+      payment_order_id: orderIds.one?.[0],
+      expected: { gross: '3000' },
+      actual: { gross: '2900' },
+    });
+    expect(byClass('fee_mismatch')[0]).toMatchObject({ payment_order_id: orderIds.two?.[0] });
+    expect(byClass('currency_mismatch')[0]).toMatchObject({ actual: { currency: 'EUR' } });
+    expect(byClass('missing_internally')[0]?.row).toMatchObject({ gross: '43.21' });
+    expect(byClass('status_mismatch')[0]).toMatchObject({
+      handling: 'auto_repaired',
+      payment_order_id: lostOrder,
+    });
+    expect(typeof byClass('amount_mismatch')[0]?.line).toBe('number');
+    // Repaired through the payments code: SUCCESS, posted, in the history as reconciliation's doing.
+    const repaired = await getOrder(ctx, lostOrder);
+    expect(repaired).toMatchObject({ status: 'SUCCESS', ledger_updated: true, psp_reference: lostPi.id });
+    // The breaks that need a person are on the finance queue, with what is needed to act.
+    const messages = await drain(sqsOf(system), system.names.queues['reconciliation-breaks']?.url ?? '');
+    const handed = messages.map((m) => (m.break as { class: string }).class).sort();
+    expect(handed).toEqual(
+      [
+        'amount_mismatch',
+        'currency_mismatch',
+        'duplicate_row',
+        'fee_mismatch',
+        'missing_internally',
+        'payout_mismatch',
+      ].sort(),
+    );
+    expect(messages[0]).toMatchObject({ day, report: `s3://${bucket}/${reportKey}` });
+  });
+
+  it('reconciles the same day from the PSP API (balance_transactions?payout=, paginated) clean', async () => {
+    const first = await report();
+    const payoutIds = first.payouts.map((p) => String(p.payout_id));
+    const rc = runContextOf(system, ctx);
+    const run = await reconcilePayoutsFromApi(rc, {
+      day,
+      payoutIds,
+      bucket,
+      reportPrefix: 'settlements/psp-api/',
+    });
+    expect(run.status).toBe('reconciled');
+    const r = run.report as ReconciliationReport;
+    // Six PaymentIntents (the repaired one included) and the payout's own row.
+    expect(classesOf(r)).toEqual({ matched: 7 });
+    expect(r.payouts).toEqual([expect.objectContaining({ status: 'ok', rows: 6 })]);
+    const again = await reconcilePayoutsFromApi(rc, {
+      day,
+      payoutIds,
+      bucket,
+      reportPrefix: 'settlements/psp-api/',
+    });
+    expect(again.status).toBe('skipped');
+  });
+});
+
+describe("an operator's resolution", () => {
+  it('writes off a break once (audited, idempotent), accepts another, and re-evaluates a link', async () => {
+    const r = await report();
+    const resolveCtx = {
+      store: { db: ctx.db, table: system.names.tables.reconciliation ?? '' },
+      ledger: { db: ctx.db, tables: { ledger: ctx.tables.ledger, wallets: ctx.tables.wallets } },
+      tables: ctx.tables,
+    };
+    const amountBreak = String(r.breaks.find((b) => b.class === 'amount_mismatch')?.id);
+    const writeOff = {
+      day,
+      breakId: amountBreak,
+      action: 'write_off' as const,
+      reason: 'PSP short-paid; not worth chasing',
+      operator: 'ada@finance',
+      requestId: 'req-1',
+      amount: '1.00',
+      currency: 'USD',
+    };
+    expect(await resolveBreak(resolveCtx, writeOff)).toMatchObject({ status: 'resolved', replayed: false });
+    expect(await resolveBreak(resolveCtx, writeOff)).toMatchObject({ status: 'resolved', replayed: true });
+    const tx = await getTransaction(resolveCtx.ledger, `writeoff:${amountBreak}`);
+    expect(tx?.reason).toBe('reconciliation_write_off');
+    expect((await getBreak(resolveCtx.store, day, amountBreak))?.status).toBe('resolved');
+
+    const extra = String(r.breaks.find((b) => b.class === 'missing_internally')?.id);
+    const link = await resolveBreak(resolveCtx, {
+      day,
+      breakId: extra,
+      action: 'link',
+      reason: 'looks like order one',
+      operator: 'ada@finance',
+      requestId: 'req-2',
+      paymentOrderId: orderIds.one?.[0] ?? '',
+    });
+    expect(link.status).toBe('open');
+    expect(link.detail).toMatch(/still missing_internally/);
+    const accepted = await resolveBreak(resolveCtx, {
+      ...writeOff,
+      breakId: extra,
+      action: 'accept',
+      requestId: 'req-3',
+    });
+    expect(accepted.status).toBe('resolved');
+    const audits = await ctx.db.send(
+      new ScanCommand({
+        TableName: resolveCtx.store.table,
+        FilterExpression: 'begins_with(sk, :a)',
+        ExpressionAttributeValues: { ':a': 'AUDIT#' },
+      }),
+    );
+    expect(audits.Count).toBe(3);
+  });
+});
+
+describe('a generic CSV, read directly', () => {
+  it('reports malformed rows by line and reconciles the rest: a split, an unexplained row, missing rows', async () => {
+    const [a, b] = orderIds.two ?? [];
+    const order = async (id: string | undefined) => getOrder(ctx, id ?? '');
+    const oa = await order(a);
+    const ob = await order(b);
+    const file = [
+      'id,category,currency,amount,fee,payment_order_id,payment_intent_id,payout_id',
+      // The checkout's total (20.00) settled, the sellers' shares swapped.
+      `g1,charge,usd,7.66,0.52,${a},${oa?.psp_reference},po_generic`,
+      `g2,charge,usd,12.34,0.66,${b},${ob?.psp_reference},po_generic`,
+      'g3,charge,usd,12.345,0.30,x,y,po_generic',
+      'g4,charge,usd,1.00',
+      '"g5,charge,usd,1.00,0.00,x,y,po_generic',
+      'g6,climate_order_purchase,usd,-2.00,0.00,,,po_generic',
+      '',
+    ].join('\n');
+    const key = `manual/${day}-generic.csv`;
+    await putObject(s3Of(system), bucket, key, file);
+    const later = new Date(Date.now() + 3 * 86_400_000);
+    const run = await reconcileObject(
+      runContextOf(system, ctx, { clock: () => later, fees: undefined }),
+      bucket,
+      key,
+    );
+    const r = run.report as ReconciliationReport;
+    expect(r.source.format).toBe('generic_csv');
+    const byClass = (c: string) => r.breaks.filter((x) => x.class === c);
+    expect(
+      byClass('split_mismatch')
+        .map((x) => x.payment_order_id)
+        .sort(),
+    ).toEqual([a, b].sort());
+    expect(byClass('malformed_row').map((x) => x.line)).toEqual([4, 5, 6]);
+    expect(byClass('malformed_row')[0]?.detail).toMatch(/decimal/);
+    expect(byClass('unexplained')).toHaveLength(1);
+    expect(byClass('unexplained')[0]).toMatchObject({ line: 7, handling: 'investigation' });
+    // The day's other captures are not in this file: missing, now that the settlement window has passed.
+    const missing = byClass('missing_in_file').map((x) => x.payment_order_id);
+    expect(missing).toContain(orderIds.one?.[0]);
+    expect(missing).not.toContain(a);
+    const investigation = await drain(
+      sqsOf(system),
+      system.names.queues['reconciliation-investigation']?.url ?? '',
+    );
+    expect(investigation.map((m) => (m.break as { class: string }).class).sort()).toEqual([
+      'malformed_row',
+      'malformed_row',
+      'malformed_row',
+      'unexplained',
+    ]);
+  });
+});
