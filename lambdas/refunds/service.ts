@@ -139,7 +139,7 @@ export async function applyPspRefund(
     const psp = await deps.psp();
     const orderId = refund.paymentIntent ? await psp.orderOfPayment(refund.paymentIntent) : undefined;
     const order = orderId ? await getOrder({ db: deps.ctx.db, tables: deps.ctx.tables }, orderId) : undefined;
-    if (!order || order.status !== 'SUCCESS') {
+    if (order?.status !== 'SUCCESS') {
       deps.log?.('refund of an unknown or unpaid order', {
         psp_refund_id: refund.id,
         payment_intent: refund.paymentIntent,

@@ -111,7 +111,16 @@ describe('card mode', () => {
     // The wallet also answers payability (pending, payable, reasons): see the pay-out tests.
     expect(wallet.body).toMatchObject({
       seller_account: 'seller_api_a',
-      balances: [{ currency: 'USD', available: '90.00', reserved: '0.00', paid_out: '0.00' }],
+      balances: [
+        {
+          currency: 'USD',
+          available: '90.00',
+          reserved: '0.00',
+          paid_out: '0.00',
+          receivable: '0.00',
+          dispute_held: '0.00',
+        },
+      ],
     });
     const small = await callApi(system, 'GET', '/v1/sellers/seller_api_b/wallet');
     expect(small.body).toMatchObject({ balances: [{ available: '0.89' }] }); // 0.99 - 0.10 (10% of 0.99, half-up)
