@@ -89,6 +89,13 @@ export interface RouteSpec {
   readonly function: LogicalId;
   /** Storefront routes require the API key; the PSP's webhook is authenticated by its signature instead. */
   readonly apiKeyRequired: boolean;
+  /**
+   * Which key a route takes, decided explicitly: `storefront` (default when `apiKeyRequired`) is API Gateway's
+   * API key; `operator` is the operator's own key, checked by the route's function against the
+   * `operator-api-key` secret, because API Gateway accepts any of a stage's keys on every keyed route and cannot
+   * keep the storefront's key off the operator's routes. Operator routes therefore set `apiKeyRequired: false`.
+   */
+  readonly keyKind?: 'storefront' | 'operator';
 }
 
 export interface QueueEventSourceSpec {
