@@ -235,3 +235,38 @@ export function openApiDocument(
     },
   };
 }
+
+export const README_TABLE_START =
+  '<!-- api-table:start (generated from the OpenAPI document: npx payments openapi --readme) -->';
+export const README_TABLE_END = '<!-- api-table:end -->';
+
+const AUTH_LABEL: Readonly<Record<string, string>> = {
+  storefrontKey: 'storefront key',
+  operatorKey: 'operator key',
+  pspSignature: 'PSP signature',
+};
+
+/** The README's API table, generated from the document (one row per operation). */
+export function readmeRouteTable(doc: Json): string {
+  const rows = ['| route | auth | what | answers |', '|---|---|---|---|'];
+  for (const [path, item] of Object.entries(doc.paths as Record<string, Json>)) {
+    for (const [method, op] of Object.entries(item as Record<string, Json>)) {
+      const security = (op.security as Json[] | undefined)?.[0];
+      const auth = security ? (AUTH_LABEL[Object.keys(security)[0] as string] ?? '') : 'none';
+      const statuses = Object.keys(op.responses as Json).join(', ');
+      const what = op.description ? `${String(op.summary)}: ${String(op.description)}` : String(op.summary);
+      rows.push(
+        `| \`${method.toUpperCase()} ${path}\` | ${auth} | ${what.replaceAll('|', '\\|')} | ${statuses} |`,
+      );
+    }
+  }
+  return rows.join('\n');
+}
+
+/** The README with its API table replaced by the generated one (between the two markers). */
+export function withReadmeTable(readme: string, table: string): string {
+  const start = readme.indexOf(README_TABLE_START);
+  const end = readme.indexOf(README_TABLE_END);
+  if (start < 0 || end < start) throw new Error('README.md has no API table markers');
+  return `${readme.slice(0, start + README_TABLE_START.length)}\n${table}\n${readme.slice(end)}`;
+}
