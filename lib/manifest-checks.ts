@@ -80,6 +80,20 @@ export function manifestProblems(manifest: Manifest): string[] {
     if (!route.path.startsWith('/'))
       problems.push(`route ${route.method} ${route.path}: path must start with /`);
   }
+  for (const route of manifest.routes) problems.push(...routeAuthorizationProblems(route, functions));
+  for (const table of manifest.tables.filter((t) => t.appendOnly)) {
+    if (!table.stream)
+      problems.push(`table ${table.id} is appendOnly: it needs stream: true (its changes are watched)`);
+    if (!manifest.tableStreamEventSources.some((s) => s.table === table.id))
+      problems.push(`table ${table.id} is appendOnly: no stream event source watches it for MODIFY/REMOVE`);
+    for (const fn of manifest.functions) {
+      const level = fn.access?.tables?.[table.id];
+      if (level && level !== 'read' && level !== 'append')
+        problems.push(
+          `function ${fn.id}: table ${table.id} is appendOnly, grant it 'append' (not '${level}')`,
+        );
+    }
+  }
   for (const [key, count] of countBy(manifest.routes.map((r) => `${r.method} ${r.path}`))) {
     if (count > 1) problems.push(`route ${key} is declared ${count} times`);
   }
@@ -119,6 +133,40 @@ export function manifestProblems(manifest: Manifest): string[] {
         );
       }
     }
+  }
+  return problems;
+}
+
+/**
+ * Every route carries an explicit authorization decision: the storefront's API key, or, for a public route,
+ * what authenticates it instead and why. A public route also has its own throttle and its function a reserved
+ * concurrency, so that a flood on it can neither use the whole stage rate nor starve checkouts of concurrency.
+ */
+function routeAuthorizationProblems(
+  route: Manifest['routes'][number],
+  functions: ReadonlyMap<string, Manifest['functions'][number]>,
+): string[] {
+  const where = `route ${route.method} ${route.path}`;
+  const problems: string[] = [];
+  if (route.apiKeyRequired) {
+    if (route.authorization)
+      problems.push(`${where}: requires the API key, so it must not also declare a public authorization`);
+  } else {
+    if (!route.authorization?.reason?.trim()) {
+      problems.push(
+        `${where}: no authorization decision: a route without the API key must declare ` +
+          "authorization: { by: 'pspSignature' | 'none', reason }",
+      );
+    }
+    if (!route.throttle) problems.push(`${where}: a public route needs its own throttle`);
+    const fn = functions.get(route.function);
+    if (fn && fn.reservedConcurrency === undefined)
+      problems.push(`${where}: function ${fn.id} serves a public route and needs a reservedConcurrency`);
+  }
+  if (route.throttle) {
+    const { rateLimit, burstLimit } = route.throttle;
+    if (!(rateLimit > 0) || !Number.isInteger(burstLimit) || burstLimit < 1)
+      problems.push(`${where}: throttle needs rateLimit > 0 and a whole burstLimit >= 1`);
   }
   return problems;
 }

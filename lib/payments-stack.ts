@@ -1,8 +1,11 @@
 /**
- * The whole system as one stack, built from the manifest and nothing else: tables, queues and their DLQs,
- * buckets, secrets, topics, functions with their grants and environment, the REST API, event sources,
- * schedules, state machines, alarms, a dashboard and outputs. The manifest is a prop so tests can hand in a
- * fixture; `bin/app.ts` hands in the real one.
+ * The whole system as one stack, built from the manifest and the deployment configuration and nothing else:
+ * tables (money tables with their own KMS keys and AWS Backup with a copy in a second region), queues and
+ * their DLQs, buckets (evidence under Object Lock), secrets, topics, functions with their grants and
+ * environment, the REST API behind WAF, event sources, schedules, state machines, alarms with runbooks, a
+ * dashboard and outputs. The manifest is a prop so tests can hand in a fixture; `bin/app.ts` hands in the
+ * real one. Resource names are left to CloudFormation, or made unique per stack creation, so a stack can be
+ * deleted (its data retained) and created again.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,12 +13,20 @@ import {
   ArnFormat,
   CfnOutput,
   Duration,
+  Fn,
   RemovalPolicy,
   Stack,
   type StackProps,
   Validations,
 } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  BackupPlan,
+  BackupPlanRule,
+  BackupResource,
+  BackupVault,
+  type IBackupVault,
+} from 'aws-cdk-lib/aws-backup';
+import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -29,6 +40,7 @@ import {
   BucketEncryption,
   EventType,
   type IBucket,
+  ObjectLockRetention,
   ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
 import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
@@ -44,31 +56,33 @@ import {
   StateMachineType,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ManifestApi, type Throttle } from './constructs/manifest-api';
+import type { DeploymentConfig } from './config';
+import { ManifestApi } from './constructs/manifest-api';
 import { Operations } from './constructs/operations';
 import { PaymentFunction, type StateMachineRef } from './constructs/payment-function';
+import { ApiWebAcl } from './constructs/web-acl';
 import { type KeyAttribute, type Manifest, pascalCase, type StateMachineSpec } from './manifest';
-import { assertValidManifest } from './manifest-checks';
+import { assertValidManifest, ManifestError } from './manifest-checks';
 import { acknowledgeStackFindings } from './nag-acknowledgements';
 
 export interface PaymentsStackProps extends StackProps {
   readonly manifest: Manifest;
   /** Repository root: function entries and ASL files in the manifest are relative to it. */
   readonly projectRoot: string;
-  /** API Gateway stage. Routes already carry their version (`/v1/...`). Default `prod`. */
-  readonly apiStageName?: string;
   /**
-   * A throwaway stack (a developer's or CI's): tables, buckets, secrets and logs are destroyed with it and
-   * tables lose deletion protection. Never for an environment that holds real money. Default false.
+   * Stage, alarm subscriber, storefront URLs, backup copy region, throttles, thresholds (lib/config.ts).
+   * `ephemeral`: a throwaway stack (a developer's or CI's): tables, buckets, secrets and logs are destroyed with
+   * it and tables lose deletion protection; never for an environment that holds real money.
    */
-  readonly ephemeral?: boolean;
-  /** Email subscribed to the alarm topic, if any. */
-  readonly alarmEmail?: string;
-  readonly stageThrottle?: Throttle;
-  readonly storefrontThrottle?: Throttle;
-  /** Alarm when the oldest message in a consumed queue is older than this. Default 600 s. */
-  readonly queueAgeAlarmSeconds?: number;
+  readonly config: DeploymentConfig;
+  /** Vault in `config.backupCopyRegion` receiving the backup copies (see BackupCopyStack). */
+  readonly backupCopyVaultName?: string;
   readonly logRetention?: RetentionDays;
+}
+
+/** Name of the vault in the backup copy region (created by BackupCopyStack). */
+export function backupCopyVaultName(stackName: string): string {
+  return `${stackName}-money-copy`;
 }
 
 /** Every placeholder in an ASL document: `${Name}`. */
@@ -88,16 +102,41 @@ export class PaymentsStack extends Stack {
   readonly api?: ManifestApi;
   readonly alarmTopic: Topic;
   readonly operations: Operations;
+  readonly tableKeys = new Map<string, Key>();
+  readonly webAcl?: ApiWebAcl;
+  readonly backupPlan?: BackupPlan;
+  private readonly asyncFailures = new Map<string, Queue>();
 
   constructor(scope: Construct, id: string, props: PaymentsStackProps) {
     super(scope, id, props);
-    const { manifest } = props;
-    assertValidManifest(manifest);
+    assertValidManifest(props.manifest);
+    const overrides = props.config.reservedConcurrency;
+    const unknownOverrides = Object.keys(overrides).filter(
+      (fnId) => !props.manifest.functions.some((f) => f.id === fnId),
+    );
+    if (unknownOverrides.length > 0)
+      throw new ManifestError([
+        `reservedConcurrency names undeclared functions: ${unknownOverrides.join(', ')}`,
+      ]);
+    // Deployment overrides of reserved concurrency (the PSP's limit differs per account) replace the manifest's.
+    const manifest: Manifest = {
+      ...props.manifest,
+      functions: props.manifest.functions.map((f) => {
+        const override = overrides[f.id];
+        return override === undefined ? f : { ...f, reservedConcurrency: override };
+      }),
+    };
     this.manifest = manifest;
 
-    const ephemeral = props.ephemeral ?? false;
+    const { config } = props;
+    const ephemeral = config.ephemeral;
     const keep = ephemeral ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
-    const logRetention = props.logRetention ?? RetentionDays.THREE_MONTHS;
+    const logRetention =
+      props.logRetention ?? (ephemeral ? RetentionDays.TWO_WEEKS : RetentionDays.THIRTEEN_MONTHS);
+    // Unique per creation of the stack: names that must be fixed (vaults, vended log groups, secrets) carry it,
+    // so a retained resource of a deleted stack never blocks creating it again.
+    const creationId = Fn.select(4, Fn.split('-', Fn.select(2, Fn.split('/', this.stackId))));
+    this.checkConcurrency(config);
 
     // --- ops: the alarm topic first, every other part registers its alarms on it --------------------------
     const topicKey = new Key(this, 'TopicKey', {
@@ -112,11 +151,35 @@ export class PaymentsStack extends Stack {
       masterKey: topicKey,
       enforceSSL: true,
     });
-    if (props.alarmEmail) this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
     this.operations = new Operations(this, 'Operations', {
       service: manifest.service,
       alarmTopic: this.alarmTopic,
+      thresholds: config.alarmThresholds,
+      runbookBaseUrl: config.runbookBaseUrl,
     });
+    // Required (lib/config.ts refuses a deployment without it): an alarm nobody receives is no alarm. A
+    // notification SNS could not deliver is kept (14 days) instead of dropped, and alarms by itself.
+    const undelivered = new Queue(this, 'UndeliveredAlarms', {
+      retentionPeriod: Duration.days(14),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    Validations.of(undelivered).acknowledge(
+      {
+        id: 'AwsSolutions-SQS3',
+        reason:
+          'Dead-letter queue of the alarm subscription: it is itself the last stop (alarmed when not empty).',
+      },
+      {
+        id: 'Serverless-SQSRedrivePolicy',
+        reason:
+          'Dead-letter queue of the alarm subscription: it is itself the last stop (alarmed when not empty).',
+      },
+    );
+    this.alarmTopic.addSubscription(
+      new EmailSubscription(config.alarmEmail, { deadLetterQueue: undelivered }),
+    );
+    this.operations.watchDeadLetterQueue('UndeliveredAlarms', undelivered);
 
     // --- tables -------------------------------------------------------------------------------------------
     const tableScope = new Construct(this, 'Tables');
@@ -125,7 +188,20 @@ export class PaymentsStack extends Stack {
       type: key.type === 'N' ? AttributeType.NUMBER : AttributeType.STRING,
     });
     for (const spec of manifest.tables) {
+      // Money tables get their own key: its policy and CloudTrail record show every use of that table's data
+      // apart from the others, and access can be cut (disable the key) for one table without touching the rest.
+      const key = spec.money
+        ? new Key(tableScope, `${pascalCase(spec.id)}Key`, {
+            description: `${manifest.service}: encrypts the ${spec.id} table (money records)`,
+            enableKeyRotation: true,
+            removalPolicy: keep,
+          })
+        : undefined;
+      if (key) this.tableKeys.set(spec.id, key);
       const table = new Table(tableScope, pascalCase(spec.id), {
+        ...(key
+          ? { encryption: TableEncryption.CUSTOMER_MANAGED, encryptionKey: key }
+          : { encryption: TableEncryption.AWS_MANAGED }),
         partitionKey: attribute(spec.partitionKey),
         ...(spec.sortKey ? { sortKey: attribute(spec.sortKey) } : {}),
         billingMode: BillingMode.PAY_PER_REQUEST,
@@ -145,7 +221,10 @@ export class PaymentsStack extends Stack {
         });
       }
       this.tables.set(spec.id, table);
+      this.operations.watchTable(pascalCase(spec.id), table);
     }
+    if (!ephemeral)
+      this.backupPlan = this.backupMoneyTables(config, props.backupCopyVaultName, creationId, keep);
 
     // --- queues (dead-letter queues first: a redrive policy names its target) ------------------------------
     const queueScope = new Construct(this, 'Queues');
@@ -174,6 +253,14 @@ export class PaymentsStack extends Stack {
       this.queues.set(spec.id, queue);
       if (deadLetterIds.has(spec.id) || streamFailureIds.has(spec.id)) {
         this.operations.watchDeadLetterQueue(pascalCase(spec.id), queue);
+        if (!deadLetter) {
+          Validations.of(queue).acknowledge({
+            id: 'Serverless-SQSRedrivePolicy',
+            reason:
+              'This queue is itself a dead-letter sink (alarmed when not empty): redriving it would only hide ' +
+              'the failures from the person who must look at them.',
+          });
+        }
       }
       if (streamFailureIds.has(spec.id) && !deadLetter) {
         Validations.of(queue).acknowledge({
@@ -194,12 +281,9 @@ export class PaymentsStack extends Stack {
       removalPolicy: keep,
       autoDeleteObjects: false,
     });
-    Validations.of(accessLogs).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This is the access-log bucket itself: logging it into itself would loop.',
-    });
     const bucketScope = new Construct(this, 'Buckets');
     for (const spec of manifest.buckets) {
+      const lock = spec.objectLockDays;
       this.buckets.set(
         spec.id,
         new Bucket(bucketScope, pascalCase(spec.id), {
@@ -212,6 +296,16 @@ export class PaymentsStack extends Stack {
           serverAccessLogsPrefix: `${spec.id}/`,
           removalPolicy: keep,
           autoDeleteObjects: false,
+          // COMPLIANCE: no one (not the account root) can delete or overwrite a locked version before its
+          // date. A throwaway stack uses GOVERNANCE, which a permitted operator can bypass to tear it down.
+          ...(lock
+            ? {
+                objectLockEnabled: true,
+                objectLockDefaultRetention: ephemeral
+                  ? ObjectLockRetention.governance(Duration.days(lock))
+                  : ObjectLockRetention.compliance(Duration.days(lock)),
+              }
+            : {}),
         }),
       );
     }
@@ -220,7 +314,7 @@ export class PaymentsStack extends Stack {
     const secretScope = new Construct(this, 'Secrets');
     for (const spec of manifest.secrets) {
       const secret = new Secret(secretScope, pascalCase(spec.id), {
-        secretName: `${this.stackName}/${spec.id}`,
+        secretName: Fn.join('', [this.stackName, '/', spec.id, '-', creationId]),
         description: spec.description,
         removalPolicy: keep,
       });
@@ -246,7 +340,14 @@ export class PaymentsStack extends Stack {
         enforceSSL: true,
       });
       for (const subscriber of spec.subscribers) {
-        topic.addSubscription(new SqsSubscription(this.queue(subscriber), { rawMessageDelivery: true }));
+        // A message SNS cannot deliver goes to the subscriber's own dead-letter queue (alarmed), not nowhere.
+        const deadLetter = manifest.queues.find((q) => q.id === subscriber)?.deadLetter;
+        topic.addSubscription(
+          new SqsSubscription(this.queue(subscriber), {
+            rawMessageDelivery: true,
+            ...(deadLetter ? { deadLetterQueue: this.queue(deadLetter.queue) } : {}),
+          }),
+        );
       }
       this.topics.set(spec.id, topic);
     }
@@ -262,7 +363,11 @@ export class PaymentsStack extends Stack {
         logRemovalPolicy: keep,
       });
       this.functions.set(spec.id, fn);
-      this.operations.watchFunction(pascalCase(spec.id), fn.function);
+      for (const [variable, setting] of Object.entries(spec.deploymentSettings ?? {})) {
+        fn.setEnv(variable, config[setting]);
+      }
+      this.operations.watchFunction(pascalCase(spec.id), fn.function, spec.reservedConcurrency);
+      this.acknowledgeLambdaDlq(fn, manifest);
     }
 
     // State machines are referenced by functions (start, callback) and reference functions (tasks). Their
@@ -293,7 +398,13 @@ export class PaymentsStack extends Stack {
     for (const spec of manifest.functions) {
       const fn = this.fn(spec.id);
       const access = spec.access ?? {};
-      for (const [id, level] of Object.entries(access.tables ?? {})) fn.useTable(id, this.table(id), level);
+      for (const [id, level] of Object.entries(access.tables ?? {})) {
+        const spec = manifest.tables.find((t) => t.id === id);
+        fn.useTable(id, this.table(id), level, {
+          money: Boolean(spec?.money),
+          hasIndexes: (spec?.globalIndexes?.length ?? 0) > 0,
+        });
+      }
       for (const [id, level] of Object.entries(access.queues ?? {})) fn.useQueue(id, this.queue(id), level);
       for (const [id, level] of Object.entries(access.buckets ?? {}))
         fn.useBucket(id, this.bucket(id), level);
@@ -313,7 +424,7 @@ export class PaymentsStack extends Stack {
       if (!ref) throw new Error(`state machine ${spec.id} has no name`);
       this.stateMachines.set(
         spec.id,
-        this.buildStateMachine(machineScope, spec, ref.name, props, logRetention, keep),
+        this.buildStateMachine(machineScope, spec, ref.name, props, logRetention, keep, creationId),
       );
     }
 
@@ -323,13 +434,24 @@ export class PaymentsStack extends Stack {
         service: manifest.service,
         routes: manifest.routes,
         functionFor: (fnId) => this.fn(fnId),
-        stageName: props.apiStageName ?? 'prod',
-        stageThrottle: props.stageThrottle ?? { rateLimit: 1000, burstLimit: 2000 },
-        storefrontThrottle: props.storefrontThrottle ?? { rateLimit: 500, burstLimit: 1000 },
+        stageName: config.apiStageName,
+        stageThrottle: config.stageThrottle,
+        storefrontThrottle: config.storefrontThrottle,
         logRetention,
         removalPolicy: keep,
       });
       this.operations.watchApi(this.api.api);
+      this.webAcl = new ApiWebAcl(this, 'Edge', {
+        service: manifest.service,
+        stageArn: this.api.api.deploymentStage.stageArn,
+        stageName: config.apiStageName,
+        rateLimitPer5Minutes: config.wafRateLimitPer5Minutes,
+        signatureAuthenticatedPaths: manifest.routes
+          .filter((r) => r.authorization?.by === 'pspSignature')
+          .map((r) => r.path),
+        logRetention,
+        removalPolicy: keep,
+      });
     }
 
     // --- SQS event sources (visibility >= 6x timeout was checked with the manifest) -----------------------
@@ -344,7 +466,15 @@ export class PaymentsStack extends Stack {
           reportBatchItemFailures: source.reportBatchItemFailures,
         }),
       );
-      this.operations.watchConsumedQueue(pascalCase(source.queue), queue, props.queueAgeAlarmSeconds ?? 600);
+      this.operations.watchConsumedQueue(pascalCase(source.queue), queue);
+      // Lambda has no on-failure destination for SQS sources: the queue's redrive policy is that destination.
+      const redrive = manifest.queues.find((q) => q.id === source.queue)?.deadLetter;
+      if (redrive) {
+        Validations.of(this.fn(source.function).function).acknowledge({
+          id: 'Serverless-LambdaEventSourceMappingDestination',
+          reason: `SQS source ${source.queue}: after ${redrive.maxReceiveCount} receives its redrive policy moves the message to ${redrive.queue} (alarmed).`,
+        });
+      }
     }
 
     // --- DynamoDB stream event sources (the transactional outbox) ----------------------------------------
@@ -377,11 +507,19 @@ export class PaymentsStack extends Stack {
         encryption: QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
       });
-      Validations.of(failures).acknowledge({
-        id: 'AwsSolutions-SQS3',
-        reason:
-          'This queue is itself a dead-letter sink: the on-failure destination of asynchronous invocations.',
-      });
+      Validations.of(failures).acknowledge(
+        {
+          id: 'AwsSolutions-SQS3',
+          reason:
+            'This queue is itself a dead-letter sink: the on-failure destination of asynchronous invocations.',
+        },
+        {
+          id: 'Serverless-SQSRedrivePolicy',
+          reason:
+            'This queue is itself a dead-letter sink (alarmed when not empty): there is nowhere further.',
+        },
+      );
+      this.asyncFailures.set(fnId, failures);
       this.fn(fnId).sendAsyncFailuresTo(failures);
       this.operations.watchDeadLetterQueue(`${pascalCase(fnId)}AsyncFailures`, failures);
     }
@@ -406,7 +544,13 @@ export class PaymentsStack extends Stack {
       new Rule(scheduleScope, pascalCase(spec.id), {
         description: `${spec.id}: every ${spec.everyMinutes} min -> ${spec.function}`,
         schedule: Schedule.rate(Duration.minutes(spec.everyMinutes)),
-        targets: [new LambdaFunction(this.fn(spec.function).function, { retryAttempts: 2 })],
+        targets: [
+          new LambdaFunction(this.fn(spec.function).function, {
+            retryAttempts: 2,
+            // An invocation EventBridge could not make lands with the function's own async failures (alarmed).
+            deadLetterQueue: this.asyncFailureQueue(spec.function),
+          }),
+        ],
       });
     }
 
@@ -423,6 +567,7 @@ export class PaymentsStack extends Stack {
         });
       }
     }
+    this.operations.finish();
     for (const [tableId, table] of this.tables) {
       new CfnOutput(this, `${pascalCase(tableId)}TableName`, { value: table.tableName });
     }
@@ -451,6 +596,7 @@ export class PaymentsStack extends Stack {
     props: PaymentsStackProps,
     logRetention: RetentionDays,
     removalPolicy: RemovalPolicy,
+    creationId: string,
   ): StateMachine {
     // fromString, not fromFile: the definition stays in the template, where assertions can read it.
     const definition = readFileSync(join(props.projectRoot, spec.definitionFile), 'utf8');
@@ -479,7 +625,7 @@ export class PaymentsStack extends Stack {
     const express = spec.type === 'EXPRESS';
     const logGroup = new LogGroup(scope, `${pascalCase(spec.id)}Logs`, {
       // The /aws/vendedlogs/ prefix keeps CloudWatch's log resource policy from growing with every workflow.
-      logGroupName: `/aws/vendedlogs/states/${name}`,
+      logGroupName: Fn.join('', ['/aws/vendedlogs/states/', name, '-', creationId]),
       retention: logRetention,
       removalPolicy,
     });
@@ -490,11 +636,24 @@ export class PaymentsStack extends Stack {
       definitionBody: DefinitionBody.fromString(definition),
       definitionSubstitutions: substitutions,
       tracingEnabled: true,
-      // Standard workflows keep their history in the service; Express ones only have these logs, so they
-      // include the execution data (payloads carry ids and tokens, never card numbers).
-      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: express },
+      // Standard workflows keep their history in the service and log every event. Express ones log errors
+      // only and without execution data: at a million pay-ins a day, every event with its payload would cost
+      // about five times the executions (docs/deploy.md); what happened to an order is in its history and in
+      // the functions' logs, which carry its ids.
+      logs: express
+        ? { destination: logGroup, level: LogLevel.ERROR, includeExecutionData: false }
+        : { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
     };
     const machine = new StateMachine(scope, pascalCase(spec.id), machineProps);
+    if (express) {
+      Validations.of(machine).acknowledge({
+        id: 'AwsSolutions-SF1',
+        reason:
+          'Express pay-in workflow: ERROR-level logs without execution data. Logging ALL events with data costs ' +
+          'about 5x the executions at a million pay-ins a day (docs/deploy.md); each step is a function whose ' +
+          'own logs (with the order ids) and X-Ray traces show what ran, and every order keeps its history.',
+      });
+    }
     // The ASL names each function by its unqualified ARN: that ARN alone, not grantInvoke's `:*` versions.
     for (const fnId of new Set(Object.values(spec.functionSubstitutions))) {
       machine.addToRolePolicy(
@@ -515,6 +674,118 @@ export class PaymentsStack extends Stack {
     });
     this.operations.watchStateMachine(pascalCase(spec.id), machine);
     return machine;
+  }
+
+  /** Reserved concurrency must leave Lambda's minimum of 100 unreserved in the account's quota. */
+  private checkConcurrency(config: DeploymentConfig): void {
+    const reserved = this.manifest.functions.reduce((sum, f) => sum + (f.reservedConcurrency ?? 0), 0);
+    const available = config.lambdaConcurrencyQuota - 100;
+    if (reserved > available) {
+      throw new ManifestError([
+        `functions reserve ${reserved} concurrent executions; the account quota ${config.lambdaConcurrencyQuota} ` +
+          `leaves ${available} to reserve (Lambda keeps 100 unreserved). Request a higher quota ` +
+          '(docs/deploy.md) and set -c lambdaConcurrencyQuota=<granted>.',
+      ]);
+    }
+  }
+
+  /**
+   * AWS Backup beyond PITR's 35 days: a daily backup of every money table kept `backupRetentionDays`, copied
+   * to a vault in a second region (a region-wide outage or a compromised primary vault leaves the copy).
+   */
+  private backupMoneyTables(
+    config: DeploymentConfig,
+    copyVaultName: string | undefined,
+    creationId: string,
+    removalPolicy: RemovalPolicy,
+  ): BackupPlan | undefined {
+    const money = this.manifest.tables.filter((t) => t.money);
+    if (money.length === 0) return undefined;
+    const scope = new Construct(this, 'Backup');
+    const key = new Key(scope, 'VaultKey', {
+      description: `${this.manifest.service}: encrypts the backup vault of the money tables`,
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    const vault = new BackupVault(scope, 'Vault', {
+      backupVaultName: Fn.join('', [this.stackName, '-money-', creationId]),
+      encryptionKey: key,
+      removalPolicy,
+    });
+    const retention = Duration.days(config.backupRetentionDays);
+    let copyTo: IBackupVault | undefined;
+    if (config.backupCopyRegion) {
+      if (config.backupCopyRegion === this.region)
+        throw new ManifestError([`backupCopyRegion must differ from the stack's region ${this.region}`]);
+      copyTo = BackupVault.fromBackupVaultArn(
+        scope,
+        'CopyVault',
+        this.formatArn({
+          service: 'backup',
+          region: config.backupCopyRegion,
+          resource: 'backup-vault',
+          resourceName: copyVaultName ?? backupCopyVaultName(this.stackName),
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      );
+    }
+    const plan = new BackupPlan(scope, 'Plan', {
+      backupVault: vault,
+      backupPlanRules: [
+        new BackupPlanRule({
+          ruleName: 'DailyMoneyTables',
+          // 03:00 UTC, after the nightly reconciliation's writes.
+          scheduleExpression: Schedule.cron({ hour: '3', minute: '0' }),
+          deleteAfter: retention,
+          ...(copyTo ? { copyActions: [{ destinationBackupVault: copyTo, deleteAfter: retention }] } : {}),
+        }),
+      ],
+    });
+    plan.addSelection('MoneyTables', {
+      resources: money.map((t) => BackupResource.fromDynamoDbTable(this.table(t.id))),
+    });
+    Validations.of(plan).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
+      reason:
+        "AWS Backup's own service role policy, maintained by AWS for exactly this: it lets AWS Backup (and no " +
+        'one else: the role trusts backup.amazonaws.com only) create and copy recovery points.',
+    });
+    return plan;
+  }
+
+  /** Serverless-LambdaDLQ: a DLQ applies to asynchronous invocations only; say how each function is invoked. */
+  private acknowledgeLambdaDlq(fn: PaymentFunction, manifest: Manifest): void {
+    const id = fn.spec.id;
+    const how = [
+      ...manifest.routes
+        .filter((r) => r.function === id)
+        .map((r) => `API ${r.method} ${r.path} (synchronous)`),
+      ...manifest.stateMachines
+        .filter((m) => Object.values(m.functionSubstitutions).includes(id))
+        .map((m) => `a task of workflow ${m.id} (synchronous, retried by the workflow)`),
+      ...manifest.queueEventSources
+        .filter((q) => q.function === id)
+        .map((q) => `SQS ${q.queue} (its redrive policy is the DLQ)`),
+      ...manifest.tableStreamEventSources
+        .filter((t) => t.function === id)
+        .map((t) => `the ${t.table} stream (on-failure queue ${t.onFailureQueue})`),
+      ...manifest.schedules
+        .filter((sch) => sch.function === id)
+        .map((sch) => `schedule ${sch.id} (asynchronous: on-failure destination queue, alarmed)`),
+      ...manifest.buckets
+        .filter((b) => b.onObjectCreated?.function === id)
+        .map((b) => `bucket ${b.id} notifications (asynchronous: on-failure destination queue, alarmed)`),
+    ];
+    Validations.of(fn.function).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason:
+        `Invoked by ${how.length > 0 ? how.join('; ') : 'nothing asynchronous'}. A Lambda DLQ only catches ` +
+        'asynchronous invocations; those use an on-failure destination instead, which also keeps the error.',
+    });
+  }
+
+  private asyncFailureQueue(fnId: string): Queue {
+    return this.lookup(this.asyncFailures, 'async failure queue of function', fnId);
   }
 
   private lookup<T>(map: Map<string, T>, kind: string, id: string): T {

@@ -2,7 +2,8 @@
  * A local stand-in for the REST API: routes by the manifest's route table and hands the function a real API
  * Gateway proxy event (raw body kept byte for byte, so webhook signatures verify). It answers as API Gateway
  * does where API Gateway answers by itself: 403 for an unknown route or a missing API key, 413 for a body over
- * 10 MB, 502 when the function fails or returns something that is not a proxy result.
+ * 10 MB, 400 for a path whose percent-encoding is malformed (in our error envelope, code `invalid_path`), 502
+ * when the function fails or returns something that is not a proxy result.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -145,6 +146,23 @@ export function buildProxyEvent(
   };
 }
 
+/** The route's path parameters, percent-decoded, or undefined when an escape is malformed (`%`, `%zz`, `%c3`). */
+export function decodePathParameters(
+  names: readonly string[],
+  match: RegExpExecArray,
+): Record<string, string> | undefined {
+  const params: Record<string, string> = {};
+  try {
+    names.forEach((name, i) => {
+      params[name] = decodeURIComponent(match[i + 1] ?? '');
+    });
+  } catch (error) {
+    if (error instanceof URIError) return undefined;
+    throw error;
+  }
+  return params;
+}
+
 export async function startLocalApi(
   routes: readonly RouteSpec[],
   host: LambdaHost,
@@ -164,10 +182,17 @@ export async function startLocalApi(
         if (route.spec.method !== req.method) continue;
         const match = route.pattern.exec(url.pathname);
         if (!match) continue;
-        const params: Record<string, string> = {};
-        route.params.forEach((name, i) => {
-          params[name] = decodeURIComponent(match[i + 1] ?? '');
-        });
+        const params = decodePathParameters(route.params, match);
+        if (!params) {
+          // API Gateway refuses a path it cannot decode before any function runs: a 400, never a 5xx.
+          return json(res, 400, {
+            error: {
+              code: 'invalid_path',
+              message: 'the path has a malformed percent-encoding',
+              request_id: randomUUID(),
+            },
+          });
+        }
         matched = { route, params: route.params.length ? params : null };
         break;
       }
@@ -187,8 +212,9 @@ export async function startLocalApi(
         res.writeHead(result.statusCode, headers);
         res.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
       } catch (error) {
+        // The route's template, not the path: a path may carry what must not be logged (ids a client chose).
         console.error(
-          `[api] ${req.method} ${url.pathname} -> ${matched.route.spec.function} failed: ${describeError(error)}`,
+          `[api] ${req.method} ${matched.route.spec.path} -> ${matched.route.spec.function} failed: ${describeError(error)}`,
         );
         json(res, 502, { message: 'Internal server error' });
       }

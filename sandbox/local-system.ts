@@ -20,7 +20,7 @@ export interface LocalSystemOptions {
   readonly apiPort?: number;
   readonly pspPort?: number;
   readonly apiKey: string;
-  readonly dataDirs?: { dynamodb: string; messaging: string };
+  readonly dataDirs?: { dynamodb: string; messaging: string; psp?: string };
   readonly log?: (line: string) => void;
   /** Resource name prefix (several systems can share engines in tests). */
   readonly prefix?: string;
@@ -86,6 +86,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
       port: options.pspPort ?? 0,
       ...(options.pspSeed !== undefined ? { seed: options.pspSeed } : {}),
       webhookRetryBaseMs: options.webhookRetryBaseMs ?? 1_000,
+      ...(options.dataDirs?.psp ? { dataDir: options.dataDirs.psp } : {}),
       ...(names.buckets.settlements
         ? {
             settlement: {
@@ -122,6 +123,9 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     stops.push(() => runtime.stop());
     if (options.manifest.routes.some((r) => r.path === WEBHOOK_PATH)) {
       psp.control.addWebhookEndpoint({ url: `${runtime.apiUrl}${WEBHOOK_PATH}`, secret: webhookSecret });
+      // After a restart on a data folder: what the webhook route had not acknowledged is sent again.
+      const resent = psp.resumeWebhooks();
+      if (resent > 0) log(`PSP simulator: resending ${resent} unacknowledged webhook deliveries`);
     }
 
     const endpoints = {

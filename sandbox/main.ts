@@ -4,7 +4,7 @@
  * Ctrl-C (or SIGTERM) stops everything; if this process is killed outright, the engine's guard stops Java.
  *
  * Environment: PORT (API, default 3000), PSP_PORT (PSP simulator, default 12111), SANDBOX_DATA_DIR (persist
- * DynamoDB and SQS/S3 state in this folder; default in memory), API_KEY (storefront key, default printed).
+ * DynamoDB, SQS/S3 and PSP simulator state in this folder; default in memory), API_KEY (storefront key, default printed).
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -22,6 +22,7 @@ async function main(): Promise<void> {
   if (dataDir) {
     mkdirSync(join(dataDir, 'dynamodb'), { recursive: true });
     mkdirSync(join(dataDir, 'messaging'), { recursive: true });
+    mkdirSync(join(dataDir, 'psp'), { recursive: true });
   }
   const system = await startLocalSystem({
     // A buyer who pays on the PSP's hosted page comes back to the demo storefront's result page.
@@ -31,7 +32,13 @@ async function main(): Promise<void> {
     pspPort,
     apiKey,
     ...(dataDir
-      ? { dataDirs: { dynamodb: join(dataDir, 'dynamodb'), messaging: join(dataDir, 'messaging') } }
+      ? {
+          dataDirs: {
+            dynamodb: join(dataDir, 'dynamodb'),
+            messaging: join(dataDir, 'messaging'),
+            psp: join(dataDir, 'psp'),
+          },
+        }
       : {}),
     log: (line) => console.log(line),
   });

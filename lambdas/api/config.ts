@@ -5,7 +5,7 @@
  */
 
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { PaymentsContext } from '../payments/store';
+import type { PaymentsContext } from '../payments/context';
 import { ConfigurationError, optionalEnv, requiredEnv, resource } from '../shared/config';
 
 export const DEFAULT_SUCCESS_URL = 'https://shop.example/checkout/{CHECKOUT_ID}/done';

@@ -23,7 +23,9 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { containsCardNumber } from './card-data';
 import { ApiError, ApiErrorCode } from './errors';
+import { cardDataError } from './request';
 
 export const IDEMPOTENCY_RETENTION_SECONDS = 24 * 60 * 60;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
@@ -100,6 +102,8 @@ export function checkIdempotencyKey(value: string | undefined): string | undefin
       { max_length: MAX_IDEMPOTENCY_KEY_LENGTH },
     );
   }
+  // The key is part of a stored item's key and of log lines: a card number must never become one.
+  if (containsCardNumber(value)) throw cardDataError();
   return value;
 }
 

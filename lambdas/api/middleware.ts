@@ -1,7 +1,9 @@
 /**
  * The API's middy middlewares, one concern each:
  * - `httpErrors`: every thrown error becomes its JSON answer (through `toApiError`, the one mapping) and is
- *   logged with the request id and code, never with the body;
+ *   logged with the request id and code, never with the body; and before anything else runs, a request whose
+ *   path, query string or headers carry a card number is refused (`card_data_not_allowed`): those reach our
+ *   keys and logs as much as the body does (an id, the `Idempotency-Key`);
  * - `validJsonBody`: size, content type, card data, JSON and the route's schema, before anything executes; the
  *   handler gets the typed input on `event.input`. Keep it off raw-body routes (the PSP webhook);
  * - `idempotent`: the `Idempotency-Key` contract (see `idempotency.ts`) around the handler.
@@ -19,7 +21,7 @@ import {
   requestFingerprint,
   type StoredResponse,
 } from './idempotency';
-import { readJsonBody } from './request';
+import { cardDataError, readJsonBody, requestCarriesCardData } from './request';
 
 /** An API Gateway event whose JSON body was read and validated. */
 export type ValidatedEvent<T> = APIGatewayProxyEvent & { readonly input: T; readonly json: unknown };
@@ -34,6 +36,9 @@ export function lockDurationMs(context: Pick<Context, 'getRemainingTimeInMillis'
 
 export function httpErrors(logger: Logger): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
   return {
+    before: (request: ApiRequest) => {
+      if (requestCarriesCardData(request.event)) throw cardDataError();
+    },
     onError: (request: ApiRequest) => {
       const error = toApiError(request.error);
       const fields = {

@@ -132,7 +132,10 @@ function operation(route: RouteSpec, doc: RouteDoc, input: SchemaCollector, outp
       content: { 'application/json': { schema: output.toJson(response.schema) } },
     };
   }
-  for (const [status, codes] of Object.entries(doc.errors)) responses[status] = errorResponse(codes);
+  const errors: Record<string, readonly string[]> = { ...doc.errors };
+  // API Gateway (and the sandbox's stand-in) refuses a path parameter it cannot decode, before any function.
+  if (route.path.includes('{')) errors['400'] = [...new Set([...(errors['400'] ?? []), 'invalid_path'])];
+  for (const [status, codes] of Object.entries(errors)) responses[status] = errorResponse(codes);
   if (doc.auth === RouteAuth.StorefrontKey || doc.auth === RouteAuth.OperatorKey) {
     responses['403'] ??= {
       description: 'API Gateway: missing or wrong API key (its own body, not the error envelope).',

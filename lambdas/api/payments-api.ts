@@ -8,8 +8,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { getCheckout } from '../payments/checkouts';
+import type { PaymentsContext } from '../payments/context';
 import { PaymentError } from '../payments/errors';
-import { getCheckout, getOrder, getOrders, orderHistory, type PaymentsContext } from '../payments/store';
+import { getOrder, getOrders, orderHistory } from '../payments/order-transitions';
 import {
   requestHash,
   type SubmitCheckoutInput,
@@ -99,13 +101,25 @@ export function getPaymentOrderHandler(deps: PaymentOrderApiDependencies) {
       if (!order) throw notFound(`payment order ${orderId}`);
       const history = await orderHistory(deps.payments, orderId);
       // A card payment waiting on the buyer (3-D Secure): what the storefront needs to let them act.
-      const action =
+      // The order is ours and is answered whatever the PSP says: when it cannot tell (down, or it does not
+      // know the payment), the answer is the order without the live next_action, and the log says why.
+      let action: BuyerAction | undefined;
+      if (
         order.status === 'PENDING' &&
         order.pending_reason === 'requires_action' &&
         order.psp_reference &&
         deps.buyerAction
-          ? await deps.buyerAction(order.psp_reference)
-          : undefined;
+      ) {
+        try {
+          action = await deps.buyerAction(order.psp_reference);
+        } catch (error) {
+          deps.logger.warn('buyer action unavailable from the PSP', {
+            request_id: requestIdOf(event),
+            payment_order_id: orderId,
+            error: error instanceof Error ? error.message : String(error),
+          });
+        }
+      }
       return jsonResponse(200, {
         ...paymentOrderView(order),
         ...(action

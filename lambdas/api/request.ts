@@ -27,6 +27,27 @@ function isJsonContentType(value: string | undefined): boolean {
   return params.every((param) => !param.startsWith('charset=') || /^charset="?utf-8"?$/.test(param));
 }
 
+/**
+ * Whether the request's path, path parameters, query string or headers (names and values) hold a card number.
+ * The body is read by readJsonBody, on the routes that take one.
+ */
+export function requestCarriesCardData(
+  event: Pick<
+    APIGatewayProxyEvent,
+    'path' | 'pathParameters' | 'queryStringParameters' | 'multiValueQueryStringParameters' | 'headers'
+  > &
+    Partial<Pick<APIGatewayProxyEvent, 'multiValueHeaders'>>,
+): boolean {
+  if (typeof event.path === 'string' && containsCardNumber(event.path)) return true;
+  return [
+    event.pathParameters,
+    event.queryStringParameters,
+    event.multiValueQueryStringParameters,
+    event.headers,
+    event.multiValueHeaders,
+  ].some((part) => part != null && containsCardData(part, { fieldNames: false }));
+}
+
 /** The body as parsed JSON, or the ApiError that says why it is not acceptable. */
 export function readJsonBody(
   event: Pick<APIGatewayProxyEvent, 'body' | 'headers' | 'isBase64Encoded'>,

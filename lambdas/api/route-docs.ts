@@ -59,6 +59,10 @@ export const MONEY_INPUT_CODES = [
   MoneyErrorCode.AmountZero,
   MoneyErrorCode.AmountOutOfRange,
   MoneyErrorCode.UnknownCurrency,
+  MoneyErrorCode.CurrencyNotSupported,
+  MoneyErrorCode.AmountPrecisionNotSupported,
+  MoneyErrorCode.AmountBelowMinimum,
+  MoneyErrorCode.AmountAboveMaximum,
 ] as const;
 
 /** What a JSON body can be refused for before its shape is looked at. */

@@ -1,7 +1,9 @@
 /**
  * What the API accepts, as schemas: the shape is checked by zod (unknown keys refused, as Stripe does), then the
  * money by the money module (whose codes the caller gets: `amount_is_float`, `amount_too_many_decimals`,
- * `unknown_currency`, ...), then the rules that span orders (one currency, unique order ids, at most 40 orders).
+ * `unknown_currency`, ...), then the rules that span orders (one currency, unique order ids, at most 40 orders),
+ * then the PSP's own rules (`currency_not_supported`, `amount_precision_not_supported`, `amount_below_minimum`,
+ * `amount_above_maximum`), so that nothing the PSP would refuse is ever stored.
  * The result is the typed input of `submitCheckout`; nothing here touches storage.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
@@ -9,7 +11,10 @@ import { type ZodError, z } from 'zod';
 import { type CurrencyCode, type Money, MoneyError, parseAmount, parseCurrency, sum } from '../money';
 import type { BuyerInfo } from '../payments/model';
 import type { SubmitCheckoutInput } from '../payments/submit';
+import { checkChargeable, checkRepresentable, pspCurrency } from '../psp/currencies';
+import { containsCardNumber } from './card-data';
 import { ApiError, ApiErrorCode } from './errors';
+import { cardDataError } from './request';
 
 /**
  * DynamoDB's 100-item transaction holds the checkout and, per order, the order and its first history entry:
@@ -19,9 +24,17 @@ export const MAX_ORDERS = 40;
 
 /** Ids go inside DynamoDB keys and PSP metadata: the ledger's seller ids follow the same rule. */
 export const ID_PATTERN = /^[A-Za-z0-9_.@+-]{1,128}$/;
-const ID_RULE = 'must be 1-128 characters of A-Z a-z 0-9 _ . @ + -';
+const ID_RULE = 'must be 1-128 characters of A-Z a-z 0-9 _ . @ + -, and not "." or ".."';
 
-export const idSchema = z.string({ error: ID_RULE }).regex(ID_PATTERN, { error: ID_RULE });
+/**
+ * Whether a string is an id we accept: the pattern, and not a dot segment: `/v1/payments/..` is the parent
+ * path to every HTTP client (and `%2e%2e` decodes to it), so such an id could be stored but never read back.
+ */
+export function isValidId(value: string): boolean {
+  return ID_PATTERN.test(value) && value !== '.' && value !== '..';
+}
+
+export const idSchema = z.string({ error: ID_RULE }).refine(isValidId, { error: ID_RULE });
 
 /** A PSP payment-method token: Stripe's `pm_...` (or another prefixed id), never card data. */
 const PSP_TOKEN = /^[a-z]{2,8}_[A-Za-z0-9_]{1,247}$/;
@@ -156,6 +169,8 @@ export function parseCreatePayment(json: unknown): SubmitCheckoutInput {
     moneyError(error, 'payment_orders');
   }
 
+  checkPspLimits(amounts, body.credit_card_info === undefined);
+
   const info = body.buyer_info;
   const buyer: BuyerInfo = {
     buyer_id: info.buyer_id,
@@ -176,10 +191,41 @@ export function parseCreatePayment(json: unknown): SubmitCheckoutInput {
   };
 }
 
+/**
+ * The PSP's own rules, before anything is stored (lambdas/psp/currencies.ts): the currency must be one it
+ * charges, every amount one it can represent exactly, and every charge within its minimum and maximum. With a
+ * card token each order is its own charge; on the hosted page the checkout is one charge of the total.
+ */
+function checkPspLimits(amounts: readonly Money[], hosted: boolean): void {
+  const [first] = amounts;
+  if (!first) return;
+  try {
+    pspCurrency(first.currency);
+  } catch (error) {
+    moneyError(error, 'payment_orders[0].currency');
+  }
+  for (const [i, amount] of amounts.entries()) {
+    try {
+      if (hosted) checkRepresentable(amount);
+      else checkChargeable(amount);
+    } catch (error) {
+      moneyError(error, `payment_orders[${i}].amount`);
+    }
+  }
+  if (hosted) {
+    try {
+      checkChargeable(sum(first.currency, amounts));
+    } catch (error) {
+      moneyError(error, 'payment_orders');
+    }
+  }
+}
+
 /** A path parameter that must be an id (`{payment_order_id}`, `{checkout_id}`). */
 export function pathId(event: Pick<APIGatewayProxyEvent, 'pathParameters'>, name: string): string {
   const value = event.pathParameters?.[name];
-  if (value === undefined || !ID_PATTERN.test(value)) {
+  if (value !== undefined && containsCardNumber(value)) throw cardDataError();
+  if (value === undefined || !isValidId(value)) {
     throw validationError([{ field: name, code: 'invalid_format', message: ID_RULE }]);
   }
   return value;

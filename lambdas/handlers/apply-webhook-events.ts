@@ -9,6 +9,7 @@ import type Stripe from 'stripe';
 import { documentClient, sqsClient } from '../shared/aws-clients';
 import { resource } from '../shared/config';
 import { logger } from '../shared/logger';
+import { instrumented } from '../shared/observability';
 import { paymentProvider, paymentsContext, paymentTiming } from '../shared/wiring';
 import { applyEvent } from '../webhooks/apply';
 import { loadEvent, markApplied } from '../webhooks/inbox';
@@ -38,7 +39,7 @@ function backoffSeconds(receiveCount: number): number {
   return Math.max(1, Math.floor(Math.random() * ceiling));
 }
 
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
   const batchItemFailures: { itemIdentifier: string }[] = [];
   for (const record of event.Records) {
     try {
@@ -64,3 +65,5 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   }
   return { batchItemFailures };
 }
+
+export const handler = instrumented(handle);

@@ -13,6 +13,7 @@ import { payInWorkflowStarter } from '../api/pay-in-workflow';
 import { createPaymentHandler } from '../api/payments-api';
 import { documentClient, sfnClient } from '../shared/aws-clients';
 import { resource } from '../shared/config';
+import { instrumented } from '../shared/observability';
 import { paymentProvider, paymentsContext, paymentTiming } from '../shared/wiring';
 
 const startWorkflow = payInWorkflowStarter(sfnClient(), resource('stateMachine', 'pay-in'));
@@ -29,10 +30,12 @@ const hostedPage = {
 };
 const timing = paymentTiming();
 
-export const handler = createPaymentHandler({
+const handle = createPaymentHandler({
   payments: paymentsContext(),
   logger: new Logger(),
   idempotency: new IdempotencyStore(documentClient(), resource('table', 'idempotency')),
   // The PSP client is built on first use (its key is a secret) and kept for the container's life.
   submit: async () => ({ psp: await paymentProvider(), startWorkflow, hostedPage, timing }),
 });
+
+export const handler = instrumented(handle);

@@ -3,8 +3,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { readOnlyPaymentsContext } from '../api/config';
 import { getCheckoutHandler } from '../api/payments-api';
 import { documentClient } from '../shared/aws-clients';
+import { instrumented } from '../shared/observability';
 
-export const handler = getCheckoutHandler({
+const handle = getCheckoutHandler({
   payments: readOnlyPaymentsContext(documentClient()),
   logger: new Logger(),
 });
+
+export const handler = instrumented(handle);

@@ -6,10 +6,13 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { readOnlyPaymentsContext } from '../api/config';
 import { getPaymentOrderHandler } from '../api/payments-api';
 import { documentClient } from '../shared/aws-clients';
+import { instrumented } from '../shared/observability';
 import { paymentProvider } from '../shared/wiring';
 
-export const handler = getPaymentOrderHandler({
+const handle = getPaymentOrderHandler({
   payments: readOnlyPaymentsContext(documentClient()),
   logger: new Logger(),
   buyerAction: async (pspPaymentId) => (await paymentProvider()).buyerAction(pspPaymentId),
 });
+
+export const handler = instrumented(handle);

@@ -3,11 +3,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { getWalletHandler } from '../api/wallets-api';
 import { documentClient } from '../shared/aws-clients';
 import { resource } from '../shared/config';
+import { instrumented } from '../shared/observability';
 
-export const handler = getWalletHandler({
+const handle = getWalletHandler({
   ledger: {
     db: documentClient(),
     tables: { ledger: resource('table', 'ledger'), wallets: resource('table', 'wallets') },
   },
   logger: new Logger(),
 });
+
+export const handler = instrumented(handle);

@@ -1,9 +1,10 @@
 /** GET /v1/health: proves the API routes to a function; touches no other resource. */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { instrumented } from '../shared/observability';
 
 const SERVICE = process.env.SERVICE_NAME ?? 'marketplace-payments';
 
-export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+async function handle(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   return {
     statusCode: 200,
     headers: { 'content-type': 'application/json' },
@@ -15,3 +16,5 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
     }),
   };
 }
+
+export const handler = instrumented(handle);

@@ -2,11 +2,12 @@
  * Pay-in workflow step: charge one payment order at the PSP (keyed by its id) and record the outcome.
  * A transient PSP failure is thrown as PspTransientError, which the state machine retries with backoff.
  */
-import { executeOrder } from '../payments/outcomes';
+import { executeOrder } from '../payments/executor';
 import { logger } from '../shared/logger';
+import { instrumented } from '../shared/observability';
 import { paymentProvider, paymentsContext, paymentTiming, riskProvider } from '../shared/wiring';
 
-export async function handler(event: {
+async function handle(event: {
   payment_order_id: string;
 }): Promise<{ payment_order_id: string; status: string }> {
   const order = await executeOrder(
@@ -18,3 +19,5 @@ export async function handler(event: {
   logger.info('payment order executed', { payment_order_id: order.payment_order_id, status: order.status });
   return { payment_order_id: order.payment_order_id, status: order.status };
 }
+
+export const handler = instrumented(handle);

@@ -3,15 +3,15 @@
  * checkout (once), so the executor and the sweeper never charge a checkout that was not approved, and a
  * decline fails the orders that have not started.
  */
+
+import { getCheckout } from '../payments/checkouts';
 import { PaymentError } from '../payments/errors';
-import { decideRisk } from '../payments/outcomes';
-import { getCheckout } from '../payments/store';
+import { decideRisk } from '../payments/risk-gate';
 import { logger } from '../shared/logger';
+import { instrumented } from '../shared/observability';
 import { ordersContext, riskProvider } from '../shared/wiring';
 
-export async function handler(event: {
-  checkout_id: string;
-}): Promise<{ decision: string; reasons: string[] }> {
+async function handle(event: { checkout_id: string }): Promise<{ decision: string; reasons: string[] }> {
   const ctx = ordersContext();
   const checkout = await getCheckout(ctx, event.checkout_id);
   if (!checkout) throw new PaymentError('not_found', `checkout ${event.checkout_id} not found`);
@@ -20,3 +20,5 @@ export async function handler(event: {
   logger.info('risk assessed', { checkout_id: checkout.checkout_id, decision, reasons });
   return { decision, reasons };
 }
+
+export const handler = instrumented(handle);

@@ -9,6 +9,7 @@ import { header } from '../api/http';
 import { documentClient, sqsClient } from '../shared/aws-clients';
 import { resource, secretValue } from '../shared/config';
 import { logger } from '../shared/logger';
+import { instrumented } from '../shared/observability';
 import { InvalidSignatureError, storeEvent, verifyEvent } from '../webhooks/inbox';
 
 const inbox = { db: documentClient(), table: resource('table', 'webhook-events') };
@@ -18,7 +19,7 @@ function reply(statusCode: number, body: unknown): APIGatewayProxyResult {
   return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
 }
 
-export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+async function handle(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const requestId = event.requestContext.requestId;
   const raw = event.isBase64Encoded
     ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
@@ -57,3 +58,5 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
   });
   return reply(200, { received: true, duplicate: !stored.firstTime });
 }
+
+export const handler = instrumented(handle);

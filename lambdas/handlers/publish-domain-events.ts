@@ -9,11 +9,12 @@ import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { publishChanges, snsPublisher } from '../events';
 import { snsClient } from '../shared/aws-clients';
 import { resource } from '../shared/config';
+import { instrumented } from '../shared/observability';
 
 const logger = new Logger();
 const publish = snsPublisher(snsClient(), resource('topic', 'domain-events'));
 
-export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
+async function handle(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
   return publishChanges(event.Records, publish, {
     onFailure: (record, error) =>
       logger.error('domain events of a change were not published', {
@@ -24,3 +25,5 @@ export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatch
       }),
   });
 }
+
+export const handler = instrumented(handle);

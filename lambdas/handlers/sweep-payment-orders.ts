@@ -2,12 +2,13 @@
  * Scheduled sweeper: orders EXECUTING or PENDING (or never started) past their deadline are driven forward by
  * asking the PSP, through the same code as the webhook.
  */
-import { sweepDueOrders } from '../payments/outcomes';
-import { dueOrders } from '../payments/store';
+import { dueOrders } from '../payments/due-index';
+import { sweepDueOrders } from '../payments/sweeper';
 import { logger } from '../shared/logger';
+import { instrumented } from '../shared/observability';
 import { paymentProvider, paymentsContext, paymentTiming, riskProvider } from '../shared/wiring';
 
-export async function handler(): Promise<{
+async function handle(): Promise<{
   examined: number;
   moved: number;
   stillOpen: number;
@@ -29,3 +30,5 @@ export async function handler(): Promise<{
     errors: report.errors.length,
   };
 }
+
+export const handler = instrumented(handle);

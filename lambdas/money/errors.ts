@@ -17,6 +17,14 @@ export const MoneyErrorCode = {
   /** A Stripe integer amount that is not a safe integer. */
   InvalidMinorAmount: 'invalid_minor_amount',
   InvalidAllocation: 'invalid_allocation',
+  /** A valid ISO 4217 currency the payment provider cannot charge (lambdas/psp/currencies.ts). */
+  CurrencyNotSupported: 'currency_not_supported',
+  /** An amount the payment provider cannot represent exactly (e.g. "100.50" MGA, "12.34" HUF, "1.234" KWD). */
+  AmountPrecisionNotSupported: 'amount_precision_not_supported',
+  /** Below the payment provider's minimum charge for the currency. */
+  AmountBelowMinimum: 'amount_below_minimum',
+  /** Above the payment provider's maximum charge (eight digits of its unit). */
+  AmountAboveMaximum: 'amount_above_maximum',
 } as const;
 
 export type MoneyErrorCode = (typeof MoneyErrorCode)[keyof typeof MoneyErrorCode];

@@ -1,8 +1,9 @@
 /**
  * Money as integer minor units of an ISO 4217 currency. Amounts enter and leave as decimal strings (the API,
- * settlement files) or as Stripe's integer amounts; inside they are `bigint` minor units, so no arithmetic
- * ever rounds. Every value is kept within +/- MAX_MINOR_UNITS (2^53 - 1), so it also fits a JSON number, a
- * Stripe amount and a DynamoDB number read back as a safe integer.
+ * settlement files); the PSP's integer amounts, which count some currencies differently, are converted by
+ * lambdas/psp/currencies.ts. Inside they are `bigint` minor units, so no arithmetic ever rounds. Every value
+ * is kept within +/- MAX_MINOR_UNITS (2^53 - 1), so it also fits a JSON number and a DynamoDB number read
+ * back as a safe integer.
  */
 import { type CurrencyCode, exponentOf, isCurrencyCode } from './currencies';
 import { MoneyError, MoneyErrorCode } from './errors';
@@ -112,27 +113,6 @@ export function fromMajorUnits(value: string, currencyCode: unknown): Money {
     );
   }
   return fromDigits(sign, whole, fraction.slice(0, exponent).padEnd(exponent, '0'), currency, value);
-}
-
-/**
- * Stripe amounts are integers in the smallest unit with a lower-case currency. We read them with the ISO
- * exponent; Stripe's own exceptions (e.g. ISK, HUF, TWD, UGX handled as two-decimal in some APIs) are not
- * modelled beyond it.
- */
-export function fromStripeAmount(amount: number, stripeCurrency: string): Money {
-  const currency = parseCurrency(stripeCurrency.toUpperCase());
-  if (!Number.isSafeInteger(amount)) {
-    throw new MoneyError(MoneyErrorCode.InvalidMinorAmount, `not an integer minor amount: ${amount}`, {
-      amount,
-      currency,
-    });
-  }
-  return money(currency, amount);
-}
-
-export function toStripeAmount(amount: Money): { readonly amount: number; readonly currency: string } {
-  // In range by construction, so the conversion to a number is exact.
-  return { amount: Number(amount.minor), currency: amount.currency.toLowerCase() };
 }
 
 export function add(a: Money, b: Money): Money {

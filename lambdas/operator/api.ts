@@ -14,7 +14,7 @@ import type { IdempotencyStore } from '../api/idempotency';
 import { httpErrors, idempotent, type ValidatedEvent, validJsonBody } from '../api/middleware';
 import { fieldPath, pathId, validationError } from '../api/schemas';
 import type { LedgerContext } from '../ledger';
-import type { PaymentsContext } from '../payments/store';
+import type { PaymentsContext } from '../payments';
 import { type AuditContext, listAudit, recordAudit } from './audit';
 import { authorizeOperator } from './auth';
 import { OperatorErrorCode } from './errors';

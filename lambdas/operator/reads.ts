@@ -20,7 +20,7 @@ import {
   walletBalances,
 } from '../ledger';
 import { formatAmount } from '../money';
-import { getCheckout, getOrder, orderHistory, type PaymentsContext } from '../payments/store';
+import { getCheckout, getOrder, orderHistory, type PaymentsContext } from '../payments';
 
 /** Ledger transactions that belong to a payment order, by id rule (pay-in today; refunds etc. add theirs). */
 export const ORDER_TRANSACTION_IDS: ((paymentOrderId: string) => string)[] = [payInTransactionId];

@@ -7,10 +7,12 @@
 import { createHash } from 'node:crypto';
 import { type CurrencyCode, MAX_MINOR_UNITS, type Money, MoneyError } from '../money';
 import type { PaymentProvider } from '../psp/port';
+import { attachHostedSession, createCheckout } from './checkouts';
+import { nowOf, type PaymentsContext } from './context';
 import { PaymentError } from './errors';
 import type { BuyerInfo, Checkout, PaymentOrder } from './model';
-import { DEFAULT_TIMING, type Timing } from './outcomes';
-import { attachHostedSession, createCheckout, getOrders, nowOf, type PaymentsContext } from './store';
+import { getOrders } from './order-transitions';
+import { DEFAULT_TIMING, type Timing } from './timing';
 
 /** A session must live this long after it is registered (Stripe's minimum is 30 minutes). */
 const MIN_REGISTRATION_LEAD_MS = 31 * 60_000;

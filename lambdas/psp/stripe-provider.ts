@@ -4,7 +4,8 @@
  * the first result; Stripe's statuses are mapped onto our closed enum with an explicit default.
  */
 import Stripe from 'stripe';
-import { fromStripeAmount, type Money, toStripeAmount } from '../money';
+import type { Money } from '../money';
+import { fromStripeAmount, toStripeAmount } from './currencies';
 import { PspPermanentError, PspTransientError } from './errors';
 import type {
   BuyerAction,

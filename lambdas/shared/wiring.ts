@@ -3,8 +3,8 @@
  * the PSP provider (Stripe, or the local simulator when PSP_API_BASE is set) and the risk provider.
  */
 
-import { DEFAULT_TIMING, type Timing } from '../payments/outcomes';
-import type { PaymentsContext } from '../payments/store';
+import type { PaymentsContext } from '../payments/context';
+import { DEFAULT_TIMING, type Timing } from '../payments/timing';
 import type { PaymentProvider } from '../psp/port';
 import { createStripeClient, StripePaymentProvider } from '../psp/stripe-provider';
 import { DefaultRiskRules, type RiskProvider, riskRulesFromEnv } from '../risk/rules';

@@ -4,9 +4,13 @@
  * a clean run would.
  */
 import type Stripe from 'stripe';
+import { applyPayment } from '../payments/apply-payment';
+import { completeCheckoutIfDone } from '../payments/checkouts';
+import type { PaymentsContext } from '../payments/context';
+import { applyHostedCheckout } from '../payments/hosted-page';
 import { isTerminal } from '../payments/model';
-import { applyHostedCheckout, applyPayment, type Timing } from '../payments/outcomes';
-import { completeCheckoutIfDone, getOrder, type PaymentsContext } from '../payments/store';
+import { getOrder } from '../payments/order-transitions';
+import type { Timing } from '../payments/timing';
 import type { PaymentProvider } from '../psp/port';
 import { toHostedCheckout, toPspPayment } from '../psp/stripe-provider';
 

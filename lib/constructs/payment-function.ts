@@ -19,6 +19,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { envVarFor, type FunctionAccess, type FunctionSpec } from '../manifest';
+import { METRICS_NAMESPACE } from '../manifest/metrics';
 import { acknowledgeWildcardAction, acknowledgeWildcardResource } from '../nag-acknowledgements';
 
 export type TableAccess = NonNullable<FunctionAccess['tables']>[string];
@@ -36,6 +37,18 @@ export const BUCKET_OBJECT_ACTIONS: Record<BucketAccess, readonly string[]> = {
   read: ['s3:GetObject'],
   readWrite: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
 };
+
+/** Everything `readWrite` allows except removing an item: no DeleteItem, no BatchWriteItem (DeleteRequest). */
+export const NO_DELETE_TABLE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:Scan',
+  'dynamodb:DescribeTable',
+] as const;
 
 export const APPEND_ONLY_TABLE_ACTIONS = [
   'dynamodb:PutItem',
@@ -110,7 +123,7 @@ export class PaymentFunction extends Construct {
       environment: {
         SERVICE_NAME: props.service,
         POWERTOOLS_SERVICE_NAME: props.service,
-        POWERTOOLS_METRICS_NAMESPACE: props.service,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         // Stack traces through the bundle's source map point at the TypeScript.
         NODE_OPTIONS: '--enable-source-maps',
         ...spec.environment,
@@ -139,35 +152,68 @@ export class PaymentFunction extends Construct {
     });
   }
 
-  private setEnv(name: string, value: string): void {
+  setEnv(name: string, value: string): void {
     this.function.addEnvironment(name, value);
   }
 
-  useTable(id: string, table: ITable, access: TableAccess): void {
-    switch (access) {
+  /**
+   * `money`: a money table, on which `readWrite` is granted without deletes. A table with a customer-managed key
+   * also gets the key: decrypt to read, encrypt and decrypt to write.
+   */
+  useTable(
+    id: string,
+    table: ITable,
+    access: TableAccess,
+    options: { money?: boolean; hasIndexes?: boolean } = {},
+  ): void {
+    const resources = options.hasIndexes ? [table.tableArn, `${table.tableArn}/index/*`] : [table.tableArn];
+    const granted: TableAccess = access === 'readWrite' && options.money ? 'readWriteNoDelete' : access;
+    switch (granted) {
       case 'read':
         table.grantReadData(this.function);
         break;
       case 'readWrite':
         table.grantReadWriteData(this.function);
         break;
+      case 'readWriteNoDelete':
+        this.function.addToRolePolicy(
+          new PolicyStatement({
+            effect: Effect.ALLOW,
+            actions: [...NO_DELETE_TABLE_ACTIONS],
+            resources,
+          }),
+        );
+        table.encryptionKey?.grantEncryptDecrypt(this.function);
+        break;
       case 'append':
         this.function.addToRolePolicy(
           new PolicyStatement({
             effect: Effect.ALLOW,
             actions: [...APPEND_ONLY_TABLE_ACTIONS],
-            resources: [table.tableArn, `${table.tableArn}/index/*`],
+            resources,
           }),
         );
+        table.encryptionKey?.grantEncryptDecrypt(this.function);
         break;
       default:
         throw new Error(`function ${this.spec.id}: unknown table access '${String(access)}' for ${id}`);
     }
-    acknowledgeWildcardResource(
-      this.role,
-      `${table.tableArn}/index/*`,
-      `Queries on the indexes of table ${id} (granted ${access}); index names are part of the table's design.`,
-    );
+    if (options.hasIndexes) {
+      acknowledgeWildcardResource(
+        this.role,
+        `${table.tableArn}/index/*`,
+        `Queries on the indexes of table ${id} (granted ${granted}); index names are part of the table's design.`,
+      );
+    }
+    if (table.encryptionKey && granted !== 'read') {
+      for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+        acknowledgeWildcardAction(
+          this.role,
+          action,
+          `Writing table ${id}, encrypted with its own customer-managed key: the grant names that key only.`,
+        );
+      }
+    }
     this.setEnv(envVarFor('table', id), table.tableName);
   }
 

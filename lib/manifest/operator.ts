@@ -1,7 +1,7 @@
 /**
  * The operator's API (console and CLI): reads of payments, sellers, queues and webhook events, and the few
  * actions an operator takes (redrive a DLQ, replay a stored webhook event), each audited. Its routes take the
- * operator's key, never the storefront's (see RouteSpec.keyKind); every function checks that key itself.
+ * operator's key, never the storefront's (RouteSpec.authorization `operatorKey`); every function checks that key itself.
  */
 import type { FunctionSpec, Manifest, QueueSpec, RouteSpec, SecretSpec, TableSpec } from './types';
 
@@ -39,6 +39,7 @@ export function operatorFunctions(queues: readonly QueueSpec[]): readonly Functi
         'Operator reads: a payment order and its timeline (request to ledger), payments, a seller (wallet, ledger entries, balance check), webhook events, the audit trail.',
       entry: 'lambdas/handlers/operator-read.ts',
       timeoutSeconds: 25,
+      reservedConcurrency: 5,
       access: {
         tables: {
           payments: 'read',
@@ -56,6 +57,7 @@ export function operatorFunctions(queues: readonly QueueSpec[]): readonly Functi
         'Operator actions, idempotent and audited: queues and DLQs (inspect, redrive), replay of a stored webhook event.',
       entry: 'lambdas/handlers/operator-actions.ts',
       timeoutSeconds: 25,
+      reservedConcurrency: 5,
       access: {
         tables: { 'webhook-events': 'read', 'operator-audit': 'readWrite', idempotency: 'readWrite' },
         queues: allQueues(queues),
@@ -65,20 +67,31 @@ export function operatorFunctions(queues: readonly QueueSpec[]): readonly Functi
   ];
 }
 
-const read = (method: RouteSpec['method'], path: string): RouteSpec => ({
-  method,
-  path,
-  function: 'operator-read',
-  apiKeyRequired: false,
-  keyKind: 'operator',
-});
-const act = (method: RouteSpec['method'], path: string): RouteSpec => ({
-  method,
-  path,
-  function: 'operator-actions',
-  apiKeyRequired: false,
-  keyKind: 'operator',
-});
+/**
+ * Not API Gateway's key check (it would let the storefront's key in): the function compares the operator's key
+ * with its secret first. A few operators at a time: a small throttle, and the functions' reserved concurrency.
+ */
+const OPERATOR_AUTHORIZATION = {
+  by: 'operatorKey',
+  reason:
+    "The operator's own key, checked by the function against the operator-api-key secret before anything else.",
+} as const;
+const OPERATOR_THROTTLE = { rateLimit: 10, burstLimit: 20 } as const;
+
+const operatorRoute =
+  (fn: string) =>
+  (method: RouteSpec['method'], path: string): RouteSpec => ({
+    method,
+    path,
+    function: fn,
+    apiKeyRequired: false,
+    authorization: OPERATOR_AUTHORIZATION,
+    throttle: OPERATOR_THROTTLE,
+  });
+const read = operatorRoute('operator-read');
+const act = operatorRoute('operator-actions');
+
+export const isOperatorRoute = (route: RouteSpec): boolean => route.authorization?.by === 'operatorKey';
 
 export const operatorRoutes: readonly RouteSpec[] = [
   read('GET', '/v1/operator/payments'),

@@ -26,6 +26,18 @@ export interface TableSpec {
   readonly ttlAttribute?: string;
   /** Emit a change stream (new images) for the transactional outbox. */
   readonly stream?: boolean;
+  /**
+   * Holds money or the records that move it (orders, ledger, wallets): encrypted with its own customer-managed
+   * KMS key, backed up by AWS Backup with a copy in a second region, and `readWrite` on it never includes a
+   * delete (DeleteItem, BatchWriteItem): no function may remove a money record.
+   */
+  readonly money?: boolean;
+  /**
+   * Items are written once and never changed (the ledger): IAM allows only `append` on it, and because IAM cannot
+   * require `attribute_not_exists`, its stream is watched and any MODIFY or REMOVE raises an alarm. Needs
+   * `stream: true`.
+   */
+  readonly appendOnly?: boolean;
 }
 
 export interface QueueSpec {
@@ -41,6 +53,11 @@ export interface QueueSpec {
 export interface BucketSpec {
   readonly id: LogicalId;
   readonly description: string;
+  /**
+   * Evidence (settlement files, reconciliation reports): versioned, with S3 Object Lock retaining every version
+   * this many days (COMPLIANCE mode on a stack that holds money: not even the account root can shorten it).
+   */
+  readonly objectLockDays?: number;
   /** Function invoked (asynchronously, as S3 does) when an object is created under `prefix`. */
   readonly onObjectCreated?: {
     readonly function: LogicalId;
@@ -54,8 +71,12 @@ export interface BucketSpec {
  * (see `envVarFor`), so access and configuration are declared in one place.
  */
 export interface FunctionAccess {
-  /** `append`: put + condition checks + reads, never update or delete (the ledger's immutability). */
-  readonly tables?: Readonly<Record<LogicalId, 'read' | 'readWrite' | 'append'>>;
+  /**
+   * `append`: put + condition checks + reads, never update or delete (the ledger's immutability).
+   * `readWriteNoDelete`: put, update, condition checks and reads, never DeleteItem or BatchWriteItem (whose
+   * DeleteRequest would delete). On a `money` table, `readWrite` is granted as `readWriteNoDelete`.
+   */
+  readonly tables?: Readonly<Record<LogicalId, 'read' | 'readWrite' | 'readWriteNoDelete' | 'append'>>;
   readonly queues?: Readonly<Record<LogicalId, 'send' | 'consume' | 'sendAndConsume'>>;
   readonly buckets?: Readonly<Record<LogicalId, 'read' | 'readWrite'>>;
   /** `start`: StartExecution/DescribeExecution; `callback`: SendTaskSuccess/SendTaskFailure/Heartbeat. */
@@ -78,9 +99,38 @@ export interface FunctionSpec {
   readonly environment?: Readonly<Record<string, string>>;
   /** Caps concurrency, e.g. to protect the PSP's rate limit. */
   readonly reservedConcurrency?: number;
+  /**
+   * Variables whose deployed value is a deployment setting (CDK context, validated at synth), not the local
+   * value in `environment`: e.g. the storefront's URLs, which differ per marketplace and stage.
+   */
+  readonly deploymentSettings?: Readonly<Record<string, DeploymentSetting>>;
 }
 
+/** Settings a deployment must provide (see lib/config.ts and docs/deploy.md). */
+export type DeploymentSetting = 'storefrontSuccessUrl' | 'storefrontCancelUrl';
+
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+
+/**
+ * Who may call a route without the storefront's API key, and why. Every route that does not require the API key
+ * must say so (a synth-time check): a public route is a decision, never a default.
+ */
+export interface PublicRouteAuthorization {
+  /**
+   * `pspSignature`: the handler verifies the PSP's signature on the raw body first; `none`: anyone (health);
+   * `operatorKey`: the operator's own key, which the handler compares with the `operator-api-key` secret before
+   * anything else (API Gateway accepts any of a stage's keys on every keyed route, so it cannot keep the
+   * storefront's key off the operator's routes).
+   */
+  readonly by: 'pspSignature' | 'none' | 'operatorKey';
+  readonly reason: string;
+}
+
+export interface RouteThrottle {
+  /** Steady-state requests per second. */
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
 
 export interface RouteSpec {
   readonly method: HttpMethod;
@@ -90,12 +140,13 @@ export interface RouteSpec {
   /** Storefront routes require the API key; the PSP's webhook is authenticated by its signature instead. */
   readonly apiKeyRequired: boolean;
   /**
-   * Which key a route takes, decided explicitly: `storefront` (default when `apiKeyRequired`) is API Gateway's
-   * API key; `operator` is the operator's own key, checked by the route's function against the
-   * `operator-api-key` secret, because API Gateway accepts any of a stage's keys on every keyed route and cannot
-   * keep the storefront's key off the operator's routes. Operator routes therefore set `apiKeyRequired: false`.
+   * Required when `apiKeyRequired` is false (and refused when it is true): what authenticates the route instead.
+   * A public route also needs its own `throttle`, and its function a `reservedConcurrency`, so a flood on it can
+   * neither use the stage's whole rate nor starve the account's concurrency (checkouts).
    */
-  readonly keyKind?: 'storefront' | 'operator';
+  readonly authorization?: PublicRouteAuthorization;
+  /** This method's own throttle (API Gateway method settings), below the stage's. */
+  readonly throttle?: RouteThrottle;
 }
 
 export interface QueueEventSourceSpec {

@@ -52,7 +52,9 @@ export async function startDynamoDb(
         await client.send(new ListTablesCommand({ Limit: 1 }));
         return !proc.exited;
       },
-      30_000,
+      // A loaded machine (other JVMs, a test run) can take well over 30 s to start Java: DYNAMODB_START_TIMEOUT_MS
+      // overrides the default window.
+      Number(process.env.DYNAMODB_START_TIMEOUT_MS ?? 120_000),
       () => proc.exited,
     );
   } catch (error) {

@@ -23,6 +23,16 @@ export class SimClock implements Clock {
     return Math.floor(this.now() / 1000);
   }
 
+  /** How far the clock was moved ahead of its base (saved across restarts). */
+  offset(): number {
+    return this.offsetMs;
+  }
+
+  /** Restores a saved offset: a restarted simulator keeps the time it had moved to. */
+  restoreOffset(ms: number): void {
+    if (Number.isFinite(ms) && ms > this.offsetMs) this.offsetMs = ms;
+  }
+
   advance(ms: number): void {
     if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`clock can only move forward (got ${ms} ms)`);
     this.offsetMs += ms;

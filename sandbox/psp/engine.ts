@@ -17,6 +17,7 @@ import {
   unexpectedState,
 } from './errors';
 import { chargeFee, type FeeSchedule } from './fees';
+import { amountStep, stepViolation } from './money';
 import {
   type BalanceTransaction,
   type Charge,
@@ -579,7 +580,7 @@ export class PspEngine {
     charge.paid = true;
     charge.captured = true;
     charge.amount_captured = charge.amount;
-    const fee = chargeFee(charge.amount, this.config.fees);
+    const fee = chargeFee(charge.amount, this.config.fees, amountStep(charge.currency));
     const type = charge.payment_method_details?.type === 'card' ? 'charge' : 'payment';
     const txn = this.insertBalanceTransaction(
       charge.amount,
@@ -862,6 +863,8 @@ export class PspEngine {
     }
     const amount = input.amount ?? remaining;
     if (amount <= 0) throw invalidRequest('Refund amount must be a positive integer.', { param: 'amount' });
+    const step = stepViolation(amount, charge.currency);
+    if (step) throw invalidRequest(step.message, { param: 'amount', code: step.code });
     if (amount > remaining) {
       throw invalidRequest(
         `Refund amount (${amount}) is greater than unrefunded amount on charge (${remaining})`,

@@ -15,9 +15,14 @@ export interface FeeSchedule {
 
 export const DEFAULT_FEES: FeeSchedule = { percentBasisPoints: 290, fixedMinor: 30 };
 
-export function chargeFee(amountMinor: number, schedule: FeeSchedule = DEFAULT_FEES): number {
+/**
+ * `step` is the currency's amount step (sandbox/psp/money.ts amountStep): a fee in ISK or UGX is whole units
+ * and a three-decimal one ends in 0, like every other amount in that currency, rounded half up to the step.
+ */
+export function chargeFee(amountMinor: number, schedule: FeeSchedule = DEFAULT_FEES, step = 1): number {
   if (!Number.isSafeInteger(amountMinor) || amountMinor < 0)
     throw new RangeError(`bad amount ${amountMinor}`);
   const percent = Math.floor((amountMinor * schedule.percentBasisPoints + 5000) / 10000);
-  return percent + schedule.fixedMinor;
+  const fee = percent + schedule.fixedMinor;
+  return Math.floor((fee + Math.floor(step / 2)) / step) * step;
 }

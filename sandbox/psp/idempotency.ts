@@ -17,7 +17,7 @@ export interface StoredResponse {
   readonly requestId: string;
 }
 
-type Entry =
+export type Entry =
   | { state: 'in_flight'; fingerprint: string; createdAt: number }
   | { state: 'done'; fingerprint: string; createdAt: number; response: StoredResponse };
 
@@ -32,6 +32,20 @@ export class IdempotencyStore {
   private readonly entries = new Map<string, Entry>();
 
   constructor(private readonly clock: Clock) {}
+
+  /**
+   * The entries worth keeping across a restart: completed ones still within retention. A request in flight
+   * when the process died never answered, so its key is free again.
+   */
+  entriesToKeep(): [string, Entry][] {
+    const now = this.clock.now();
+    return [...this.entries].filter(([, e]) => e.state === 'done' && now - e.createdAt < RETENTION_MS);
+  }
+
+  restore(entries: readonly [string, Entry][]): void {
+    this.entries.clear();
+    for (const [key, entry] of entries) if (entry.state === 'done') this.entries.set(key, entry);
+  }
 
   /**
    * Claims `key` for a request. A check and a write with no await between them: in one Node process this is

@@ -1,7 +1,8 @@
 /**
  * A Stripe-compatible PSP simulator: `startPspSimulator(options)` starts an HTTP server that the real `stripe`
  * SDK can talk to (`new Stripe(key, { host: '127.0.0.1', port, protocol: 'http' })`), with fault injection,
- * signed webhooks and settlement files. State is in memory. See README.md in this folder.
+ * signed webhooks and settlement files. State is in memory, or kept in `dataDir` across restarts
+ * (persistence.ts). See README.md in this folder.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +13,8 @@ import { FaultInjector, type FaultRule } from './faults';
 import { DEFAULT_FEES, type FeeSchedule } from './fees';
 import { HoldGate } from './gate';
 import { IdempotencyStore } from './idempotency';
+import type { StripeEvent } from './objects';
+import { SimulatorPersistence } from './persistence';
 import { randomToken } from './random';
 import type { Route } from './router';
 import { checkoutSessionRoutes } from './routes/checkout-sessions';
@@ -22,7 +25,7 @@ import { transferRoutes } from './routes/transfers';
 import { createRequestHandler } from './server';
 import { type SettlementS3Config, SettlementService } from './settlement';
 import { Store } from './store';
-import { WebhookDispatcher, type WebhookEndpointConfig } from './webhooks';
+import { subscribed, WebhookDispatcher, type WebhookEndpointConfig } from './webhooks';
 
 export type { Clock } from './clock';
 export type { PspControl } from './control';
@@ -73,6 +76,11 @@ export interface PspSimulatorOptions {
   /** Days between a transaction and its settlement day (`available_on`). Default 0 (same day). */
   settlementDelayDays?: number;
   log?: (line: string) => void;
+  /**
+   * Keep every object, event and idempotency key in this folder, durably, across restarts (as Stripe does).
+   * Default: in memory only.
+   */
+  dataDir?: string;
 }
 
 export interface PspSimulator {
@@ -80,6 +88,13 @@ export interface PspSimulator {
   readonly port: number;
   readonly seed: string | number;
   readonly control: PspControl;
+  /** Whether the state was loaded from `dataDir` (a restart). */
+  readonly restored: boolean;
+  /**
+   * After a restart: sends every event again that a registered endpoint had not acknowledged before (call it
+   * once the endpoints are registered). Answers how many deliveries were started.
+   */
+  resumeWebhooks(): number;
   stop(): Promise<void>;
 }
 
@@ -121,12 +136,21 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
     ...lookupRoutes,
   ];
 
+  const idempotency = new IdempotencyStore(clock);
+  const persistence = options.dataDir
+    ? new SimulatorPersistence(options.dataDir, { store, clock, idempotency, webhooks })
+    : undefined;
+  const restored = persistence?.load() ?? false;
+  if (restored) log(`state restored from ${options.dataDir}`);
+  const persist = persistence ? () => persistence.save() : undefined;
+
   const server = createServer(
     createRequestHandler({
       engine,
       routes,
       faults,
-      idempotency: new IdempotencyStore(clock),
+      idempotency,
+      ...(persist ? { persist } : {}),
       gate,
       control,
       acceptsKey: (key) => (keys ? keys.has(key) : key.startsWith('sk_test_')),
@@ -148,6 +172,7 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
   const ticker = setInterval(() => {
     try {
       engine.tick();
+      persist?.();
     } catch (error) {
       log(`tick failed: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -160,12 +185,26 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
     port,
     seed,
     control,
+    restored,
+    resumeWebhooks() {
+      if (!persistence) return 0;
+      let started = 0;
+      for (const endpoint of webhooks.listEndpoints()) {
+        const wanted = (event: StripeEvent) => subscribed(endpoint, event.type);
+        for (const event of persistence.undelivered(endpoint.url, wanted)) {
+          webhooks.dispatchTo(endpoint.id, event);
+          started++;
+        }
+      }
+      return started;
+    },
     stop() {
       stopping ??= (async () => {
         clearInterval(ticker);
         gate.release();
         await webhooks.stop();
         settlement.stop();
+        persist?.();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
       })();

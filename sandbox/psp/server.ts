@@ -29,6 +29,8 @@ export interface ServerDeps {
   acceptsKey(key: string): boolean;
   /** Accepts a publishable key (browser tokenization only)? */
   acceptsPublishableKey?(key: string): boolean;
+  /** Makes the state durable (persistence.ts); called before any response is sent. */
+  persist?(): void;
   log(line: string): void;
 }
 
@@ -73,6 +75,8 @@ export function createRequestHandler(deps: ServerDeps): (req: IncomingMessage, r
   const { engine } = deps;
 
   function send(res: ServerResponse, status: number, body: string, headers: Record<string, string>) {
+    // Before the answer: nothing a client is told about can be lost by a crash.
+    deps.persist?.();
     if (res.destroyed || res.writableEnded) return;
     res.writeHead(status, { 'Content-Length': Buffer.byteLength(body), ...headers });
     res.end(body);
@@ -210,6 +214,7 @@ export function createRequestHandler(deps: ServerDeps): (req: IncomingMessage, r
     if (isTokenization(method, url.pathname, body)) {
       const accepts = deps.acceptsPublishableKey ?? ((key: string) => key.startsWith('pk_test_'));
       const result = tokenize(engine, method, body, accepts);
+      deps.persist?.();
       send(
         res,
         result.status,
@@ -221,6 +226,8 @@ export function createRequestHandler(deps: ServerDeps): (req: IncomingMessage, r
     }
     if (url.pathname.startsWith('/v1/')) {
       await api(req, res, url, body);
+      // Also when no answer was sent (a dropped connection): the work was done.
+      deps.persist?.();
       deps.log(
         `${method} ${url.pathname} -> ${res.destroyed && !res.writableEnded ? 'dropped' : res.statusCode}`,
       );

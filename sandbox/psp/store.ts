@@ -1,5 +1,5 @@
 /**
- * The simulator's whole state, in memory: one collection per object kind (kept in creation order for
+ * The simulator's whole state, in memory (saved to a data folder by persistence.ts when one is given): one collection per object kind (kept in creation order for
  * Stripe's newest-first lists), plus the internal facts Stripe would not show (which behaviour a payment
  * method has, which session a PaymentIntent belongs to, when async work is due).
  */
@@ -36,6 +36,13 @@ export class Collection<T extends { id: string; created: number }> {
     this.byId.set(item.id, item);
     this.order.push(item);
     return item;
+  }
+
+  /** Replaces the contents with a saved state (creation order kept), for a restart on a data folder. */
+  restore(items: readonly T[]): void {
+    this.byId.clear();
+    this.order.length = 0;
+    for (const item of items) this.insert(item);
   }
 
   find(id: string): T | undefined {

@@ -54,7 +54,7 @@ export function signPayload(payload: string, secret: string, timestampSeconds: n
   return `t=${timestampSeconds},v1=${signature}`;
 }
 
-function subscribed(endpoint: WebhookEndpoint, type: string): boolean {
+export function subscribed(endpoint: WebhookEndpoint, type: string): boolean {
   return endpoint.enabledEvents.some(
     (p) => p === '*' || p === type || (p.endsWith('.*') && type.startsWith(p.slice(0, -1))),
   );
@@ -106,6 +106,13 @@ export class WebhookDispatcher {
   /** How many endpoints the event will be sent to (the event's `pending_webhooks`). */
   countSubscribers(type: string): number {
     return [...this.endpoints.values()].filter((e) => subscribed(e, type)).length;
+  }
+
+  /** Sends an event to one endpoint, without faults (a restarted simulator's redelivery). */
+  dispatchTo(endpointId: string, event: StripeEvent): void {
+    const endpoint = this.endpoints.get(endpointId);
+    if (this.stopped || !endpoint) return;
+    this.enqueue(endpoint, event, JSON.stringify(event, null, 2), 1);
   }
 
   dispatch(event: StripeEvent, options: { ignoreFaults?: boolean } = {}): void {

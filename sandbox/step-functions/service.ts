@@ -78,6 +78,8 @@ export class LocalStepFunctions {
   private readonly executions = new Map<string, ExecutionRecord>();
   private readonly tokens = new Map<string, PendingToken>();
   private readonly aborts = new Map<string, () => void>();
+  /** Execution history listeners (metering: state transitions and the bytes CloudWatch would log). */
+  private readonly eventListeners: ((stateMachineId: string, event: unknown) => void)[] = [];
 
   constructor(
     manifest: Manifest,
@@ -97,6 +99,11 @@ export class LocalStepFunctions {
   }
 
   private readonly functionIdByArn: (arn: string) => string;
+
+  /** Hears every history event of executions started from now on (StateEntered, StateExited, ...). */
+  onEvent(listener: (stateMachineId: string, event: unknown) => void): void {
+    this.eventListeners.push(listener);
+  }
 
   arnOf(id: string): string {
     return `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${this.options.nameOf(id)}`;
@@ -230,6 +237,13 @@ export class LocalStepFunctions {
       },
     });
     this.aborts.set(executionArn, execution.abort);
+    if (this.eventListeners.length) {
+      const listeners = [...this.eventListeners];
+      const id = registered.spec.id;
+      void (async () => {
+        for await (const event of execution.eventLogs) for (const listen of listeners) listen(id, event);
+      })().catch(() => undefined);
+    }
     return execution.result;
   }
 

@@ -28,5 +28,5 @@ describe('bundling the real manifest', () => {
       expect(bundle).toMatch(/export\s*\{[^}]*as handler\s*\}/);
       expect(existsSync(join(assetDir, 'index.mjs.map')), spec.id).toBe(true);
     }
-  });
+  }, 300_000);
 });

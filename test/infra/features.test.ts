@@ -25,7 +25,7 @@ describe('stack from the fixture manifest', () => {
   beforeAll(() => {
     built = synth(fixtureManifest);
     id = (construct) => logicalId(built.stack, construct);
-  });
+  }, 120_000);
 
   it('feeds the worker from its queue with partial batch failures, batch size and batching window', () => {
     // Act
@@ -135,7 +135,10 @@ describe('stack from the fixture manifest', () => {
     template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', ApiKeyRequired: true });
     template.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
     template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
-      Throttle: { RateLimit: 500, BurstLimit: 1000 },
+      Throttle: {
+        RateLimit: built.config.storefrontThrottle.rateLimit,
+        BurstLimit: built.config.storefrontThrottle.burstLimit,
+      },
       ApiStages: [Match.objectLike({ Stage: Match.anyValue() })],
     });
     template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
@@ -143,7 +146,9 @@ describe('stack from the fixture manifest', () => {
       StageName: 'prod',
       TracingEnabled: true,
       AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
-      MethodSettings: [Match.objectLike({ LoggingLevel: 'ERROR', DataTraceEnabled: false })],
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ ResourcePath: '/*', LoggingLevel: 'ERROR', DataTraceEnabled: false }),
+      ]),
     });
   });
 
@@ -206,7 +211,7 @@ describe('stack from the fixture manifest', () => {
     expect(flow.TracingConfiguration).toEqual({ Enabled: true });
     expect(flow.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
     expect(quick.StateMachineType).toBe('EXPRESS');
-    expect(quick.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: true });
+    expect(quick.LoggingConfiguration).toMatchObject({ Level: 'ERROR', IncludeExecutionData: false });
   });
 
   it('lets a state machine invoke its task functions and send to its queues, nothing more specific', () => {
@@ -288,7 +293,8 @@ describe('stack from the fixture manifest', () => {
     // Assess
     expect(onLedger).toHaveLength(1);
     expect(onLedger[0]?.Action.sort()).toEqual([...APPEND_ONLY_TABLE_ACTIONS].sort());
-    expect(onLedger[0]?.Resource).toHaveLength(2);
+    // The fixture ledger has no index: the table alone, no `/index/*`.
+    expect(onLedger[0]?.Resource).toHaveLength(1);
   });
 
   it('grants "readWrite" on a bucket without any delete', () => {
@@ -340,7 +346,8 @@ describe('stack from the fixture manifest', () => {
     // Assess
     expect(secret.GenerateSecretString).toBeUndefined();
     expect(secret.SecretString).toBeUndefined();
-    expect(secret.Name).toBe('Payments/psp-key');
+    // The name carries this creation of the stack, so a retained secret never blocks re-creating it.
+    expect(JSON.stringify(secret.Name)).toMatch(/"Payments\/psp-key-".*AWS::StackId/);
     expect(reads('api')).toBe(true);
     expect(reads('webhook')).toBe(true);
     expect(reads('worker')).toBe(false);
@@ -372,7 +379,7 @@ describe('stack from the fixture manifest', () => {
 describe('an ephemeral stack (a developer’s or CI’s)', () => {
   it('destroys its tables with the stack and drops their deletion protection', () => {
     // Prepare
-    const { stack, template } = synth(fixtureManifest, { stack: { ephemeral: true } });
+    const { stack, template } = synth(fixtureManifest, { context: { stage: 'dev', ephemeral: 'true' } });
 
     // Act
     const ledger = resources(template)[logicalId(stack, stack.table('ledger'))];

@@ -21,12 +21,19 @@ export const fixtureManifest: Manifest = {
       ],
       ttlAttribute: 'expires_at',
       stream: true,
+      money: true,
     },
     {
       id: 'ledger',
       description: 'Append-only.',
       partitionKey: { name: 'pk', type: 'S' },
       sortKey: { name: 'sk', type: 'S' },
+      money: true,
+    },
+    {
+      id: 'sessions',
+      description: 'Not money: readWrite keeps its deletes.',
+      partitionKey: { name: 'pk', type: 'S' },
     },
   ],
   queues: [
@@ -89,7 +96,8 @@ export const fixtureManifest: Manifest = {
       description: 'PSP webhook.',
       entry: ENTRY,
       timeoutSeconds: 5,
-      access: { tables: { orders: 'read' }, secrets: ['psp-key'] },
+      access: { tables: { orders: 'read', sessions: 'readWrite' }, secrets: ['psp-key'] },
+      reservedConcurrency: 10,
     },
     {
       id: 'worker',
@@ -126,7 +134,14 @@ export const fixtureManifest: Manifest = {
   routes: [
     { method: 'POST', path: '/v1/things', function: 'api', apiKeyRequired: true },
     { method: 'GET', path: '/v1/things/{thing_id}', function: 'api', apiKeyRequired: true },
-    { method: 'POST', path: '/v1/webhooks/psp', function: 'webhook', apiKeyRequired: false },
+    {
+      method: 'POST',
+      path: '/v1/webhooks/psp',
+      function: 'webhook',
+      apiKeyRequired: false,
+      authorization: { by: 'pspSignature', reason: 'Signed by the PSP.' },
+      throttle: { rateLimit: 50, burstLimit: 100 },
+    },
   ],
   queueEventSources: [
     {

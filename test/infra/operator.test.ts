@@ -19,7 +19,7 @@ describe('operator API in the template', () => {
     const operator = routes.filter((r) => r.path.startsWith('/v1/operator/'));
     expect(operator.map((r) => `${r.method} ${r.path}`).sort()).toEqual(
       manifest.routes
-        .filter((r) => r.keyKind === 'operator')
+        .filter((r) => r.authorization?.by === 'operatorKey')
         .map((r) => `${r.method} ${r.path}`)
         .sort(),
     );

@@ -6,7 +6,7 @@ import { invalidRequest, missingParam } from '../errors';
 import { Params } from '../form';
 import type { LineItemInput } from '../objects';
 import { LIST_PARAMS, listOptions, type Route, route } from '../router';
-import { checkChargeAmount, readAmount, readCurrency } from './payment-intents';
+import { checkAmountStep, checkChargeAmount, readAmount, readCurrency } from './payment-intents';
 
 const MIN_EXPIRY_S = 30 * 60;
 const MAX_EXPIRY_S = 24 * 60 * 60;
@@ -60,6 +60,7 @@ function lineItems(params: Params): { items: LineItemInput[]; currency: string }
       throw invalidRequest('quantity must be >= 1', { param: `line_items[${index}][quantity]` });
     const product = priceData.object('product_data');
     const name = product?.string('name') ?? priceData.string('product') ?? `Item ${index + 1}`;
+    checkAmountStep(unitAmount, currency, `line_items[${index}][price_data][unit_amount]`);
     items.push({ name, unitAmount, quantity, currency });
   });
   const currency = items[0]?.currency;

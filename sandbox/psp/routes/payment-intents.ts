@@ -2,7 +2,13 @@
 import type { CreateIntentInput } from '../engine';
 import { invalidRequest } from '../errors';
 import type { Params } from '../form';
-import { formatMajor, isSupportedCurrency, MAX_AMOUNT, minimumChargeAmount } from '../money';
+import {
+  formatMajor,
+  isSupportedCurrency,
+  maximumChargeAmount,
+  minimumChargeAmount,
+  stepViolation,
+} from '../money';
 import { LIST_PARAMS, listOptions, type Route, route } from '../router';
 
 /** Accepted; the simulator has no behaviour for them beyond echoing what the object has a field for. */
@@ -33,13 +39,21 @@ export function checkChargeAmount(amount: number, currency: string, key: string)
       code: 'amount_too_small',
     });
   }
-  if (amount > MAX_AMOUNT) {
-    throw invalidRequest(`Amount must be no more than ${formatMajor(MAX_AMOUNT, currency)} ${currency}`, {
+  const maximum = maximumChargeAmount(currency);
+  if (amount > maximum) {
+    throw invalidRequest(`Amount must be no more than ${formatMajor(maximum, currency)} ${currency}`, {
       param: key,
       code: 'amount_too_large',
     });
   }
+  checkAmountStep(amount, currency, key);
   return amount;
+}
+
+/** Stripe's per-currency step: three-decimal amounts end in 0, ISK and UGX are multiples of 100. */
+export function checkAmountStep(amount: number, currency: string, key: string): void {
+  const violation = stepViolation(amount, currency);
+  if (violation) throw invalidRequest(violation.message, { param: key, code: violation.code });
 }
 
 export function readCurrency(params: Params, key = 'currency'): string {

@@ -175,3 +175,17 @@ describe('bad input', () => {
     expect(unknown.status).toBe(404);
   });
 });
+
+describe('a path API Gateway cannot decode', () => {
+  it.each(['/v1/payments/%', '/v1/payments/po_%zz', '/v1/checkouts/%E0%A4%A', '/v1/sellers/%c3/wallet'])(
+    '%s: a 400 in the error envelope, not a 5xx',
+    async (path) => {
+      // Act
+      const response = await call(api.runtime, 'GET', path);
+
+      // Assess
+      expect(response.status).toBe(400);
+      expect(response.json?.error).toMatchObject({ code: 'invalid_path', request_id: expect.any(String) });
+    },
+  );
+});

@@ -2,8 +2,10 @@
  * The storefront API on the real manifest, the local runtime and the PSP simulator: creating a checkout,
  * reading it back, resubmissions and conflicts, hosted-page mode, the API key.
  */
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localDocumentClient } from '../../support/engines';
 import { eventually } from '../../support/runtime';
 import { type ApiFixture, call, checkoutBody, postPayment, startApi, uid } from './support';
 
@@ -242,6 +244,35 @@ describe('hosted page registration after a lost PSP answer', () => {
 });
 
 describe('GET routes', () => {
+  it('answer an order whose PaymentIntent the PSP does not know 200, without next_action (not 502)', async () => {
+    // Prepare: a 3-D Secure order waiting on the buyer, then its PaymentIntent unknown to the PSP (as after
+    // the PSP lost it)
+    const body = checkoutBody(1, { credit_card_info: 'pm_card_authenticationRequired' });
+    const orderId = body.payment_orders[0]?.payment_order_id as string;
+    await postPayment(api.runtime, body);
+    const waiting = await eventually(async () => {
+      const answer = await call(api.runtime, 'GET', `/v1/payments/${orderId}`);
+      return answer.json?.next_action ? answer : undefined;
+    }, 20_000);
+    await localDocumentClient().send(
+      new UpdateCommand({
+        TableName: api.runtime.names.tables.payments,
+        Key: { pk: `ORDER#${orderId}`, sk: 'META' },
+        UpdateExpression: 'SET psp_reference = :unknown',
+        ExpressionAttributeValues: { ':unknown': 'pi_unknown_to_the_psp' },
+      }),
+    );
+
+    // Act
+    const answer = await call(api.runtime, 'GET', `/v1/payments/${orderId}`);
+
+    // Assess
+    expect(waiting.json.status).toBe('PENDING');
+    expect(answer.status).toBe(200);
+    expect(answer.json).toMatchObject({ payment_order_id: orderId, status: 'PENDING' });
+    expect(answer.json.next_action).toBeUndefined();
+  });
+
   it('answer 404 not_found for unknown ids and 400 for ids that cannot exist', async () => {
     // Act
     const order = await call(api.runtime, 'GET', `/v1/payments/${uid('nope')}`);

@@ -7,8 +7,13 @@ import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-s
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { sweepDueOrders } from '../../../lambdas/payments/outcomes';
-import { dueOrders, getCheckout, orderHistory, type PaymentsContext } from '../../../lambdas/payments/store';
+import {
+  dueOrders,
+  getCheckout,
+  orderHistory,
+  type PaymentsContext,
+  sweepDueOrders,
+} from '../../../lambdas/payments';
 import type { StripePaymentProvider } from '../../../lambdas/psp/stripe-provider';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../sandbox/engines/local-aws';
 import type { LocalSystem } from '../../../sandbox/local-system';

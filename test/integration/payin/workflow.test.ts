@@ -5,8 +5,13 @@
  * invariants and the one-charge-per-order rule.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { sweepDueOrders } from '../../../lambdas/payments/outcomes';
-import { dueOrders, getOrder, orderHistory, type PaymentsContext } from '../../../lambdas/payments/store';
+import {
+  dueOrders,
+  getOrder,
+  orderHistory,
+  type PaymentsContext,
+  sweepDueOrders,
+} from '../../../lambdas/payments';
 import type { StripePaymentProvider } from '../../../lambdas/psp/stripe-provider';
 import type { LocalSystem } from '../../../sandbox/local-system';
 import {

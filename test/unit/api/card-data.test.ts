@@ -6,6 +6,8 @@ import {
   isCardFieldName,
   passesLuhn,
 } from '../../../lambdas/api/card-data';
+import { requestCarriesCardData } from '../../../lambdas/api/request';
+import { disguisedCardNumber, surroundings } from '../../support/card-numbers';
 
 /** The check digit that makes `body` pass Luhn. */
 function withCheckDigit(body: string): string {
@@ -179,5 +181,100 @@ describe('containsCardData', () => {
 
     // Act + Assess
     expect(containsCardData(deep)).toBe(true);
+  });
+});
+
+describe('card numbers however written', () => {
+  it('finds every test card number with any separators, scripts and surroundings', () => {
+    fc.assert(
+      fc.property(disguisedCardNumber, surroundings, (number, [before, after]) => {
+        // Act + Assess
+        expect(containsCardNumber(`${before}${number}${after}`)).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it.each([
+    [
+      'full-width digits',
+      '\uff14\uff12\uff14\uff12\uff14\uff12\uff14\uff12\uff14\uff12\uff14\uff12\uff14\uff12\uff14\uff12',
+    ],
+    ['dots', '4242.4242.4242.4242'],
+    ['slashes', '4242/4242/4242/4242'],
+    ['underscores', '4242_4242_4242_4242'],
+    ['double spaces', '4242  4242  4242  4242'],
+    ['tabs and newlines', '4242\t4242\n4242\r\n4242'],
+    ['zero-width spaces', '4242\u200b4242\u200b4242\u200b4242'],
+    ['no-break spaces', '4242\u00a04242\u00a04242\u00a04242'],
+    ['en dashes', '4242\u20134242\u20134242\u20134242'],
+    ['a spaced dash', '4242 - 4242 - 4242 - 4242'],
+    ['a number before it', 'order 17 / 4242 4242 4242 4242'],
+    [
+      'Arabic-Indic digits',
+      '\u0664\u0662\u0664\u0662\u0664\u0662\u0664\u0662\u0664\u0662\u0664\u0662\u0664\u0662\u0664\u0662',
+    ],
+  ])('finds a card number written with %s', (_how, text) => {
+    expect(containsCardNumber(text)).toBe(true);
+  });
+
+  it.each([
+    ['a timestamp', '2026-11-24T06:54:23.856Z'],
+    ['an ISO date and an amount', '2026-12-02 12.34 USD'],
+    ['a UUID', '3f2a9c1e-4b7d-4e2a-9f10-6c5d4b3a2e1f'],
+    ['an id with a millisecond timestamp', 'co_wh_3_1764650000000_po1'],
+    ['an IP list', '10.0.0.1, 192.168.1.20'],
+    ['a 20-digit id', '42424242424242424242'],
+    ['figures far apart', '4242 4242, then much later:     4242 4242'],
+  ])('finds none in %s', (_what, text) => {
+    expect(containsCardNumber(text)).toBe(false);
+  });
+
+  it('finds every placement of a disguised card number in a body, keys and values, at any depth', () => {
+    const body = fc.tuple(disguisedCardNumber, fc.nat({ max: 5 }), fc.boolean(), fc.nat({ max: 3 }));
+    fc.assert(
+      fc.property(body, ([number, field, asKey, depth]) => {
+        // Prepare
+        const fields = ['checkout_id', 'buyer_id', 'email', 'name', 'seller_account', 'payment_order_id'];
+        let leaf: unknown = asKey ? { [number]: 'x' } : number;
+        for (let i = 0; i < depth; i++) leaf = i % 2 === 0 ? [leaf] : { nested: leaf };
+        const json = { [fields[field] as string]: leaf, amount: '10.00' };
+
+        // Act + Assess
+        expect(containsCardData(json)).toBe(true);
+        expect(containsCardData(JSON.parse(JSON.stringify(json)))).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('requestCarriesCardData', () => {
+  const clean = {
+    path: '/v1/payments/po_1',
+    pathParameters: { payment_order_id: 'po_1' },
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    headers: { 'x-api-key': 'k', 'Idempotency-Key': 'key-1', 'user-agent': 'curl/8.5.0' },
+  };
+
+  it('passes a clean request and refuses a card number in the path, the query or any header', () => {
+    fc.assert(
+      fc.property(disguisedCardNumber, fc.nat({ max: 4 }), (number, where) => {
+        // Prepare
+        const events = [
+          { ...clean, path: `/v1/payments/${number}`, pathParameters: { payment_order_id: number } },
+          { ...clean, queryStringParameters: { q: number } },
+          { ...clean, headers: { ...clean.headers, 'Idempotency-Key': number } },
+          { ...clean, headers: { ...clean.headers, 'x-request-note': `note ${number}` } },
+          { ...clean, multiValueQueryStringParameters: { [number]: ['x'] } },
+        ];
+
+        // Act + Assess
+        expect(requestCarriesCardData(events[where] as typeof clean)).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+    expect(requestCarriesCardData(clean)).toBe(false);
   });
 });

@@ -95,7 +95,7 @@ describe('OpenAPI document', () => {
 });
 
 describe('operator routes', () => {
-  const operator = manifest.routes.filter((r) => r.keyKind === 'operator');
+  const operator = manifest.routes.filter((r) => r.authorization?.by === 'operatorKey');
 
   it("take the operator key, checked by their function (never API Gateway's storefront key)", () => {
     expect(operator.length).toBeGreaterThan(0);
@@ -110,7 +110,7 @@ describe('operator routes', () => {
 
   it('are the only routes under /v1/operator/', () => {
     for (const route of manifest.routes.filter((r) => r.path.startsWith('/v1/operator/'))) {
-      expect(route.keyKind, route.path).toBe('operator');
+      expect(route.authorization?.by, route.path).toBe('operatorKey');
     }
   });
 });

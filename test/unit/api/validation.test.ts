@@ -78,8 +78,10 @@ describe('parseCreatePayment', () => {
 
   it.each([
     ['1000', 'JPY', 1000n],
-    ['1.234', 'BHD', 1234n],
-    ['0.01', 'EUR', 1n],
+    ['1.230', 'BHD', 1230n],
+    ['0.50', 'EUR', 50n],
+    ['100.00', 'MGA', 10000n],
+    ['5', 'ISK', 5n],
   ])('accepts %s %s', (amount, currency, minor) => {
     // Act
     const input = parseCreatePayment({

@@ -9,16 +9,13 @@ import {
   exponentOf,
   formatAmount,
   fromMajorUnits,
-  fromStripeAmount,
   MAX_MINOR_UNITS,
-  type Money,
   MoneyError,
   money,
   negate,
   parseAmount,
   subtract,
   sum,
-  toStripeAmount,
 } from '../../../lambdas/money';
 
 function codeOf(action: () => unknown): string | undefined {
@@ -265,46 +262,6 @@ describe('arithmetic', () => {
     // Assess
     expect(mixed).toBe('currency_mismatch');
     expect(overflow).toBe('amount_out_of_range');
-  });
-});
-
-describe('Stripe amounts', () => {
-  it('reads integer minor units with a lower-case currency and writes them back', () => {
-    fc.assert(
-      fc.property(moneyArb, (amount: Money) => {
-        // Act
-        const stripe = toStripeAmount(amount);
-        const back = fromStripeAmount(stripe.amount, stripe.currency);
-
-        // Assess
-        expect(stripe.currency).toBe(amount.currency.toLowerCase());
-        expect(Number.isSafeInteger(stripe.amount)).toBe(true);
-        expect(back).toEqual(amount);
-      }),
-      { numRuns: 300 },
-    );
-  });
-
-  it.each([
-    [1234, 'usd', '12.34'],
-    [500, 'jpy', '500'],
-    [1500, 'bhd', '1.500'],
-  ])('reads %s %s as %s', (amount, currency, text) => {
-    // Act
-    const actual = formatAmount(fromStripeAmount(amount, currency));
-
-    // Assess
-    expect(actual).toBe(text);
-  });
-
-  it('refuses a fractional Stripe amount and an unknown currency', () => {
-    // Act
-    const fractional = codeOf(() => fromStripeAmount(12.5, 'usd'));
-    const unknown = codeOf(() => fromStripeAmount(100, 'zzz'));
-
-    // Assess
-    expect(fractional).toBe('invalid_minor_amount');
-    expect(unknown).toBe('unknown_currency');
   });
 });
 

@@ -1,0 +1,243 @@
+/**
+ * The cost of a million pay-ins, measured: runs a clean workload (test/chaos/plan.ts without faults) through the
+ * whole local system with every AWS call metered (sandbox/metering.ts), then prices the usage line by line with
+ * bench/prices.ts. `npm run cost -- [--checkouts 200] [--seed 1] [--json FILE]`.
+ *
+ * A pay-in is one payment order (one charge); a checkout carries one to five. Lambda durations are measured
+ * here, on a local machine shared by everything in this process: they are an upper bound for AWS's.
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type Stripe from 'stripe';
+import { documentClient, s3Client, snsClient, sqsClient } from '../lambdas/shared/aws-clients';
+import { paymentProvider } from '../lambdas/shared/wiring';
+import { manifest } from '../lib/manifest';
+import { startLocalSystem } from '../sandbox/local-system';
+import { Meter, PLATFORM_LOG_BYTES_PER_INVOCATION, type Usage } from '../sandbox/metering';
+import { chaosEnvironment, runChaos } from '../test/chaos/run';
+import { PRICES } from './prices';
+
+export interface CostLine {
+  readonly item: string;
+  readonly quantityPerPayIn: number;
+  readonly unit: string;
+  readonly dollarsPerMillion: number;
+}
+
+const NO_FAULTS = {
+  pspError: 0,
+  pspRateLimit: 0,
+  pspDrop: 0,
+  pspSlow: 0,
+  webhookDuplicate: 0,
+  webhookReorder: 0,
+  webhookDelay: 0,
+  webhookLoss: 0,
+  dynamoThrottle: 0,
+  dynamoConflict: 0,
+};
+
+const sum = (values: Record<string, number>) => Object.values(values).reduce((a, b) => a + b, 0);
+
+/** Prices a run's usage per pay-in; Express executions are billed per 100 ms at 64 MB. */
+/**
+ * Lambda duration as AWS would bill it, modelled from what the functions waited on (the local durations are
+ * inflated by a shared CPU): per invocation 10 ms of own work, 6 ms per DynamoDB call, 8 ms per SQS/SNS/S3
+ * call, 350 ms per PSP call (Stripe's typical API latency).
+ */
+export const DURATION_MODEL_MS = { invocation: 10, dynamoCall: 6, messagingCall: 8, pspCall: 350 } as const;
+
+export function priceUsage(
+  usage: Usage,
+  payIns: number,
+  sfnExpressBilledMs: Record<string, number>,
+  durations: 'measured' | { pspCalls: number } = 'measured',
+): CostLine[] {
+  const per = (n: number) => n / payIns;
+  const lines: CostLine[] = [];
+  const line = (item: string, quantity: number, unit: string, price: number) =>
+    lines.push({
+      item,
+      quantityPerPayIn: per(quantity),
+      unit,
+      dollarsPerMillion: per(quantity) * price * 1e6,
+    });
+  line('API Gateway REST requests', usage.apiRequests, 'requests', PRICES.apiGatewayRestRequest);
+  const invocations = sum(
+    Object.fromEntries(Object.entries(usage.functions).map(([k, f]) => [k, f.invocations])),
+  );
+  line('Lambda requests', invocations, 'invocations', PRICES.lambdaRequest);
+  if (durations === 'measured') {
+    for (const [id, f] of Object.entries(usage.functions).sort()) {
+      line(
+        `Lambda duration ${id} (${f.memoryMb} MB), measured`,
+        (f.billedMs / 1000) * (f.memoryMb / 1024),
+        'GB-s',
+        PRICES.lambdaGbSecond,
+      );
+    }
+  } else {
+    const memoryGb =
+      Object.values(usage.functions).reduce((n, f) => n + f.memoryMb * f.invocations, 0) /
+      Math.max(1, invocations) /
+      1024;
+    const ms =
+      invocations * DURATION_MODEL_MS.invocation +
+      sum(usage.dynamo.calls) * DURATION_MODEL_MS.dynamoCall +
+      (sum(usage.sqs) + sum(usage.sns) + sum(usage.s3)) * DURATION_MODEL_MS.messagingCall +
+      durations.pspCalls * DURATION_MODEL_MS.pspCall;
+    line(
+      `Lambda duration, all functions (${Math.round(memoryGb * 1024)} MB), modelled`,
+      (ms / 1000) * memoryGb,
+      'GB-s',
+      PRICES.lambdaGbSecond,
+    );
+  }
+  for (const [id, m] of Object.entries(usage.stepFunctions)) {
+    const spec = manifest.stateMachines.find((s) => s.id === id);
+    if (spec?.type === 'EXPRESS') {
+      line(`Step Functions Express ${id} requests`, m.executions, 'executions', PRICES.sfnExpressRequest);
+      line(
+        `Step Functions Express ${id} duration (64 MB)`,
+        ((sfnExpressBilledMs[id] ?? 0) / 1000) * (64 / 1024),
+        'GB-s',
+        PRICES.sfnExpressGbSecond,
+      );
+    } else {
+      line(
+        `Step Functions Standard ${id} transitions`,
+        m.transitions,
+        'transitions',
+        PRICES.sfnStandardTransition,
+      );
+    }
+  }
+  line('DynamoDB write units', usage.dynamo.writeUnits, 'WRU', PRICES.dynamoWriteUnit);
+  line('DynamoDB read units', usage.dynamo.readUnits, 'RRU', PRICES.dynamoReadUnit);
+  line(
+    'SQS requests (sends + event source receive/delete per batch)',
+    sum(usage.sqs) + 2 * usage.sqsPollBatches,
+    'requests',
+    PRICES.sqsRequest,
+  );
+  line('SNS publishes', sum(usage.sns), 'publishes', PRICES.snsPublish);
+  line('S3 PUT', usage.s3.PutObject ?? 0, 'requests', PRICES.s3Put);
+  line('S3 GET', (usage.s3.GetObject ?? 0) + (usage.s3.ListObjectsV2 ?? 0), 'requests', PRICES.s3Get);
+  const functionLogs = usage.logBytes + invocations * PLATFORM_LOG_BYTES_PER_INVOCATION;
+  line('CloudWatch Logs: functions (INFO + platform lines)', functionLogs / 1e9, 'GB', PRICES.logsIngestGb);
+  // API Gateway JSON access logs: about 400 bytes a request (jsonWithStandardFields).
+  line('CloudWatch Logs: API access logs', (usage.apiRequests * 400) / 1e9, 'GB', PRICES.logsIngestGb);
+  const history = sum(
+    Object.fromEntries(Object.entries(usage.stepFunctions).map(([k, m]) => [k, m.historyBytes])),
+  );
+  line('CloudWatch Logs: state machine history (ALL + data)', history / 1e9, 'GB', PRICES.logsIngestGb);
+  const traced =
+    usage.apiRequests +
+    sum(Object.fromEntries(Object.entries(usage.stepFunctions).map(([k, m]) => [k, m.executions])));
+  line('X-Ray traces (5% sampled)', traced * PRICES.xraySampleRate, 'traces', PRICES.xrayTrace);
+  return lines;
+}
+
+export function formatCost(lines: readonly CostLine[], title: string): string {
+  const width = Math.max(...lines.map((l) => l.item.length));
+  const total = lines.reduce((n, l) => n + l.dollarsPerMillion, 0);
+  const out = [title, `${'item'.padEnd(width)}  ${'per pay-in'.padStart(14)}  unit          $ per 1M`];
+  for (const l of [...lines].sort((a, b) => b.dollarsPerMillion - a.dollarsPerMillion)) {
+    out.push(
+      `${l.item.padEnd(width)}  ${l.quantityPerPayIn.toPrecision(4).padStart(14)}  ${l.unit.padEnd(12)}  ${l.dollarsPerMillion.toFixed(2).padStart(8)}`,
+    );
+  }
+  out.push(`${'total'.padEnd(width)}  ${''.padStart(14)}  ${''.padEnd(12)}  ${total.toFixed(2).padStart(8)}`);
+  return out.join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      checkouts: { type: 'string', default: '200' },
+      seed: { type: 'string', default: '1' },
+      json: { type: 'string' },
+    },
+  });
+  // The production log level: what CloudWatch would ingest.
+  process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+  Object.assign(process.env, chaosEnvironment());
+  const apiKey = 'cost-api-key';
+  const system = await startLocalSystem({
+    manifest,
+    rootDir: resolve(import.meta.dirname, '..'),
+    apiKey,
+    pspPort: Number(process.env.PSP_PORT ?? 0),
+    apiPort: Number(process.env.PORT ?? 0),
+    webhookRetryBaseMs: 200,
+    runtime: { runSchedules: false },
+  });
+  const meter = new Meter(manifest, system.runtime.host, system.runtime.stepFunctions);
+  meter.meterDynamo(documentClient());
+  meter.meterRequests(sqsClient(), 'sqs');
+  meter.meterRequests(snsClient(), 'sns');
+  meter.meterRequests(s3Client(), 's3');
+  meter.meterLogs();
+  // PSP calls, counted on the functions' own Stripe client (for the modelled Lambda duration).
+  let pspCalls = 0;
+  const provider = (await paymentProvider()) as unknown as { stripe: Stripe };
+  provider.stripe.on('response', () => {
+    pspCalls++;
+  });
+  let code = 1;
+  try {
+    const started = new Date();
+    const report = await runChaos({
+      system,
+      apiKey,
+      checkouts: Number(values.checkouts),
+      seed: values.seed,
+      concurrency: 8,
+      faults: NO_FAULTS,
+      clean: true,
+      // The invariant check Scans every table: not part of a payment's cost.
+      beforeChecks: () => meter.pause(),
+      log: (line) => console.log(line),
+    });
+    const billed: Record<string, number> = {};
+    for (const spec of manifest.stateMachines) {
+      for (const e of system.runtime.stepFunctions.listExecutions(
+        system.runtime.stepFunctions.arnOf(spec.id),
+      )) {
+        if (e.startDate < started || !e.stopDate) continue;
+        const ms = e.stopDate.getTime() - e.startDate.getTime();
+        billed[spec.id] = (billed[spec.id] ?? 0) + Math.ceil(Math.max(1, ms) / 100) * 100;
+      }
+    }
+    const payIns = report.plan.orders;
+    const lines = priceUsage(meter.usage, payIns, billed);
+    const modelled = priceUsage(meter.usage, payIns, billed, { pspCalls });
+    meter.remove();
+    const about = `${payIns} pay-ins in ${report.plan.checkouts} checkouts (${(report.plan.orders / report.plan.checkouts).toFixed(2)} orders each), ${pspCalls} PSP calls; load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores; invariants ${report.ok ? 'held' : 'VIOLATED'}`;
+    console.log('');
+    console.log(
+      formatCost(
+        modelled,
+        `cost per 1M pay-ins (payment orders), Lambda duration modelled for AWS: ${about}`,
+      ),
+    );
+    console.log('');
+    console.log(
+      formatCost(lines, 'the same, Lambda duration as measured here (inflated by the shared CPU):'),
+    );
+    console.log(
+      `DynamoDB calls: ${JSON.stringify(meter.usage.dynamo.calls)} (unmetered ${meter.usage.dynamo.unmetered})`,
+    );
+    if (values.json)
+      writeFileSync(values.json, JSON.stringify({ usage: meter.usage, lines, payIns }, null, 2));
+    code = report.ok ? 0 : 1;
+  } finally {
+    meter.remove();
+    await system.stop();
+  }
+  process.exit(code);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();

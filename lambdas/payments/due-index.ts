@@ -1,0 +1,59 @@
+/**
+ * The sweeper's due index (gsi1, sparse: only orders that are not terminal): reading the orders whose deadline
+ * passed, and pushing a waiting order's deadline.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type PaymentsContext, stripKeys } from './context';
+import { DUE_INDEX, dueIndexKeys, orderKey, SWEEP_SHARDS } from './keys';
+import type { PaymentOrder } from './model';
+
+/** Orders that are not terminal and whose deadline has passed, oldest first per shard. */
+export async function dueOrders(
+  ctx: PaymentsContext,
+  now: Date,
+  limitPerShard = 50,
+): Promise<PaymentOrder[]> {
+  const pages = await Promise.all(
+    Array.from({ length: SWEEP_SHARDS }, (_, shard) =>
+      ctx.db.send(
+        new QueryCommand({
+          TableName: ctx.tables.payments,
+          IndexName: DUE_INDEX,
+          KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk <= :now',
+          ExpressionAttributeValues: { ':pk': `DUE#${shard}`, ':now': `${now.toISOString()}#~` },
+          Limit: limitPerShard,
+        }),
+      ),
+    ),
+  );
+  return pages.flatMap((page) => (page.Items ?? []).map((item) => stripKeys<PaymentOrder>(item)));
+}
+
+/** Pushes a waiting order's deadline (no status change, so no history entry); a no-op if it moved meanwhile. */
+export async function postponeDeadline(
+  ctx: PaymentsContext,
+  order: PaymentOrder,
+  deadline: string,
+): Promise<void> {
+  const due = dueIndexKeys(order.payment_order_id, deadline);
+  try {
+    await ctx.db.send(
+      new UpdateCommand({
+        TableName: ctx.tables.payments,
+        Key: orderKey(order.payment_order_id),
+        UpdateExpression: 'SET deadline = :d, gsi1pk = :pk, gsi1sk = :sk',
+        ConditionExpression: '#version = :v',
+        ExpressionAttributeNames: { '#version': 'version' },
+        ExpressionAttributeValues: {
+          ':d': deadline,
+          ':pk': due.gsi1pk,
+          ':sk': due.gsi1sk,
+          ':v': order.version,
+        },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * The hosted page (a Checkout Session): applying its result to every order of its checkout, and the
+ * sweeper's look at a checkout whose page nobody reported on.
+ */
+import type { PaymentProvider } from '../psp/port';
+import { getCheckout } from './checkouts';
+import type { PaymentsContext } from './context';
+import { PaymentError } from './errors';
+import { type Actor, isTerminal, type PaymentOrder } from './model';
+import { getOrders, transitionOrder } from './order-transitions';
+import { recordSuccess } from './record-success';
+
+/** A hosted-page (Checkout Session) result, as the PSP reports it. */
+export interface HostedResult {
+  readonly status: 'open' | 'complete' | 'expired';
+  readonly paid: boolean;
+  readonly pspPaymentId?: string;
+  /** A delayed payment method failed after the page completed. */
+  readonly paymentFailed?: boolean;
+}
+
+/** Applies a hosted-page (Checkout Session) result to every order of its checkout. */
+export async function applyHostedCheckout(
+  ctx: PaymentsContext,
+  checkoutId: string,
+  result: HostedResult,
+  actor: Actor,
+): Promise<PaymentOrder[]> {
+  const checkout = await getCheckout(ctx, checkoutId);
+  if (!checkout)
+    throw new PaymentError('not_found', `checkout ${checkoutId} not found`, { checkout_id: checkoutId });
+  const orders = await getOrders(ctx, checkout.order_ids);
+  for (const order of orders) {
+    if (isTerminal(order.status)) continue;
+    if (result.status === 'complete' && result.paid && result.pspPaymentId) {
+      await recordSuccess(ctx, order.payment_order_id, {
+        pspReference: result.pspPaymentId,
+        actor,
+        reason: 'the buyer paid on the hosted page',
+      });
+    } else if (result.paymentFailed) {
+      await transitionOrder(ctx, order.payment_order_id, {
+        to: 'FAILED',
+        actor,
+        reason: 'the payment made on the hosted page failed',
+        set: {
+          failure_code: 'payment_failed',
+          failure_reason: 'the payment method failed after checkout',
+          ...(result.pspPaymentId ? { psp_reference: result.pspPaymentId } : {}),
+        },
+      });
+    } else if (result.status === 'expired') {
+      await transitionOrder(ctx, order.payment_order_id, {
+        to: 'FAILED',
+        actor,
+        reason: 'the hosted payment page expired unpaid',
+        set: {
+          failure_code: 'checkout_expired',
+          failure_reason: 'the buyer did not pay before the page expired',
+        },
+      });
+    }
+    // Open, or completed with a delayed payment not settled yet: the orders stay PENDING (awaiting the
+    // payment's own news, or the sweeper's next look).
+  }
+  return getOrders(ctx, checkout.order_ids);
+}
+
+/** What the PSP says about a hosted checkout, including a delayed payment's own status once the page completed. */
+export async function hostedResult(psp: PaymentProvider, sessionId: string): Promise<HostedResult> {
+  const session = await psp.retrieveHostedCheckout(sessionId);
+  if (session.status !== 'complete' || session.paid || !session.pspPaymentId) return session;
+  const payment = await psp.retrievePayment(session.pspPaymentId);
+  if (payment.status === 'succeeded') return { ...session, paid: true };
+  if (payment.status === 'failed' || payment.status === 'canceled')
+    return { ...session, paymentFailed: true };
+  return session;
+}
+
+/** The sweeper's look at one hosted checkout (its orders share the page and its payment). */
+export async function sweepHostedCheckout(
+  ctx: PaymentsContext,
+  psp: PaymentProvider,
+  checkoutId: string,
+): Promise<void> {
+  const checkout = await getCheckout(ctx, checkoutId);
+  if (!checkout) return;
+  if (checkout.psp_session_id) {
+    await applyHostedCheckout(ctx, checkoutId, await hostedResult(psp, checkout.psp_session_id), 'sweeper');
+    return;
+  }
+  // The page was never registered (the PSP was down and the storefront gave up): nobody can pay it.
+  for (const orderId of checkout.order_ids) {
+    await transitionOrder(ctx, orderId, {
+      to: 'FAILED',
+      actor: 'sweeper',
+      reason: 'the hosted payment page was never registered with the PSP',
+      set: {
+        failure_code: 'hosted_page_not_registered',
+        failure_reason: 'the payment page was never created',
+      },
+    });
+  }
+}

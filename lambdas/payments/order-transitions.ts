@@ -1,0 +1,186 @@
+/**
+ * Order transitions: reading orders and their history, and moving an order forward. Every move is a
+ * conditional write on the version we read (optimistic concurrency), only forward, and appends a history
+ * item in the same transaction.
+ */
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { TransactItem } from '../ledger';
+import { isConditionFailure, MAX_ATTEMPTS, nowIso, type PaymentsContext, stripKeys } from './context';
+import { PaymentError } from './errors';
+import { dueIndexKeys, historyKey, orderKey } from './keys';
+import {
+  type Actor,
+  canTransition,
+  isTerminal,
+  type OrderHistoryEntry,
+  type OrderStatus,
+  type PaymentOrder,
+} from './model';
+
+export async function getOrder(ctx: PaymentsContext, orderId: string): Promise<PaymentOrder | undefined> {
+  const got = await ctx.db.send(
+    new GetCommand({ TableName: ctx.tables.payments, Key: orderKey(orderId), ConsistentRead: true }),
+  );
+  return got.Item ? stripKeys<PaymentOrder>(got.Item) : undefined;
+}
+
+export async function getOrders(ctx: PaymentsContext, orderIds: readonly string[]): Promise<PaymentOrder[]> {
+  const found = new Map<string, PaymentOrder>();
+  for (let i = 0; i < orderIds.length; i += 100) {
+    let keys: Record<string, unknown>[] | undefined = orderIds.slice(i, i + 100).map(orderKey);
+    for (let attempt = 0; keys && keys.length > 0 && attempt < MAX_ATTEMPTS; attempt++) {
+      const got: BatchGetCommandOutput = await ctx.db.send(
+        new BatchGetCommand({
+          RequestItems: { [ctx.tables.payments]: { Keys: keys, ConsistentRead: true } },
+        }),
+      );
+      for (const item of got.Responses?.[ctx.tables.payments] ?? []) {
+        const order = stripKeys<PaymentOrder>(item);
+        found.set(order.payment_order_id, order);
+      }
+      keys = got.UnprocessedKeys?.[ctx.tables.payments]?.Keys;
+      if (keys?.length) await new Promise((r) => setTimeout(r, Math.random() * 50 * 2 ** attempt));
+    }
+  }
+  return orderIds.map((id) => found.get(id)).filter((o): o is PaymentOrder => o !== undefined);
+}
+
+export async function orderHistory(ctx: PaymentsContext, orderId: string): Promise<OrderHistoryEntry[]> {
+  const out: OrderHistoryEntry[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await ctx.db.send(
+      new QueryCommand({
+        TableName: ctx.tables.payments,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :hist)',
+        ExpressionAttributeValues: { ':pk': orderKey(orderId).pk, ':hist': 'HIST#' },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) out.push(stripKeys<OrderHistoryEntry>(item));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return out;
+}
+
+export interface OrderChange {
+  readonly to: OrderStatus;
+  readonly actor: Actor;
+  readonly reason: string;
+  /** Attributes to set with the move (psp_reference, failure_code, pending_reason, ...). */
+  readonly set?: Readonly<Record<string, string | number | boolean>>;
+  /** A new deadline for a non-terminal order (the sweeper looks at it then). */
+  readonly deadline?: string;
+  /** Move only from these statuses (e.g. a risk decline fails orders that have not started, nothing else). */
+  readonly onlyFrom?: readonly OrderStatus[];
+}
+
+export interface TransitionResult {
+  readonly order: PaymentOrder;
+  /** False when the order was already there or beyond: nothing was written. */
+  readonly changed: boolean;
+}
+
+/** The order update and history item of one move, conditioned on the version we read. */
+export function transitionItems(
+  ctx: PaymentsContext,
+  order: PaymentOrder,
+  change: OrderChange,
+  at: string,
+): TransactItem[] {
+  const version = order.version + 1;
+  const names: Record<string, string> = {
+    '#status': 'status',
+    '#version': 'version',
+    '#updated_at': 'updated_at',
+  };
+  const values: Record<string, unknown> = {
+    ':to': change.to,
+    ':v': order.version,
+    ':next': version,
+    ':at': at,
+  };
+  const sets = ['#status = :to', '#version = :next', '#updated_at = :at'];
+  const removes: string[] = [];
+  for (const [name, value] of Object.entries(change.set ?? {})) {
+    names[`#${name}`] = name;
+    values[`:${name}`] = value;
+    sets.push(`#${name} = :${name}`);
+  }
+  if (isTerminal(change.to)) {
+    removes.push('gsi1pk', 'gsi1sk', 'deadline');
+  } else if (change.deadline) {
+    const due = dueIndexKeys(order.payment_order_id, change.deadline);
+    Object.assign(values, { ':deadline': change.deadline, ':g1pk': due.gsi1pk, ':g1sk': due.gsi1sk });
+    sets.push('deadline = :deadline', 'gsi1pk = :g1pk', 'gsi1sk = :g1sk');
+  }
+  const history: OrderHistoryEntry = {
+    version,
+    from: order.status,
+    to: change.to,
+    at,
+    actor: change.actor,
+    reason: change.reason,
+  };
+  return [
+    {
+      Update: {
+        TableName: ctx.tables.payments,
+        Key: orderKey(order.payment_order_id),
+        UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+        ConditionExpression: '#version = :v',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+    },
+    {
+      Put: {
+        TableName: ctx.tables.payments,
+        Item: { ...historyKey(order.payment_order_id, version), ...history },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    },
+  ];
+}
+
+export async function mustGetOrder(ctx: PaymentsContext, orderId: string): Promise<PaymentOrder> {
+  const order = await getOrder(ctx, orderId);
+  if (!order)
+    throw new PaymentError('not_found', `payment order ${orderId} not found`, { payment_order_id: orderId });
+  return order;
+}
+
+/**
+ * Moves an order forward (never SUCCESS: use recordSuccess, which also posts the money). A move that is not
+ * forward from the current status changes nothing and answers the order as it is.
+ */
+export async function transitionOrder(
+  ctx: PaymentsContext,
+  orderId: string,
+  change: OrderChange,
+): Promise<TransitionResult> {
+  if (change.to === 'SUCCESS') throw new Error('use recordSuccess to move an order to SUCCESS');
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const order = await mustGetOrder(ctx, orderId);
+    if (!canTransition(order.status, change.to)) return { order, changed: false };
+    if (change.onlyFrom && !change.onlyFrom.includes(order.status)) return { order, changed: false };
+    const at = nowIso(ctx);
+    try {
+      await ctx.db.send(new TransactWriteCommand({ TransactItems: transitionItems(ctx, order, change, at) }));
+      return { order: await mustGetOrder(ctx, orderId), changed: true };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      // Someone else moved the order since we read it: read again and decide again.
+    }
+  }
+  throw new PaymentError('contention', `payment order ${orderId} kept changing; try again`, {
+    payment_order_id: orderId,
+  });
+}

@@ -1,0 +1,82 @@
+/**
+ * The sweeper: orders whose deadline passed are driven forward by asking the PSP, through the same code as the
+ * webhook.
+ */
+import { applyPayment } from './apply-payment';
+import { completeCheckoutIfDone } from './checkouts';
+import { later, nowOf, type PaymentsContext } from './context';
+import { postponeDeadline } from './due-index';
+import { type ExecutionDependencies, executeOrder } from './executor';
+import { sweepHostedCheckout } from './hosted-page';
+import { isTerminal, type PaymentOrder } from './model';
+import { getOrder } from './order-transitions';
+import { DEFAULT_TIMING } from './timing';
+
+export interface SweepReport {
+  readonly examined: number;
+  readonly moved: number;
+  readonly stillOpen: number;
+  readonly errors: readonly { payment_order_id: string; error: string }[];
+}
+
+/**
+ * The sweeper: orders whose deadline passed are driven forward by asking the PSP, through the same code as
+ * the webhook. A card order that never got an answer is charged again with the same idempotency key (the PSP
+ * answers the first charge); a PENDING one is looked up; one pending past its expiry is canceled. One order's
+ * failure never stops the sweep: it is reported and looked at again later.
+ */
+export async function sweepDueOrders(
+  ctx: PaymentsContext,
+  deps: ExecutionDependencies,
+  dueOrders: readonly PaymentOrder[],
+): Promise<SweepReport> {
+  const timing = deps.timing ?? DEFAULT_TIMING;
+  let moved = 0;
+  let stillOpen = 0;
+  const errors: { payment_order_id: string; error: string }[] = [];
+  const checkouts = new Set<string>();
+  const hostedDone = new Set<string>();
+  for (const due of dueOrders) {
+    const before = await getOrder(ctx, due.payment_order_id);
+    if (!before || isTerminal(before.status)) continue;
+    checkouts.add(before.checkout_id);
+    try {
+      let after: PaymentOrder | undefined;
+      if (before.mode === 'hosted') {
+        // One look per checkout: its orders share the page and its payment.
+        if (!hostedDone.has(before.checkout_id)) {
+          hostedDone.add(before.checkout_id);
+          await sweepHostedCheckout(ctx, deps.psp, before.checkout_id);
+        }
+        after = await getOrder(ctx, before.payment_order_id);
+      } else if (before.status === 'PENDING' && before.psp_reference) {
+        const expired = nowOf(ctx).getTime() - Date.parse(before.created_at) > timing.pendingExpiryMs;
+        const payment = expired
+          ? await deps.psp.cancelPayment(before.psp_reference, `cancel-${before.payment_order_id}`)
+          : await deps.psp.retrievePayment(before.psp_reference);
+        after = (await applyPayment(ctx, before, payment, 'sweeper', timing, deps.psp)).order;
+      } else {
+        after = await executeOrder(ctx, deps, before.payment_order_id, 'sweeper');
+      }
+      if (after && after.status !== before.status) moved++;
+      if (after && !isTerminal(after.status)) {
+        stillOpen++;
+        // Still waiting: look again later rather than on every sweep.
+        if (after.status === before.status)
+          await postponeDeadline(ctx, after, later(ctx, timing.pendingRecheckMs));
+      }
+    } catch (error) {
+      errors.push({
+        payment_order_id: before.payment_order_id,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      });
+      // Back off, so that one order that cannot move does not hold its shard's place in every sweep.
+      const current = await getOrder(ctx, before.payment_order_id);
+      if (current && !isTerminal(current.status)) {
+        await postponeDeadline(ctx, current, later(ctx, timing.pendingRecheckMs));
+      }
+    }
+  }
+  for (const checkoutId of checkouts) await completeCheckoutIfDone(ctx, checkoutId);
+  return { examined: dueOrders.length, moved, stillOpen, errors };
+}

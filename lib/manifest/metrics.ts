@@ -1,0 +1,62 @@
+/**
+ * The custom metrics contract: the CloudWatch namespace, the metric names and their dimensions that handlers
+ * emit (through `lambdas/shared/metrics.ts`) and that the alarms and the dashboard (`lib/constructs/operations.ts`)
+ * read. An alarm matches a metric only on the exact namespace, name AND dimension set, so both sides take them
+ * from here. Pure data: nothing here imports aws-cdk-lib or the AWS SDK.
+ */
+
+/** Every custom metric lives in this namespace. */
+export const METRICS_NAMESPACE = 'MarketplacePayments';
+
+/**
+ * Every custom metric carries the `service` dimension (the manifest's service name; Powertools adds it as its
+ * default dimension). Alarmed metrics carry no other dimension, except `class` on reconciliation breaks.
+ */
+export const SERVICE_DIMENSION = 'service';
+
+export const MetricName = {
+  /** Count, one per payment order that reached SUCCESS (emitted once, by the code that records the success). */
+  PayInSucceeded: 'PayInSucceeded',
+  /** Count, one per payment order that reached FAILED. With PayInSucceeded: the failure-rate alarm. */
+  PayInFailed: 'PayInFailed',
+  /** Minor units, dimension `currency` (dashboard only: sums are only meaningful per currency). */
+  PayInAmount: 'PayInAmount',
+  /** Seconds: age of the oldest order that is not terminal, as seen by the sweeper on each run (gauge). */
+  OldestNonTerminalOrderAgeSeconds: 'OldestNonTerminalOrderAgeSeconds',
+  /** Count, one per needs-attention record created (an outcome only a person can resolve). */
+  NeedsAttentionCreated: 'NeedsAttentionCreated',
+  /** Count, dimension `class` (see RECONCILIATION_BREAK_CLASSES): breaks found by a reconciliation run. */
+  ReconciliationBreaks: 'ReconciliationBreaks',
+  /** Count, one per webhook request refused for its signature. */
+  WebhookSignatureFailures: 'WebhookSignatureFailures',
+  /** Gauge 0/1: 1 while the shared "PSP degraded" circuit is open (emitted whenever it is evaluated). */
+  PspCircuitOpen: 'PspCircuitOpen',
+  /** Milliseconds, one per PSP call (dashboard: PSP latency). */
+  PspLatency: 'PspLatency',
+  /** Count, one per PSP call that failed for a reason not the buyer's (timeouts, 5xx, 429). */
+  PspErrors: 'PspErrors',
+  /** Count: a ledger item was modified or removed (the ledger is append-only: this must never happen). */
+  LedgerItemModified: 'LedgerItemModified',
+  PayoutSucceeded: 'PayoutSucceeded',
+  PayoutFailed: 'PayoutFailed',
+  /** Minor units, dimension `currency`. */
+  PayoutAmount: 'PayoutAmount',
+  RefundSucceeded: 'RefundSucceeded',
+  RefundFailed: 'RefundFailed',
+  /** Minor units, dimension `currency`. */
+  RefundAmount: 'RefundAmount',
+} as const;
+export type MetricName = (typeof MetricName)[keyof typeof MetricName];
+
+/** The classes of a reconciliation break (DESIGN.md §3), as the `class` dimension's values. */
+export const RECONCILIATION_BREAK_CLASSES = [
+  'missing_internally',
+  'missing_in_file',
+  'amount_mismatch',
+  'fee_mismatch',
+  'currency_mismatch',
+  'status_mismatch',
+  'split_mismatch',
+  'duplicate',
+] as const;
+export type ReconciliationBreakClass = (typeof RECONCILIATION_BREAK_CLASSES)[number];

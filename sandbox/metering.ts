@@ -1,0 +1,223 @@
+/**
+ * Meters every billable AWS call the local system makes, so that a run can be priced (bench/cost.ts with the
+ * price table in bench/prices.ts): API Gateway requests, Lambda invocations and their duration at each
+ * function's configured memory, Step Functions executions and their duration, DynamoDB read and write units
+ * (asked of DynamoDB itself with `ReturnConsumedCapacity: TOTAL`, added by a middleware), SQS, SNS and S3
+ * requests, and the bytes the functions log. Counts only; prices live with the price table.
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type {
+  HandlerExecutionContext,
+  InitializeHandler,
+  InitializeHandlerArguments,
+  MetadataBearer,
+} from '@smithy/types';
+import type { Manifest } from '../lib/manifest';
+import type { LambdaHost } from './lambda-host';
+import type { LocalStepFunctions } from './step-functions/service';
+
+/** A history event as CloudWatch Logs stores it for a state machine logging ALL with execution data. */
+const HISTORY_EVENT_OVERHEAD_BYTES = 220;
+
+export interface FunctionUsage {
+  invocations: number;
+  /** Sum of each invocation's duration rounded up to 1 ms (Lambda bills per ms). */
+  billedMs: number;
+  memoryMb: number;
+}
+
+export interface Usage {
+  apiRequests: number;
+  functions: Record<string, FunctionUsage>;
+  dynamo: { readUnits: number; writeUnits: number; calls: Record<string, number>; unmetered: number };
+  sqs: Record<string, number>;
+  sns: Record<string, number>;
+  s3: Record<string, number>;
+  /** Queue event source mappings: one ReceiveMessage and one DeleteMessageBatch per batch handed over. */
+  sqsPollBatches: number;
+  /** Per state machine: executions, states entered (transitions) and the history CloudWatch would log. */
+  stepFunctions: Record<string, { executions: number; transitions: number; historyBytes: number }>;
+  logBytes: number;
+  logLines: number;
+}
+
+/** Operations that accept ReturnConsumedCapacity. */
+const CAPACITY_OPERATIONS = new Set([
+  'GetCommand',
+  'PutCommand',
+  'UpdateCommand',
+  'DeleteCommand',
+  'QueryCommand',
+  'ScanCommand',
+  'BatchGetCommand',
+  'BatchWriteCommand',
+  'TransactWriteCommand',
+  'TransactGetCommand',
+  'GetItemCommand',
+  'PutItemCommand',
+  'UpdateItemCommand',
+  'DeleteItemCommand',
+  'BatchGetItemCommand',
+  'BatchWriteItemCommand',
+  'TransactWriteItemsCommand',
+  'TransactGetItemsCommand',
+]);
+
+interface CapacityEntry {
+  CapacityUnits?: number;
+  ReadCapacityUnits?: number;
+  WriteCapacityUnits?: number;
+}
+
+const READS = /^(Get|Query|Scan|BatchGet|TransactGet)/;
+
+interface SdkClient {
+  middlewareStack: { add: (...args: never[]) => void; remove: (name: string) => boolean };
+}
+
+export class Meter {
+  readonly usage: Usage = {
+    apiRequests: 0,
+    functions: {},
+    dynamo: { readUnits: 0, writeUnits: 0, calls: {}, unmetered: 0 },
+    sqs: {},
+    sns: {},
+    s3: {},
+    sqsPollBatches: 0,
+    stepFunctions: {},
+    logBytes: 0,
+    logLines: 0,
+  };
+  private enabled = true;
+  private readonly removals: (() => void)[] = [];
+
+  constructor(
+    private readonly manifest: Manifest,
+    host: LambdaHost,
+    stepFunctions: LocalStepFunctions,
+  ) {
+    stepFunctions.onEvent((id, event) => {
+      if (!this.enabled) return;
+      const machine = this.usage.stepFunctions[id] ?? { executions: 0, transitions: 0, historyBytes: 0 };
+      this.usage.stepFunctions[id] = machine;
+      const type = (event as { type?: string }).type ?? '';
+      if (type === 'ExecutionStarted') machine.executions++;
+      if (type === 'StateEntered') machine.transitions++;
+      machine.historyBytes += JSON.stringify(event).length + HISTORY_EVENT_OVERHEAD_BYTES;
+    });
+    const routed = new Set(manifest.routes.map((r) => r.function));
+    const polled = new Set(manifest.queueEventSources.map((s) => s.function));
+    const memory = new Map(manifest.functions.map((f) => [f.id, f.memoryMb ?? 512]));
+    host.onInvocation((record) => {
+      if (!this.enabled) return;
+      const f = this.usage.functions[record.functionId] ?? {
+        invocations: 0,
+        billedMs: 0,
+        memoryMb: memory.get(record.functionId) ?? 512,
+      };
+      this.usage.functions[record.functionId] = f;
+      f.invocations++;
+      f.billedMs += Math.max(1, Math.ceil(record.durationMs));
+      if (routed.has(record.functionId)) this.usage.apiRequests++;
+      if (polled.has(record.functionId)) this.usage.sqsPollBatches++;
+    });
+  }
+
+  pause(): void {
+    this.enabled = false;
+  }
+
+  resume(): void {
+    this.enabled = true;
+  }
+
+  /** Asks DynamoDB for the units each call consumed, and adds them up. */
+  meterDynamo(client: DynamoDBDocumentClient): void {
+    const name = 'sandboxMeterDynamo';
+    client.middlewareStack.add(
+      (next: InitializeHandler<object, MetadataBearer>, context: HandlerExecutionContext) =>
+        async (args: InitializeHandlerArguments<object>) => {
+          const operation = context.commandName ?? 'unknown';
+          if (!this.enabled || !CAPACITY_OPERATIONS.has(operation)) return next(args);
+          const input = args.input as Record<string, unknown>;
+          const asked = input.ReturnConsumedCapacity === undefined;
+          if (asked) input.ReturnConsumedCapacity = 'TOTAL';
+          const result = await next(args);
+          const output = result.output as { ConsumedCapacity?: CapacityEntry | CapacityEntry[] };
+          const consumed = output.ConsumedCapacity;
+          const entries = Array.isArray(consumed) ? consumed : consumed ? [consumed] : [];
+          const calls = this.usage.dynamo.calls;
+          calls[operation] = (calls[operation] ?? 0) + 1;
+          if (entries.length === 0) this.usage.dynamo.unmetered++;
+          for (const e of entries) {
+            const read = e.ReadCapacityUnits ?? (READS.test(operation) ? (e.CapacityUnits ?? 0) : 0);
+            const write = e.WriteCapacityUnits ?? (READS.test(operation) ? 0 : (e.CapacityUnits ?? 0));
+            this.usage.dynamo.readUnits += read;
+            this.usage.dynamo.writeUnits += write;
+          }
+          if (asked) delete output.ConsumedCapacity;
+          return result;
+        },
+      { step: 'initialize', name, override: true },
+    );
+    this.removals.push(() => client.middlewareStack.remove(name));
+  }
+
+  /** Counts the requests a client sends (SQS, SNS, S3), by operation. */
+  meterRequests(client: SdkClient, into: 'sqs' | 'sns' | 's3'): void {
+    const name = `sandboxMeter-${into}`;
+    const add = client.middlewareStack.add as unknown as (
+      mw: (
+        next: InitializeHandler<object, MetadataBearer>,
+        context: HandlerExecutionContext,
+      ) => InitializeHandler<object, MetadataBearer>,
+      options: { step: 'initialize'; name: string; override: boolean },
+    ) => void;
+    add.call(
+      client.middlewareStack,
+      (next, context) => async (args) => {
+        if (this.enabled) {
+          const operation = (context.commandName ?? 'unknown').replace(/Command$/, '');
+          this.usage[into][operation] = (this.usage[into][operation] ?? 0) + 1;
+        }
+        return next(args);
+      },
+      { step: 'initialize', name, override: true },
+    );
+    this.removals.push(() => client.middlewareStack.remove(name));
+  }
+
+  /**
+   * Counts what the functions log (JSON lines on stdout, as Lambda sends them to CloudWatch Logs) and keeps it
+   * off the terminal; plus Lambda's own START/END/REPORT lines per invocation (about 260 bytes).
+   */
+  meterLogs(): void {
+    const stdout = process.stdout;
+    const original = stdout.write.bind(stdout);
+    stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      if (text.startsWith('{"level"') || text.startsWith('{"cold_start"') || text.includes('"_aws":')) {
+        if (this.enabled) {
+          this.usage.logBytes += Buffer.byteLength(text);
+          this.usage.logLines += 1;
+        }
+        return true;
+      }
+      return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof stdout.write;
+    this.removals.push(() => {
+      stdout.write = original;
+    });
+  }
+
+  remove(): void {
+    for (const r of this.removals.splice(0)) r();
+  }
+
+  get functionIds(): string[] {
+    return this.manifest.functions.map((f) => f.id);
+  }
+}
+
+/** Lambda's platform lines (START, END, REPORT) per invocation, in bytes: measured from a real log stream. */
+export const PLATFORM_LOG_BYTES_PER_INVOCATION = 260;

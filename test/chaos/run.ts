@@ -1,0 +1,442 @@
+/**
+ * The chaos run: drives a planned workload (test/chaos/plan.ts) through the whole local system — the storefront
+ * API, the pay-in workflow, the PSP simulator's webhooks, the sweeper — while the PSP, its webhooks and DynamoDB
+ * misbehave, then stops the faults, sweeps until nothing can move any more, and checks DESIGN.md §8
+ * (test/chaos/invariants.ts). Used by `npm run chaos` (bench/chaos.ts) and by the short run in `npm test`.
+ *
+ * Workloads are pluggable (`ChaosWorkload`): the pay-in is built in; refunds, disputes, cancels, pay-outs
+ * and settlement add a workload (act on a checkout once it is paid, plus their own invariants) as they land.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../../lambdas/shared/aws-clients';
+import { manifest } from '../../lib/manifest';
+import { installDynamoFaults } from '../../sandbox/dynamodb-faults';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../sandbox/engines/local-aws';
+import type { LocalSystem } from '../../sandbox/local-system';
+import { seededRng } from '../../sandbox/psp/random';
+import { type CheckRow, checkInvariants, type RunFacts } from './invariants';
+import { BuyerStep, type ChaosPlan, type FaultRates, PayMode, type PlannedCheckout, planChaos } from './plan';
+
+/** How the local settings are shortened for a chaos run (set before the system starts; see `chaosEnvironment`). */
+export const CHAOS_TIMING = { executingTimeoutMs: 3_000, pendingRecheckMs: 3_000, pspTimeoutMs: 1_000 };
+
+/**
+ * Variables to set before `startLocalSystem`: short deadlines so the sweeper races the workflows during the
+ * run and finishes what is left after it. `PSP_TIMEOUT_MS` is declared in the manifest (the runtime sets it
+ * on start), so it is set again after the start by `runChaos`.
+ */
+export function chaosEnvironment(): Record<string, string> {
+  return {
+    PAYIN_EXECUTING_TIMEOUT_MS: String(CHAOS_TIMING.executingTimeoutMs),
+    PAYIN_PENDING_RECHECK_MS: String(CHAOS_TIMING.pendingRecheckMs),
+  };
+}
+
+export interface ChaosContext {
+  readonly system: LocalSystem;
+  readonly db: DynamoDBDocumentClient;
+  readonly api: ApiClient;
+  readonly log: (line: string) => void;
+}
+
+/** A workload beside the pay-in: acts on checkouts once they are paid, and checks its own invariants. */
+export interface ChaosWorkload {
+  readonly name: string;
+  /** Called once per checkout after its orders are terminal (e.g. refund some, dispute some). */
+  afterCheckout?(ctx: ChaosContext, checkout: PlannedCheckout): Promise<void>;
+  /** Money that left the system through this workload, per currency (minor units), for conservation. */
+  moneyOut?(ctx: ChaosContext): Promise<Record<string, bigint>>;
+  invariants?(ctx: ChaosContext): Promise<CheckRow[]>;
+}
+
+export interface ChaosOptions {
+  readonly system: LocalSystem;
+  /** The storefront API key the system was started with. */
+  readonly apiKey: string;
+  readonly checkouts: number;
+  readonly seed: string | number;
+  readonly concurrency?: number;
+  readonly faults?: Partial<FaultRates>;
+  /** No duplicate or re-keyed requests (a cost run measures what one payment takes). */
+  readonly clean?: boolean;
+  readonly workloads?: readonly ChaosWorkload[];
+  readonly log?: (line: string) => void;
+  /** Called when the workload has settled, before the checks read every table (metering stops here). */
+  readonly beforeChecks?: () => void;
+  /** Print progress every this many checkouts. */
+  readonly progressEvery?: number;
+}
+
+export interface ChaosReport {
+  readonly plan: { seed: string; checkouts: number; orders: number; byMode: Record<string, number> };
+  readonly facts: RunFacts;
+  readonly checks: readonly CheckRow[];
+  readonly ok: boolean;
+  readonly durationMs: number;
+}
+
+const SWEEP_SCHEDULE = 'sweep-payment-orders-every-minute';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// --- the storefront's side -----------------------------------------------------------------------------
+
+export interface ApiAnswer {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
+export class ApiClient {
+  readonly statuses = new Map<string, number>();
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly apiKey: string,
+  ) {}
+
+  private count(what: string): void {
+    this.statuses.set(what, (this.statuses.get(what) ?? 0) + 1);
+  }
+
+  async call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+    const response = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', 'x-api-key': this.apiKey, ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    let parsed: Record<string, unknown> = {};
+    try {
+      parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    } catch {
+      parsed = { unparsable: text.slice(0, 200) };
+    }
+    const code = (parsed.error as { code?: string } | undefined)?.code;
+    this.count(`${method} ${path.split('/')[2]} ${response.status}${code ? ` ${code}` : ''}`);
+    return { status: response.status, body: parsed };
+  }
+
+  /**
+   * POSTs a checkout as a careful storefront does: retries with the same Idempotency-Key on 409
+   * request_in_progress, 429 and 5xx with backoff and jitter; gives up after a few tries.
+   */
+  async submit(body: unknown, key: string, rng: () => number): Promise<ApiAnswer> {
+    let last: ApiAnswer = { status: 0, body: {} };
+    for (let attempt = 0; attempt < 8; attempt++) {
+      last = await this.call('POST', '/v1/payments', body, { 'Idempotency-Key': key });
+      const retriable = last.status === 409 || last.status === 429 || last.status >= 500;
+      const code = (last.body.error as { code?: string } | undefined)?.code;
+      if (!retriable || (last.status === 409 && code !== 'request_in_progress')) return last;
+      await sleep(Math.min(2_000, 50 * 2 ** attempt) * (0.5 + rng()));
+    }
+    return last;
+  }
+}
+
+function checkoutBody(c: PlannedCheckout): Record<string, unknown> {
+  return {
+    checkout_id: c.checkoutId,
+    buyer_info: { buyer_id: c.buyerId, email: `${c.buyerId}@example.com` },
+    ...(c.paymentMethod ? { credit_card_info: c.paymentMethod } : {}),
+    payment_orders: c.orders.map((o) => ({
+      payment_order_id: o.paymentOrderId,
+      seller_account: o.seller,
+      amount: (o.amountMinor / 100).toFixed(2),
+      currency: 'USD',
+    })),
+  };
+}
+
+async function orderItem(db: DynamoDBDocumentClient, table: string, orderId: string) {
+  const got = await db.send(
+    new GetCommand({ TableName: table, Key: { pk: `ORDER#${orderId}`, sk: 'META' }, ConsistentRead: true }),
+  );
+  return got.Item as { status: string; psp_reference?: string; pending_reason?: string } | undefined;
+}
+
+/** Waits for an order to need the buyer (3-D Secure) or to end; answers its PSP reference if it waits. */
+async function waitForChallenge(ctx: ChaosContext, orderId: string): Promise<string | undefined> {
+  const table = ctx.system.names.tables.payments ?? '';
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const order = await orderItem(ctx.db, table, orderId);
+    if (order?.status === 'SUCCESS' || order?.status === 'FAILED') return undefined;
+    if (order?.status === 'PENDING' && order.pending_reason === 'requires_action' && order.psp_reference)
+      return order.psp_reference;
+    await sleep(150);
+  }
+  return undefined;
+}
+
+const HOSTED_CARDS = { [BuyerStep.Complete]: '4242 4242 4242 4242', [BuyerStep.Fail]: '4000 0000 0000 0002' };
+
+async function driveCheckout(
+  ctx: ChaosContext,
+  c: PlannedCheckout,
+  facts: RunFacts,
+  rng: () => number,
+): Promise<void> {
+  const body = checkoutBody(c);
+  const key = `idem-${c.checkoutId}`;
+  const copies = [ctx.api.submit(body, key, rng)];
+  for (let i = 0; i < c.duplicates; i++) copies.push(ctx.api.submit(body, key, rng));
+  if (c.rekeyed) copies.push(ctx.api.submit(body, `${key}-again`, rng));
+  const answers = await Promise.all(copies);
+  facts.duplicatesSent += copies.length - 1;
+  const accepted = answers.filter((a) => a.status === 200 || a.status === 201);
+  if (accepted.length === 0) {
+    facts.submitsGivenUp.push(
+      `${c.checkoutId}: ${answers.map((a) => `${a.status} ${JSON.stringify(a.body.error ?? {})}`).join('; ')}`,
+    );
+    return;
+  }
+  // Every accepted copy names the same checkout and orders.
+  const ids = new Set(accepted.map((a) => String(a.body.checkout_id)));
+  if (ids.size !== 1 || !ids.has(c.checkoutId)) facts.duplicateMismatches.push(c.checkoutId);
+  const first = accepted[0]?.body ?? {};
+
+  if (c.mode === PayMode.ThreeDs && c.buyerStep !== BuyerStep.Abandon) {
+    for (const order of c.orders) {
+      const pi = await waitForChallenge(ctx, order.paymentOrderId);
+      if (!pi) continue;
+      const outcome = c.buyerStep === BuyerStep.Complete ? 'succeed' : 'fail';
+      // Through the simulator's control API, as the buyer's bank page would.
+      const answer = await fetch(`${ctx.system.endpoints.psp}/_sim/payment_intents/${pi}/authenticate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ outcome }),
+      });
+      await answer.text();
+      facts.buyerActions[`3ds ${outcome} ${answer.status}`] =
+        (facts.buyerActions[`3ds ${outcome} ${answer.status}`] ?? 0) + 1;
+    }
+  }
+  if (c.mode === PayMode.Hosted && c.buyerStep !== BuyerStep.Abandon) {
+    const url = String(first.payment_page_url ?? '');
+    if (!url) {
+      facts.buyerActions['hosted: no page url'] = (facts.buyerActions['hosted: no page url'] ?? 0) + 1;
+      return;
+    }
+    const paid = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        email: `${c.buyerId}@example.com`,
+        cardNumber: HOSTED_CARDS[c.buyerStep],
+        cardExpiry: '12 / 34',
+        cardCvc: '123',
+      }),
+      redirect: 'manual',
+    });
+    await paid.text();
+    const what = `hosted ${c.buyerStep} ${paid.status}`;
+    facts.buyerActions[what] = (facts.buyerActions[what] ?? 0) + 1;
+  }
+}
+
+// --- the run -------------------------------------------------------------------------------------------
+
+function harnessDocumentClient(endpoint: string): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
+    { marshallOptions: { removeUndefinedValues: true } },
+  );
+}
+
+function pspFaultRules(faults: FaultRates) {
+  return [
+    // 5xx before the PSP does anything (nothing stored for the key: a retry executes).
+    { kind: 'error', route: '*', status: 500, probability: faults.pspError / 2 },
+    { kind: 'error', route: '*', status: 503, probability: faults.pspError / 2 },
+    { kind: 'rate_limit', route: '*', probability: faults.pspRateLimit },
+    // The PSP committed, the answer is lost.
+    { kind: 'drop', route: 'POST *', probability: faults.pspDrop },
+    // The PSP committed, the answer comes after our client gave up (PSP_TIMEOUT_MS).
+    {
+      kind: 'latency',
+      route: 'POST *',
+      delayMs: CHAOS_TIMING.pspTimeoutMs + 500,
+      probability: faults.pspSlow,
+    },
+    { kind: 'duplicate', eventType: '*', copies: 2, probability: faults.webhookDuplicate },
+    { kind: 'reorder', eventType: '*', delayMs: 400, probability: faults.webhookReorder },
+    { kind: 'delay', eventType: '*', delayMs: 2_000, probability: faults.webhookDelay },
+    { kind: 'loss', eventType: '*', probability: faults.webhookLoss },
+  ] as const;
+}
+
+export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
+  const started = Date.now();
+  const log = options.log ?? (() => undefined);
+  const { system } = options;
+  const plan: ChaosPlan = planChaos({
+    checkouts: options.checkouts,
+    seed: options.seed,
+    ...(options.faults ? { faults: options.faults } : {}),
+    ...(options.clean ? { clean: true } : {}),
+    runId: started.toString(36),
+  });
+  // The manifest's PSP timeout is set by the runtime on start; the functions build their PSP client lazily.
+  process.env.PSP_TIMEOUT_MS = String(CHAOS_TIMING.pspTimeoutMs);
+  const db = harnessDocumentClient(system.endpoints.dynamodb);
+  const api = new ApiClient(system.endpoints.api, options.apiKey);
+  const ctx: ChaosContext = { system, db, api, log };
+  const facts: RunFacts = {
+    duplicatesSent: 0,
+    duplicateMismatches: [],
+    submitsGivenUp: [],
+    buyerActions: {},
+    sweeps: 0,
+    sweepErrors: 0,
+    dynamo: { throttled: 0, conflicts: 0, calls: 0 },
+    pspFaults: {},
+    apiStatuses: {},
+  };
+
+  // Faults: the functions' DynamoDB client (one per container, shared in this process) and the PSP.
+  const dynamoFaults = installDynamoFaults(documentClient(), {
+    seed: plan.seed,
+    throttle: plan.faults.dynamoThrottle,
+    transactionConflict: plan.faults.dynamoConflict,
+  });
+  for (const rule of pspFaultRules(plan.faults)) {
+    if ((rule.probability ?? 0) > 0) system.psp.control.addFault({ ...rule });
+  }
+
+  // The sweeper races the workflows during the run, as its schedule would.
+  let sweeping = true;
+  const sweeper = (async () => {
+    while (sweeping) {
+      await sleep(2_000);
+      if (!sweeping) break;
+      await system.runtime.runSchedule(SWEEP_SCHEDULE).then(
+        () => facts.sweeps++,
+        () => facts.sweepErrors++,
+      );
+    }
+  })();
+
+  const workers = Math.max(1, options.concurrency ?? 12);
+  let next = 0;
+  let done = 0;
+  const every = options.progressEvery ?? Math.max(10, Math.floor(plan.checkouts.length / 20));
+  await Promise.all(
+    Array.from({ length: workers }, async (_, w) => {
+      const rng = seededRng(plan.seed, `worker-${w}`);
+      for (;;) {
+        const c = plan.checkouts[next++];
+        if (!c) return;
+        try {
+          await driveCheckout(ctx, c, facts, rng);
+        } catch (error) {
+          facts.submitsGivenUp.push(`${c.checkoutId}: ${String(error)}`);
+        }
+        done++;
+        if (done % every === 0) {
+          const rate = (done / ((Date.now() - started) / 1000)).toFixed(1);
+          log(`[chaos] ${done}/${plan.checkouts.length} checkouts driven (${rate}/s)`);
+        }
+      }
+    }),
+  );
+
+  // The faults stop; what is in flight lands; the sweeper finishes what is left.
+  log('[chaos] workload done; stopping faults, letting deliveries land, sweeping');
+  sweeping = false;
+  await sweeper;
+  facts.pspFaults = Object.fromEntries(
+    system.psp.control.listFaults().map((f) => [`${f.rule.kind} ${describeRule(f.rule)}`, f.fired]),
+  );
+  system.psp.control.clearFaults();
+  dynamoFaults.disable();
+  facts.dynamo = { ...dynamoFaults.stats };
+  await system.runtime.stepFunctions.idle();
+  await system.psp.control.webhooksIdle(120_000).catch(() => undefined);
+  await settle(ctx, facts);
+
+  for (const workload of options.workloads ?? []) {
+    if (!workload.afterCheckout) continue;
+    for (const c of plan.checkouts) await workload.afterCheckout(ctx, c);
+  }
+
+  facts.apiStatuses = Object.fromEntries([...api.statuses].sort());
+  options.beforeChecks?.();
+  const checks = await checkInvariants(ctx, plan, facts, options.workloads ?? []);
+  dynamoFaults.remove();
+  db.destroy();
+  const byMode: Record<string, number> = {};
+  for (const c of plan.checkouts) byMode[c.mode] = (byMode[c.mode] ?? 0) + 1;
+  return {
+    plan: {
+      seed: plan.seed,
+      checkouts: plan.checkouts.length,
+      orders: plan.checkouts.reduce((n, c) => n + c.orders.length, 0),
+      byMode,
+    },
+    facts,
+    checks,
+    ok: checks.every((c) => c.ok),
+    durationMs: Date.now() - started,
+  };
+}
+
+function describeRule(rule: { route?: string; eventType?: string; status?: number }): string {
+  return [rule.route ?? rule.eventType ?? '', rule.status ?? ''].filter(Boolean).join(' ');
+}
+
+/** Sweeps (deadline by deadline) until no order is left that a sweep could still move. */
+async function settle(ctx: ChaosContext, facts: RunFacts): Promise<void> {
+  const { system } = ctx;
+  for (let round = 0; round < 12; round++) {
+    await sleep(Math.max(CHAOS_TIMING.executingTimeoutMs, CHAOS_TIMING.pendingRecheckMs) + 300);
+    const result = (await system.runtime.runSchedule(SWEEP_SCHEDULE)) as {
+      examined: number;
+      moved: number;
+      stillOpen: number;
+      errors: number;
+    };
+    facts.sweeps++;
+    await system.runtime.stepFunctions.idle();
+    await system.psp.control.webhooksIdle(60_000).catch(() => undefined);
+    ctx.log(
+      `[chaos] sweep ${round + 1}: examined ${result.examined}, moved ${result.moved}, still open ${result.stillOpen}, errors ${result.errors}`,
+    );
+    // Only orders waiting on a buyer (3-D Secure, hosted page) can remain; they are looked at again later.
+    if (result.moved === 0 && result.errors === 0 && result.examined === result.stillOpen && round > 0) break;
+  }
+  await drainQueues(ctx);
+}
+
+/** Waits until the webhook queue has nothing visible or in flight (the consumer applied every event). */
+async function drainQueues(ctx: ChaosContext): Promise<void> {
+  const sqs = new SQSClient({
+    endpoint: ctx.system.endpoints.messaging,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  try {
+    // The queues a function consumes (dead-letter and on-failure queues are read by the checks).
+    const consumed = new Set(manifest.queueEventSources.map((s) => s.queue));
+    const queues = Object.entries(ctx.system.names.queues).filter(([id]) => consumed.has(id));
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline) {
+      let busy = 0;
+      for (const [, q] of queues) {
+        const a = await sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: q.url,
+            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+          }),
+        );
+        busy +=
+          Number(a.Attributes?.ApproximateNumberOfMessages ?? 0) +
+          Number(a.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+      }
+      if (busy === 0) return;
+      await sleep(250);
+    }
+  } finally {
+    sqs.destroy();
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * A short chaos run in `npm test` (the long one is `npm run chaos`): 40 checkouts under PSP, webhook and
+ * DynamoDB faults with duplicates, 3-D Secure and hosted payments, ending with a sweep; every invariant holds.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { LocalSystem } from '../../../sandbox/local-system';
+import { formatChecks } from '../../chaos/invariants';
+import { chaosEnvironment, runChaos } from '../../chaos/run';
+import { startTestSystem, TEST_API_KEY } from '../../support/system';
+
+let system: LocalSystem;
+const logLevel = process.env.POWERTOOLS_LOG_LEVEL;
+
+beforeAll(async () => {
+  Object.assign(process.env, chaosEnvironment());
+  // Faults make the functions log errors by design; the table says what matters.
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  system = await startTestSystem({ webhookRetryBaseMs: 100 });
+});
+afterAll(async () => {
+  await system?.stop();
+  for (const key of Object.keys(chaosEnvironment())) delete process.env[key];
+  if (logLevel === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
+  else process.env.POWERTOOLS_LOG_LEVEL = logLevel;
+});
+
+it('40 checkouts under faults: every invariant of DESIGN.md §8 holds', { timeout: 300_000 }, async () => {
+  const report = await runChaos({
+    system,
+    apiKey: TEST_API_KEY,
+    checkouts: 40,
+    seed: 'npm-test',
+    concurrency: 8,
+  });
+  const table = formatChecks(report.checks);
+  expect(
+    report.checks.filter((c) => !c.ok),
+    table,
+  ).toEqual([]);
+  // The run did meet faults (a run that injected nothing proves nothing).
+  expect(report.facts.dynamo.throttled + report.facts.dynamo.conflicts).toBeGreaterThan(0);
+  expect(Object.values(report.facts.pspFaults).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+});
