@@ -12,7 +12,7 @@ describe('operator API in the template', () => {
   let built: Synthesized;
   beforeAll(() => {
     built = synth(manifest);
-  });
+  }, 120_000);
 
   it('deploys every operator route without API Gateway key checks, and the storefront routes with them', () => {
     const routes = routesIn(built.template);
