@@ -3,6 +3,7 @@
  * simulator. Used by `npm start` and by end-to-end tests.
  */
 import type { Manifest } from '../lib/manifest';
+import { devPages } from './dev-pages';
 import { startDynamoDb } from './engines/dynamodb';
 import { startMessaging } from './engines/fauxqs';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './engines/local-aws';
@@ -112,6 +113,11 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
       apiPort: options.apiPort,
       apiKey: options.apiKey,
       pspUrl: psp.url,
+      extraLocalRoutes: devPages({
+        manifest: options.manifest,
+        storefrontKey: options.apiKey,
+        pspUrl: psp.url,
+      }),
       ...options.runtime,
     });
     stops.push(() => runtime.stop());
@@ -138,6 +144,13 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
           '',
           `  API (API Gateway)      ${endpoints.api}   (x-api-key: ${options.apiKey})`,
           `  health                 ${endpoints.api}/_sandbox/health`,
+          `  API docs (OpenAPI)     ${endpoints.api}/docs   (${endpoints.api}/openapi.json)`,
+          `  storefront demo        ${endpoints.api}/_demo/shop`,
+          `  operator console       ${endpoints.api}/_console${
+            options.manifest.secrets.some((s) => s.id === 'operator-api-key')
+              ? `   (operator key: ${localSecretValue(options.manifest, 'operator-api-key')})`
+              : ''
+          }`,
           `  DynamoDB Local         ${endpoints.dynamodb}`,
           `  SQS / SNS / S3         ${endpoints.messaging}`,
           `  Step Functions         ${endpoints.stepFunctions}`,

@@ -9,6 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { manifest } from '../lib/manifest';
+import { withDemoReturnUrls } from './dev-pages';
 import { startLocalSystem } from './local-system';
 
 const port = Number(process.env.PORT ?? 3000);
@@ -24,7 +25,8 @@ async function main(): Promise<void> {
     mkdirSync(join(dataDir, 'psp'), { recursive: true });
   }
   const system = await startLocalSystem({
-    manifest,
+    // A buyer who pays on the PSP's hosted page comes back to the demo storefront's result page.
+    manifest: withDemoReturnUrls(manifest, `http://127.0.0.1:${port}`),
     rootDir: resolve(import.meta.dirname, '..'),
     apiPort: port,
     pspPort,

@@ -29,6 +29,8 @@ export interface RuntimeOptions {
   readonly pspUrl?: string;
   readonly apiPort?: number;
   readonly apiKey: string;
+  /** More local routes (docs, demo and console pages: sandbox/dev-pages.ts), tried before `/_sandbox/`. */
+  readonly extraLocalRoutes?: (req: IncomingMessage, body: Buffer, res: ServerResponse) => Promise<boolean>;
   readonly stepFunctions?: { port?: number; retryIntervalMs?: number; waitMs?: number };
   readonly pollersPerQueue?: number;
   readonly bucketPollMs?: number;
@@ -114,6 +116,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       _body: Buffer,
       res: ServerResponse,
     ): Promise<boolean> => {
+      if (options.extraLocalRoutes && (await options.extraLocalRoutes(req, _body, res))) return true;
       const path = (req.url ?? '').split('?')[0] ?? '';
       if (!path.startsWith('/_sandbox/')) return false;
       const send = (status: number, body: unknown) => {

@@ -47,7 +47,7 @@ const paymentOrderSchema = z.strictObject({
   payment_order_id: idSchema,
 });
 
-const createPaymentSchema = z.strictObject({
+export const createPaymentSchema = z.strictObject({
   buyer_info: z.strictObject({
     buyer_id: idSchema,
     email: z.email({ error: 'must be an email address' }).max(254).optional(),

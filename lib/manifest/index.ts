@@ -2,6 +2,7 @@
  * What exists, declared once. `lib/payments-stack.ts` turns this into CloudFormation; `sandbox/` runs it on
  * local engines. Add a function, route, queue or state machine here and both pick it up.
  */
+import { withOperator } from './operator';
 import { ATTENTION_ACCESS, payinTables } from './payin';
 import {
   PAYOUT_ENVIRONMENT,
@@ -49,7 +50,7 @@ const PAYIN_RISK_RULES = {
   RISK_BLOCKED_BUYERS: '',
 } as const;
 
-export const manifest: Manifest = {
+const declared: Manifest = {
   service: 'marketplace-payments',
 
   tables: [
@@ -413,3 +414,6 @@ export const manifest: Manifest = {
     ...payoutStateMachines,
   ],
 };
+
+/** The declared system plus the operator's API, which spans every queue declared above. */
+export const manifest: Manifest = withOperator(declared);

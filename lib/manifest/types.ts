@@ -116,8 +116,13 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
  * must say so (a synth-time check): a public route is a decision, never a default.
  */
 export interface PublicRouteAuthorization {
-  /** `pspSignature`: the handler verifies the PSP's signature on the raw body first; `none`: anyone (health). */
-  readonly by: 'pspSignature' | 'none';
+  /**
+   * `pspSignature`: the handler verifies the PSP's signature on the raw body first; `none`: anyone (health);
+   * `operatorKey`: the operator's own key, which the handler compares with the `operator-api-key` secret before
+   * anything else (API Gateway accepts any of a stage's keys on every keyed route, so it cannot keep the
+   * storefront's key off the operator's routes).
+   */
+  readonly by: 'pspSignature' | 'none' | 'operatorKey';
   readonly reason: string;
 }
 

@@ -16,6 +16,7 @@ import type { IdempotencyStore, StoredResponse } from './idempotency';
 import { SIMULATED_API_VERSION } from './objects';
 import { newId } from './random';
 import { matchRoute, type Route } from './router';
+import { isTokenization, tokenize } from './tokenization';
 
 export interface ServerDeps {
   engine: PspEngine;
@@ -26,6 +27,8 @@ export interface ServerDeps {
   control: PspControl;
   /** Accepts a secret key? */
   acceptsKey(key: string): boolean;
+  /** Accepts a publishable key (browser tokenization only)? */
+  acceptsPublishableKey?(key: string): boolean;
   /** Makes the state durable (persistence.ts); called before any response is sent. */
   persist?(): void;
   log(line: string): void;
@@ -209,6 +212,19 @@ export function createRequestHandler(deps: ServerDeps): (req: IncomingMessage, r
     const url = new URL(req.url ?? '/', 'http://simulator.invalid');
     const method = req.method ?? 'GET';
     const body = await readBody(req);
+    if (isTokenization(method, url.pathname, body)) {
+      const accepts = deps.acceptsPublishableKey ?? ((key: string) => key.startsWith('pk_test_'));
+      const result = tokenize(engine, method, body, accepts);
+      deps.persist?.();
+      send(
+        res,
+        result.status,
+        result.body === '' ? '' : JSON.stringify(result.body, null, 2),
+        result.headers,
+      );
+      deps.log(`${method} ${url.pathname} (browser tokenization) -> ${result.status}`);
+      return;
+    }
     if (url.pathname.startsWith('/v1/')) {
       await api(req, res, url, body);
       // Also when no answer was sent (a dropped connection): the work was done.

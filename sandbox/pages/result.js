@@ -1,0 +1,111 @@
+// The result page (reached directly after a card checkout, or through the PSP's redirect after the hosted
+// page): polls the checkout and shows each order's status as it changes. An order waiting on 3-D Secure gets a
+// button that opens the PSP's authentication page (next_action.redirect_url) in a window of its own; the
+// polling sees the outcome. A paid order has a refund button when the refunds route exists.
+import { el, getJson, newId, statusBadge } from './common.js';
+
+const checkoutId = new URLSearchParams(window.location.search).get('checkout_id') ?? '';
+document.getElementById('checkout-id').textContent = checkoutId;
+let config = { refund_route: null };
+const actions = new Map();
+
+async function refund(order, button) {
+  button.disabled = true;
+  const path = config.refund_route.path.replace(
+    '{payment_order_id}',
+    encodeURIComponent(order.payment_order_id),
+  );
+  const answer = await getJson(`/_demo/api${path}`, {
+    method: config.refund_route.method,
+    headers: { 'content-type': 'application/json', 'idempotency-key': newId('refund') },
+    body: JSON.stringify({
+      payment_order_id: order.payment_order_id,
+      amount: order.amount,
+      currency: order.currency,
+      reason: 'requested_by_customer',
+    }),
+  });
+  button.textContent =
+    answer.status < 300 ? 'refund requested' : `refund failed (${answer.body.error?.code ?? answer.status})`;
+}
+
+function actionCell(order) {
+  if (order.status === 'PENDING' && actions.get(order.payment_order_id)) {
+    const url = actions.get(order.payment_order_id);
+    return el(
+      'button',
+      {
+        class: 'authenticate',
+        'data-order': order.payment_order_id,
+        onclick: () => window.open(url, '3ds', 'width=480,height=600'),
+      },
+      'Authenticate (3-D Secure)',
+    );
+  }
+  if (order.status === 'SUCCESS') {
+    const button = el(
+      'button',
+      {
+        class: 'refund secondary',
+        disabled: !config.refund_route,
+        onclick: (e) => void refund(order, e.target),
+      },
+      'Refund',
+    );
+    return button;
+  }
+  return '';
+}
+
+async function poll() {
+  const answer = await getJson(`/_demo/api/v1/checkouts/${encodeURIComponent(checkoutId)}`);
+  if (answer.status !== 200) {
+    document.getElementById('summary').textContent = `checkout not found (${answer.status})`;
+    return setTimeout(poll, 2000);
+  }
+  const checkout = answer.body;
+  for (const order of checkout.payment_orders) {
+    if (
+      order.status === 'PENDING' &&
+      order.pending_reason === 'requires_action' &&
+      !actions.has(order.payment_order_id)
+    ) {
+      const detail = await getJson(`/_demo/api/v1/payments/${encodeURIComponent(order.payment_order_id)}`);
+      const url = detail.body.next_action?.redirect_url;
+      if (url) actions.set(order.payment_order_id, url);
+    }
+  }
+  document
+    .querySelector('#orders tbody')
+    .replaceChildren(
+      ...checkout.payment_orders.map((o) =>
+        el(
+          'tr',
+          { 'data-order': o.payment_order_id },
+          el('td', {}, o.payment_order_id),
+          el('td', {}, o.seller_account),
+          el('td', { class: 'num' }, `${o.amount} ${o.currency}`),
+          el('td', {}, statusBadge(o.status)),
+          el('td', { class: 'muted' }, o.failure_reason ?? o.pending_reason ?? ''),
+          el('td', {}, actionCell(o)),
+        ),
+      ),
+    );
+  const done = checkout.is_payment_done;
+  document.getElementById('summary').textContent = done
+    ? `done: ${checkout.payment_orders.filter((o) => o.status === 'SUCCESS').length} of ${checkout.payment_orders.length} orders paid, total ${checkout.total_amount} ${checkout.currency}`
+    : `processing (${checkout.mode})...`;
+  document.getElementById('summary').dataset.done = String(done);
+  if (!done) setTimeout(poll, 700);
+}
+
+(async () => {
+  config = (await getJson('/_demo/config.json')).body;
+  document.getElementById('refund-note').textContent = config.refund_route
+    ? ''
+    : 'Refunds are not built yet: the refund button is disabled until the refunds route exists.';
+  if (new URLSearchParams(window.location.search).get('cancelled')) {
+    document.getElementById('summary').textContent = 'You left the payment page.';
+  }
+  await poll();
+})();
