@@ -10,6 +10,7 @@ import {
   attentionSink,
   getAttention,
   listAttention,
+  MetricName,
   recordAttention,
   recordingMetrics,
   resolveAttention,
@@ -62,7 +63,7 @@ const emitted = (name: string) => metrics.emitted.filter((m) => m.name === name)
 
 describe('the needs-attention store', () => {
   it('records once per (kind, subject), lists by status newest first, resolves, and re-opens on a repeat', async () => {
-    const before = emitted('NeedsAttention').length;
+    const before = emitted(MetricName.NeedsAttention).length;
     const input = {
       kind: 'amount_mismatch',
       subjectType: 'checkout',
@@ -75,7 +76,7 @@ describe('the needs-attention store', () => {
     expect(first.opened).toBe(true);
     expect(again.opened).toBe(false);
     expect(again.record).toMatchObject({ status: 'OPEN', occurrences: 2, subjectId: input.subjectId });
-    expect(emitted('NeedsAttention').length).toBe(before + 1);
+    expect(emitted(MetricName.NeedsAttention).length).toBe(before + 1);
     const open = await listAttention(attention, { status: 'OPEN' });
     expect(open.map((r) => r.attention_id)).toContain(first.record.attention_id);
     const resolved = await resolveAttention(attention, first.record.attention_id, {
@@ -133,8 +134,8 @@ describe('outcomes that need a person', () => {
     const record = await getAttention(attention, `unresolved_after_sweeps:payment_order:${orderId}`);
     expect(record).toMatchObject({ status: 'OPEN', details: { payment_order_id: orderId, stuck_sweeps: 3 } });
     expect((await getOrder(ctx, orderId))?.status).toBe('EXECUTING');
-    expect(emitted('SweeperOrderFailures').some((m) => m.value >= 1)).toBe(true);
-    expect(emitted('OldestOpenOrderAgeSeconds').at(-1)?.value).toBeGreaterThanOrEqual(10 * 60);
+    expect(emitted(MetricName.SweeperOrderFailures).some((m) => m.value >= 1)).toBe(true);
+    expect(emitted(MetricName.OldestOpenOrderAgeSeconds).at(-1)?.value).toBeGreaterThanOrEqual(10 * 60);
   });
 
   it('an idempotency conflict at the PSP: a record naming the order', async () => {
