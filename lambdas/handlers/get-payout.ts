@@ -1,6 +1,6 @@
 /** GET /v1/payouts/{payout_id} (see lambdas/payouts/api.ts). */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { getPayoutHandler } from '../payouts/api';
-import { payoutsContext } from '../payouts/wiring';
+import { payoutsTableContext } from '../payouts/wiring';
 
-export const handler = getPayoutHandler({ payouts: payoutsContext(), logger: new Logger() });
+export const handler = getPayoutHandler({ payouts: payoutsTableContext(), logger: new Logger() });

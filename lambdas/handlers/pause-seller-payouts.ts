@@ -1,6 +1,6 @@
 /** POST /v1/sellers/{seller_account}/payouts/pause and /resume (see lambdas/payouts/api.ts). */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { pauseSellerHandler } from '../payouts/api';
-import { payoutsContext } from '../payouts/wiring';
+import { payoutsTableContext } from '../payouts/wiring';
 
-export const handler = pauseSellerHandler({ payouts: payoutsContext(), logger: new Logger() });
+export const handler = pauseSellerHandler({ payouts: payoutsTableContext(), logger: new Logger() });

@@ -6,16 +6,18 @@
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { S3Event } from 'aws-lambda';
+import { ReconciliationError, ReconciliationErrorCode } from '../reconciliation/errors';
 import { type RunSummary, reconcileObject } from '../reconciliation/run';
 import { runContext } from '../reconciliation/wiring';
 import { logger } from '../shared/logger';
+import { instrumented } from '../shared/observability';
 
 const metrics = new Metrics({ serviceName: 'reconciliation' });
 
 /** S3 event keys are form-encoded ('+' for a space). */
-export const eventKey = (key: string) => decodeURIComponent(key.replace(/\+/g, ' '));
+const eventKey = (key: string) => decodeURIComponent(key.replace(/\+/g, ' '));
 
-export function publishMetrics(summary: RunSummary): void {
+function publishMetrics(summary: RunSummary): void {
   const report = summary.report;
   if (!report) return;
   for (const [cls, c] of Object.entries(report.classes)) {
@@ -33,10 +35,20 @@ export function publishMetrics(summary: RunSummary): void {
   metrics.publishStoredMetrics();
 }
 
-export async function handler(event: S3Event): Promise<RunSummary[]> {
+/** Only S3's object-created notifications: anything else is refused by name (retried, then the on-failure queue). */
+function s3Records(event: S3Event): S3Event['Records'] {
+  const records = (event as Partial<S3Event> | null)?.Records;
+  if (!Array.isArray(records)) {
+    throw new ReconciliationError(ReconciliationErrorCode.ValidationError, 'not an S3 event: no Records');
+  }
+  return records;
+}
+
+async function handle(event: S3Event): Promise<RunSummary[]> {
   const rc = await runContext();
+  const records = s3Records(event);
   const summaries: RunSummary[] = [];
-  for (const record of event.Records) {
+  for (const record of records) {
     const bucket = record.s3.bucket.name;
     const key = eventKey(record.s3.object.key);
     const summary = await reconcileObject(rc, bucket, key);
@@ -56,3 +68,5 @@ export async function handler(event: S3Event): Promise<RunSummary[]> {
   }
   return summaries;
 }
+
+export const handler = instrumented(handle);

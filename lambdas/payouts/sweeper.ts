@@ -13,7 +13,7 @@ import { type CreateTiming, createPayout } from './create';
 import { PayoutError } from './errors';
 import { type ExecutorDependencies, lookUpPayout } from './executor';
 import type { Payout, Schedule } from './model';
-import { blockingReasons, payabilityOf } from './payability';
+import { payabilityOf } from './payability';
 import { duePayouts, nowOf, type PayoutsContext, scheduledSellers } from './store';
 
 /** The schedule's period an instant falls in: a UTC day, or an ISO week. */

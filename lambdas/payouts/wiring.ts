@@ -22,6 +22,7 @@ import type { PayoutsContext } from './store';
 import { StripeConnectProvider } from './stripe-connect';
 
 let ctx: PayoutsContext | undefined;
+let settingsCtx: PayoutsContext | undefined;
 let provider: Promise<PayoutProvider> | undefined;
 
 export function payoutsContext(): PayoutsContext {
@@ -34,6 +35,19 @@ export function payoutsContext(): PayoutsContext {
     },
   };
   return ctx;
+}
+
+/**
+ * For functions granted only the payouts table (seller settings, pause, payout reads): no ledger or wallet
+ * names, so a call that would move money fails loudly instead of reaching tables the function has no
+ * permission on (like `ordersContext` in lambdas/shared/wiring.ts).
+ */
+export function payoutsTableContext(): PayoutsContext {
+  settingsCtx ??= {
+    db: documentClient(),
+    tables: { payouts: resource('table', 'payouts'), ledger: '', wallets: '' },
+  };
+  return settingsCtx;
 }
 
 export function payoutProvider(): Promise<PayoutProvider> {
