@@ -57,7 +57,7 @@ let sequence = 0;
 
 function checkout(currency: string, amount: string, hosted = false) {
   sequence++;
-  const id = `co_cur_${currency}_${sequence}_${Date.now()}`;
+  const id = `co_cur_${currency}_${sequence}_${Date.now().toString(36)}`;
   return {
     id,
     orderId: `${id}_po1`,

@@ -71,7 +71,7 @@ function chargesFor(orderId: string): number {
 
 describe('card mode', () => {
   it('through the storefront API: POST a two-seller checkout, read it back done, and see the wallets', async () => {
-    const checkoutId = `co_api_${Date.now()}`;
+    const checkoutId = `co_api_${Date.now().toString(36)}`;
     const posted = await callApi(
       system,
       'POST',

@@ -53,7 +53,7 @@ afterAll(async () => {
 async function paidOrder(
   amount = '100.00',
   paymentMethod = 'pm_card_visa',
-  seller = `s_rf_${++sellers}_${Date.now()}`,
+  seller = `s_rf_${++sellers}_${Date.now().toString(36)}`,
 ) {
   const result = await submitTestCheckout(system, ctx, psp, {
     label: 'rf',
