@@ -119,7 +119,7 @@ export function devPages(options: DevPagesOptions) {
         JSON.stringify({
           psp_url: options.pspUrl,
           publishable_key: PUBLISHABLE_KEY,
-          // The demo's refund button calls this route when it exists (refunds are built separately).
+          // The demo's refund button calls this route (and reads the refund back with GET on the same path).
           refund_route: refunds ? { method: refunds.method, path: refunds.path } : null,
         }),
       );

@@ -6,6 +6,8 @@
  * spread them into `routeDocs` below (one line each), as the manifest does.
  */
 import { operatorRouteDocs } from '../operator/route-docs';
+import { payoutRouteDocs } from '../payouts/route-docs';
+import { refundRouteDocs } from '../refunds/route-docs';
 import { ApiErrorCode } from './errors';
 import {
   checkoutViewSchema,
@@ -85,7 +87,7 @@ const storefrontRouteDocs: Readonly<Record<string, RouteDoc>> = {
   'GET /v1/sellers/{seller_account}/wallet': {
     summary: "A seller's wallet",
     description:
-      'Available, reserved and paid-out balances per currency; a seller with no sales has an empty list.',
+      'Per currency: available, pending (in its hold period), payable now and why not, reserved, paid out, receivable and dispute-held; a seller with no sales has an empty list.',
     tag: 'storefront',
     auth: RouteAuth.StorefrontKey,
     pathParams: { seller_account: idSchema },
@@ -108,6 +110,8 @@ const storefrontRouteDocs: Readonly<Record<string, RouteDoc>> = {
 export const routeDocs: Readonly<Record<string, RouteDoc>> = {
   ...storefrontRouteDocs,
   ...operatorRouteDocs,
+  ...payoutRouteDocs,
+  ...refundRouteDocs,
 };
 
 export function routeKey(route: { readonly method: string; readonly path: string }): string {

@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import { OrderStatus, PaymentMode } from '../payments/model';
+import type { walletWithPayability } from '../payouts/api';
+import { DestinationStatus, NotPayableReason, Schedule } from '../payouts/model';
 import type { CheckoutView, PaymentOrderView } from './views';
 
 const decimalAmount = z
@@ -93,15 +95,40 @@ export const checkoutViewSchema = z
   })
   .meta({ id: 'Checkout' });
 
+const notPayableReasonSchema = z.enum(
+  Object.values(NotPayableReason) as [NotPayableReason, ...NotPayableReason[]],
+);
+
 export const walletViewSchema = z
   .strictObject({
     seller_account: z.string(),
+    payouts: z
+      .strictObject({
+        schedule: z.enum(Object.values(Schedule) as [Schedule, ...Schedule[]]),
+        paused: z.boolean(),
+        destination_status: z.enum(
+          Object.values(DestinationStatus) as [DestinationStatus, ...DestinationStatus[]],
+        ),
+      })
+      .nullable()
+      .describe('The payout settings in short; null until PUT /v1/sellers/{seller_account}.'),
     balances: z.array(
       z.strictObject({
         currency: z.string(),
         available: z.string().describe('Decimal string; negative when refunds exceed sales.'),
+        pending: z.string().describe('Part of available still in its hold period.'),
+        payable: z.string().describe('What a payout can take now.'),
         reserved: z.string(),
         paid_out: z.string(),
+        receivable: z
+          .string()
+          .describe('Owed to the platform (refunds or disputes the wallet did not cover).'),
+        dispute_held: z.string().describe('Held for open disputes.'),
+        minimum: z.string().describe("The seller's minimum payout in this currency."),
+        not_payable_reasons: z
+          .array(notPayableReasonSchema)
+          .readonly()
+          .describe('Empty when `payable` can be paid now.'),
       }),
     ),
   })
@@ -119,8 +146,15 @@ export const webhookAckSchema = z
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Agrees<View, Schema> =
   Same<keyof View, keyof Schema> extends true ? (Schema extends View ? true : false) : false;
+/**
+ * For views whose types are inferred from the code that builds them (the other areas' views): the same fields,
+ * and whatever the view returns fits the schema (so the document never refuses a real answer).
+ */
+export type ViewFits<View, Schema> =
+  Same<keyof View, keyof Schema> extends true ? (View extends Schema ? true : false) : false;
 const viewsAgree: [
   Agrees<PaymentOrderView, z.output<typeof paymentOrderViewSchema>>,
   Agrees<CheckoutView, z.output<typeof checkoutViewSchema>>,
-] = [true, true];
+  ViewFits<Awaited<ReturnType<typeof walletWithPayability>>, z.output<typeof walletViewSchema>>,
+] = [true, true, true];
 void viewsAgree;

@@ -66,7 +66,8 @@ function fromZod(error: z.ZodError): ApiError {
 
 // ------------------------------------------------------------------------------------------- sellers
 
-const sellerSchema = z
+/** PUT /v1/sellers/{seller_account}'s body (also its OpenAPI request schema, lambdas/payouts/route-docs.ts). */
+export const sellerSettingsSchema = z
   .object({
     destination: z
       .object({
@@ -83,7 +84,7 @@ const sellerSchema = z
   .strict();
 
 export function parseSellerSettings(json: unknown): Omit<SellerSettingsInput, 'sellerId'> {
-  const parsed = sellerSchema.safeParse(json);
+  const parsed = sellerSettingsSchema.safeParse(json);
   if (!parsed.success) throw fromZod(parsed.error);
   const minimums: Partial<Record<CurrencyCode, bigint>> = {};
   for (const [code, amount] of Object.entries(parsed.data.minimum_amounts)) {
@@ -108,7 +109,7 @@ export function parseSellerSettings(json: unknown): Omit<SellerSettingsInput, 's
   };
 }
 
-function sellerView(s: SellerPayoutSettings) {
+export function sellerView(s: SellerPayoutSettings) {
   return {
     seller_account: s.sellerId,
     destination: s.destination,
@@ -153,7 +154,8 @@ export function pauseSellerHandler(deps: PayoutsApiDependencies) {
 
 // ------------------------------------------------------------------------------------------- payouts
 
-const createSchema = z
+/** POST /v1/payouts's body (also its OpenAPI request schema, lambdas/payouts/route-docs.ts). */
+export const createPayoutSchema = z
   .object({
     seller_account: z.string().regex(/^[A-Za-z0-9_.@+-]{1,128}$/, { error: '1-128 of [A-Za-z0-9_.@+-]' }),
     currency: z.string(),
@@ -173,7 +175,7 @@ export interface CreatePayoutRequest {
 }
 
 export function parseCreatePayout(json: unknown): CreatePayoutRequest {
-  const parsed = createSchema.safeParse(json);
+  const parsed = createPayoutSchema.safeParse(json);
   if (!parsed.success) throw fromZod(parsed.error);
   try {
     const currency = parseCurrency(parsed.data.currency);

@@ -261,6 +261,149 @@ describe('the running API answers as /openapi.json documents', () => {
     await call({ key: 'GET /v1/operator/audit', expect: 200 });
   }, 90_000);
 
+  it('refund and dispute routes (on the orders the storefront routes paid)', async () => {
+    const refunds = 'POST /v1/payments/{payment_order_id}/refunds';
+    const refund = await call({
+      key: refunds,
+      path: '/v1/payments/co_contract_1_a/refunds',
+      body: { amount: '5.00', reason: 'requested_by_customer' },
+      headers: { 'idempotency-key': 'c-refund-1' },
+      expect: 201,
+    });
+    const refundId = refund.body.refund_id as string;
+    await call({
+      key: refunds,
+      path: '/v1/payments/co_contract_1_a/refunds',
+      body: { amount: '5.00', reason: 'requested_by_customer' },
+      headers: { 'idempotency-key': 'c-refund-1' },
+      expect: 201,
+    });
+    await call({
+      key: refunds,
+      path: '/v1/payments/co_contract_1_a/refunds',
+      body: { amount: '999.00' },
+      expect: 422,
+    });
+    await call({
+      key: refunds,
+      path: '/v1/payments/co_contract_1_a/refunds',
+      body: { amount: 5 },
+      expect: 400,
+    });
+    await call({
+      key: refunds,
+      path: '/v1/payments/co_contract_1_a/refunds',
+      body: { amount: '5.00', currency: 'USD' },
+      expect: 400,
+    });
+    await call({ key: refunds, path: '/v1/payments/po_missing/refunds', body: {}, expect: 404 });
+    // The hosted checkout was never paid.
+    await call({ key: refunds, path: '/v1/payments/co_contract_hosted_a/refunds', body: {}, expect: 409 });
+    await call({ key: refunds, path: '/v1/payments/co_contract_1_b/refunds', body: {}, expect: 201 });
+    await call({ key: refunds, path: '/v1/payments/co_contract_1_b/refunds', body: {}, expect: 409 });
+
+    const list = await call({
+      key: 'GET /v1/payments/{payment_order_id}/refunds',
+      path: '/v1/payments/co_contract_1_a/refunds',
+      expect: 200,
+    });
+    expect(list.body.data.map((r: Json) => r.refund_id)).toContain(refundId);
+    await call({
+      key: 'GET /v1/payments/{payment_order_id}/refunds',
+      path: '/v1/payments/po_missing/refunds',
+      expect: 404,
+    });
+    await call({ key: 'GET /v1/refunds/{refund_id}', path: `/v1/refunds/${refundId}`, expect: 200 });
+    await call({ key: 'GET /v1/refunds/{refund_id}', path: '/v1/refunds/rf_missing', expect: 404 });
+    await call({ key: 'GET /v1/disputes/{dispute_id}', path: '/v1/disputes/dp_missing', expect: 404 });
+  }, 90_000);
+
+  it('payout routes', async () => {
+    const seller = 'PUT /v1/sellers/{seller_account}';
+    const settings = { destination: { provider: 'stripe_connect', account: 'acct_contract_books' } };
+    await call({ key: seller, path: '/v1/sellers/seller_books', body: settings, expect: 201 });
+    await call({
+      key: seller,
+      path: '/v1/sellers/seller_books',
+      body: { ...settings, minimum_amounts: { USD: '1.00' } },
+      expect: 200,
+    });
+    await call({ key: seller, path: '/v1/sellers/seller_books', body: {}, expect: 400 });
+    await call({
+      key: seller,
+      path: '/v1/sellers/seller_books',
+      body: { ...settings, minimum_amounts: { USD: '1.001' } },
+      expect: 400,
+    });
+    await call({
+      key: 'GET /v1/sellers/{seller_account}/wallet',
+      path: '/v1/sellers/seller_books/wallet',
+      expect: 200,
+    });
+
+    const payouts = 'POST /v1/payouts';
+    const payout = await call({
+      key: payouts,
+      body: { seller_account: 'seller_books', currency: 'USD', amount: '1.00' },
+      headers: { 'idempotency-key': 'c-payout-1' },
+      expect: 201,
+    });
+    const payoutId = payout.body.payout_id as string;
+    await call({
+      key: payouts,
+      body: { seller_account: 'seller_books', currency: 'USD', amount: '100000.00' },
+      expect: 422,
+    });
+    await call({
+      key: payouts,
+      body: { seller_account: 'seller_nobody', currency: 'USD', all_payable: true },
+      expect: 404,
+    });
+    await call({ key: payouts, body: { seller_account: 'seller_books', currency: 'USD' }, expect: 400 });
+    await call({
+      key: payouts,
+      body: { seller_account: 'seller_books', currency: 'XYZ', amount: '1.00' },
+      expect: 400,
+    });
+
+    await call({ key: 'GET /v1/payouts/{payout_id}', path: `/v1/payouts/${payoutId}`, expect: 200 });
+    await call({ key: 'GET /v1/payouts/{payout_id}', path: '/v1/payouts/pout_missing', expect: 404 });
+    await eventually(async () => {
+      const page = await call({
+        key: 'GET /v1/sellers/{seller_account}/payouts',
+        path: '/v1/sellers/seller_books/payouts?limit=5',
+        expect: 200,
+      });
+      return page.body.data.some((p: Json) => p.payout_id === payoutId) || undefined;
+    }, 15_000);
+    await call({
+      key: 'GET /v1/sellers/{seller_account}/payouts',
+      path: '/v1/sellers/seller_books/payouts?limit=0',
+      expect: 400,
+    });
+
+    await call({
+      key: 'POST /v1/sellers/{seller_account}/payouts/pause',
+      path: '/v1/sellers/seller_books/payouts/pause',
+      expect: 200,
+    });
+    await call({
+      key: payouts,
+      body: { seller_account: 'seller_books', currency: 'USD', all_payable: true },
+      expect: 422,
+    });
+    await call({
+      key: 'POST /v1/sellers/{seller_account}/payouts/resume',
+      path: '/v1/sellers/seller_books/payouts/resume',
+      expect: 200,
+    });
+    await call({
+      key: 'POST /v1/sellers/{seller_account}/payouts/pause',
+      path: '/v1/sellers/seller_nobody/payouts/pause',
+      expect: 404,
+    });
+  }, 90_000);
+
   it('every other documented operation answers a bad request as documented', async () => {
     for (const { key, method, path, op } of checker.operations()) {
       if (exercised.has(key)) continue;

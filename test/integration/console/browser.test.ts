@@ -97,10 +97,24 @@ describe.runIf(browserAvailable || CI)('storefront demo and operator console in 
     const page = await checkoutWithCard('card', '4242 4242 4242 4242');
     await page.waitForSelector('#summary[data-done="true"]', { timeout: 30_000 });
     expect(await statuses(page)).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
-    // Refunds are not built yet: the button is there, disabled, with a note.
-    expect(await page.locator('button.refund').first().isDisabled()).toBe(true);
-    expect(await page.textContent('#refund-note')).toMatch(/not built yet/);
+    // A paid order can be refunded from the page (POST /v1/payments/{id}/refunds): the refund's status shows.
+    expect(await page.locator('button.refund').count()).toBe(3);
+    expect(await page.locator('button.refund').first().isDisabled()).toBe(false);
+    expect(await page.textContent('#refund-note')).toBe('');
     await shot(page, '02-shop-result-paid');
+    const firstOrder = await page.locator('#orders tbody tr').first().getAttribute('data-order');
+    await page.locator('button.refund').first().click();
+    const refunded = page.locator(`#orders tr[data-order="${firstOrder}"] .refund-status`);
+    await page.waitForSelector(
+      `#orders tr[data-order="${firstOrder}"] .refund-status[data-refund-status="succeeded"]`,
+      {
+        timeout: 20_000,
+      },
+    );
+    const amount = (await page.locator(`#orders tr[data-order="${firstOrder}"] td.num`).textContent()) ?? '';
+    expect(await refunded.textContent()).toBe(`refund ${amount}: succeeded`);
+    expect(await page.locator('button.refund').count()).toBe(2);
+    await shot(page, '02b-shop-result-refunded');
     const items = await localDocumentClient().send(
       new ScanCommand({ TableName: system.names.tables.payments }),
     );
