@@ -117,7 +117,8 @@ export function transitionItems(
     sets.push(`#${name} = :${name}`);
   }
   if (isTerminal(change.to)) {
-    removes.push('gsi1pk', 'gsi1sk', 'deadline');
+    // A terminal order waits for nothing: its deadline, its place in the due index and why it waited all go.
+    removes.push('gsi1pk', 'gsi1sk', 'deadline', 'pending_reason');
   } else if (change.deadline) {
     const due = dueIndexKeys(order.payment_order_id, change.deadline);
     Object.assign(values, { ':deadline': change.deadline, ':g1pk': due.gsi1pk, ':g1sk': due.gsi1sk });

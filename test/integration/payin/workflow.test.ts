@@ -185,6 +185,8 @@ describe('card mode', () => {
     system.psp.control.completeAuthentication(pending?.psp_reference ?? '', 'succeed');
     const [done] = await waitForOrders(ctx, checkout.order_ids);
     expect(done?.status).toBe('SUCCESS');
+    // A terminal order waits for nothing: no stale reason from when it did.
+    expect(done?.pending_reason).toBeUndefined();
     expect(await availableBalance(ctx, 'seller_d', 'USD')).toBe('18.00');
     await assertLedgerInvariants(ctx);
   });
