@@ -19,6 +19,8 @@ import {
 import { getOrder, type PaymentsContext } from '../../../lambdas/payments';
 import { fromStripeAmount, toStripeAmount } from '../../../lambdas/psp/currencies';
 import { toPspPayment } from '../../../lambdas/psp/stripe-provider';
+import { DEFAULT_POLICY } from '../../../lambdas/refunds/config';
+import { type MoneyBackContext, orderRefunds } from '../../../lambdas/refunds/store';
 import type { LocalSystem } from '../../../sandbox/local-system';
 import {
   assertLedgerInvariants,
@@ -148,6 +150,17 @@ describe('a charge, its webhook, a refund and the settlement rows, in the PSP un
       // Assess
       expect(refund.amount).toBe(units);
       expect(fromStripeAmount(refund.amount, refund.currency)).toEqual(amount);
+      // A refund made at the PSP is posted by our webhook consumer: wait until it is final here too, so the
+      // ledger check after this test does not read the ledger in the middle of that posting.
+      const moneyBack: MoneyBackContext = { db: ctx.db, tables: ctx.tables, policy: DEFAULT_POLICY };
+      await (async () => {
+        for (let i = 0; i < 200; i++) {
+          const records = await orderRefunds(moneyBack, c.orderId);
+          if (records.some((r) => r.status === 'succeeded')) return;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        throw new Error('the PSP refund was never posted');
+      })();
 
       // Act: the day's settlement rows, in major units
       const today = new Date(system.psp.control.now()).toISOString().slice(0, 10);
