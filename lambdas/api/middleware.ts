@@ -56,10 +56,13 @@ export function httpErrors(logger: Logger): MiddlewareObj<APIGatewayProxyEvent, 
 
 export function validJsonBody<T>(
   parse: (json: unknown) => T,
+  /** `optional`: a request with no body at all is parsed as `undefined` (e.g. a cancel that needs none). */
+  options: { readonly optional?: boolean } = {},
 ): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
   return {
     before: (request: ApiRequest) => {
-      const json = readJsonBody(request.event);
+      const absent = options.optional && (request.event.body ?? '') === '';
+      const json = absent ? undefined : readJsonBody(request.event);
       const input = parse(json);
       Object.assign(request.event, { json, input });
     },

@@ -84,6 +84,27 @@ const storefrontRouteDocs: Readonly<Record<string, RouteDoc>> = {
     responses: { 200: { description: 'The checkout.', schema: checkoutViewSchema } },
     errors: { 400: [ApiErrorCode.ValidationError], 404: [ApiErrorCode.NotFound], ...COMMON_ERRORS },
   },
+  'POST /v1/checkouts/{checkout_id}/cancel': {
+    summary: 'Cancel a checkout',
+    description:
+      "Expires the checkout's hosted page at the PSP, cancels its open PaymentIntents, and FAILS its unpaid orders with `failure_code: canceled`. A payment that succeeded first wins: that order stays `SUCCESS` (each order's status is in the answer). Canceling again answers the same. To switch a buyer between hosted page and card, cancel and submit a new checkout (new ids).",
+    tag: 'storefront',
+    auth: RouteAuth.StorefrontKey,
+    idempotent: true,
+    pathParams: { checkout_id: idSchema },
+    responses: {
+      200: { description: 'The checkout after the cancel, with every order.', schema: checkoutViewSchema },
+    },
+    errors: {
+      ...JSON_BODY_ERRORS,
+      400: [...JSON_BODY_ERRORS[400], ApiErrorCode.IdempotencyKeyInvalid, ApiErrorCode.IdempotencyError],
+      404: [ApiErrorCode.NotFound],
+      409: [ApiErrorCode.RequestInProgress],
+      502: [ApiErrorCode.PspError],
+      500: COMMON_ERRORS[500],
+      503: [ApiErrorCode.PspUnavailable, ApiErrorCode.ServiceUnavailable],
+    },
+  },
   'GET /v1/sellers/{seller_account}/wallet': {
     summary: "A seller's wallet",
     description:

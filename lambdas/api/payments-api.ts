@@ -4,10 +4,12 @@
  *   POST /v1/payments                        submit a checkout (201 new, 200 the same again)
  *   GET  /v1/payments/{payment_order_id}     an order, its status and its history
  *   GET  /v1/checkouts/{checkout_id}         a checkout, is_payment_done and its orders
+ *   POST /v1/checkouts/{checkout_id}/cancel  cancel it: no payment page any more, unpaid orders FAILED (canceled)
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { cancelCheckout } from '../payments/cancel';
 import { getCheckout } from '../payments/checkouts';
 import type { PaymentsContext } from '../payments/context';
 import { PaymentError } from '../payments/errors';
@@ -18,12 +20,13 @@ import {
   type SubmitDependencies,
   submitCheckout,
 } from '../payments/submit';
-import type { BuyerAction } from '../psp/port';
+import type { Timing } from '../payments/timing';
+import type { BuyerAction, PaymentProvider } from '../psp/port';
 import { ApiError, ApiErrorCode } from './errors';
 import { jsonResponse, requestIdOf } from './http';
 import type { IdempotencyStore } from './idempotency';
 import { httpErrors, idempotent, lockDurationMs, type ValidatedEvent, validJsonBody } from './middleware';
-import { parseCreatePayment, pathId } from './schemas';
+import { parseCancelCheckout, parseCreatePayment, pathId } from './schemas';
 import { checkoutView, historyView, paymentOrderView } from './views';
 
 export interface PaymentsApiDependencies {
@@ -57,7 +60,7 @@ export function createPaymentHandler(deps: CreatePaymentDependencies) {
       // A resubmission is answered from what is stored, without registering anything with the PSP again —
       // unless a hosted page is still unregistered (the PSP failed the first time): submitting finishes that.
       const existing = await getCheckout(payments, input.checkoutId);
-      if (existing && (existing.mode === 'card' || existing.psp_session_id)) {
+      if (existing && (existing.mode === 'card' || existing.psp_session_id || existing.canceled_at)) {
         if (existing.request_hash !== requestHash(input)) {
           throw new PaymentError(
             'checkout_conflict',
@@ -143,5 +146,39 @@ export function getCheckoutHandler(deps: PaymentsApiDependencies) {
       const checkout = await getCheckout(deps.payments, checkoutId);
       if (!checkout) throw notFound(`checkout ${checkoutId}`);
       return jsonResponse(200, checkoutView(checkout, await getOrders(deps.payments, checkout.order_ids)));
+    });
+}
+
+export interface CancelCheckoutDependencies extends PaymentsApiDependencies {
+  readonly idempotency: IdempotencyStore;
+  /** Built on first use (the PSP client needs a secret). */
+  readonly psp: () => Promise<PaymentProvider>;
+  readonly timing?: Timing;
+}
+
+/**
+ * POST /v1/checkouts/{checkout_id}/cancel: idempotent by itself (canceling again answers the same orders), and
+ * under an `Idempotency-Key` as every POST. Holds the checkout's lock, as submitting does, so a cancel and a
+ * (re)submission of the same checkout never interleave. Answers 200 with the checkout and each order's status:
+ * an order the buyer paid before the cancel stays SUCCESS, and says so.
+ */
+export function cancelCheckoutHandler(deps: CancelCheckoutDependencies) {
+  const { payments, logger } = deps;
+  return middy<ValidatedEvent<Record<string, never>>, APIGatewayProxyResult>()
+    .use(httpErrors(logger))
+    .use(validJsonBody(parseCancelCheckout, { optional: true }))
+    .use(idempotent(deps.idempotency, logger))
+    .handler(async (event, context) => {
+      const checkoutId = pathId(event, 'checkout_id');
+      if (!(await getCheckout(payments, checkoutId))) throw notFound(`checkout ${checkoutId}`);
+      return deps.idempotency.withLock(`checkout#${checkoutId}`, lockDurationMs(context), async () => {
+        const result = await cancelCheckout(payments, await deps.psp(), checkoutId, deps.timing);
+        logger.info('checkout canceled', {
+          request_id: requestIdOf(event),
+          checkout_id: checkoutId,
+          statuses: result.orders.map((o) => o.status).join(','),
+        });
+        return jsonResponse(200, checkoutView(result.checkout, result.orders));
+      });
     });
 }

@@ -89,6 +89,8 @@ export const checkoutViewSchema = z
     psp_token: z.string().optional(),
     payment_page_url: z.url().optional(),
     payment_page_expires_at: timestamp.optional(),
+    /** Set once the storefront canceled the checkout (POST /v1/checkouts/{id}/cancel). */
+    canceled_at: timestamp.optional(),
     payment_orders: z.array(paymentOrderViewSchema),
     created_at: timestamp,
     updated_at: timestamp,

@@ -222,6 +222,17 @@ function checkPspLimits(amounts: readonly Money[], hosted: boolean): void {
 }
 
 /** A path parameter that must be an id (`{payment_order_id}`, `{checkout_id}`). */
+/** The cancel route takes no fields: no body, or an empty JSON object. */
+export function parseCancelCheckout(json: unknown): Record<string, never> {
+  if (json === undefined) return {};
+  if (typeof json !== 'object' || json === null || Array.isArray(json) || Object.keys(json).length > 0) {
+    throw validationError([
+      { field: 'body', code: 'unexpected_body', message: 'send no body, or an empty JSON object' },
+    ]);
+  }
+  return {};
+}
+
 export function pathId(event: Pick<APIGatewayProxyEvent, 'pathParameters'>, name: string): string {
   const value = event.pathParameters?.[name];
   if (value !== undefined && containsCardNumber(value)) throw cardDataError();

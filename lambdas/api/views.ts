@@ -34,6 +34,7 @@ export interface CheckoutView {
   readonly psp_token?: string;
   readonly payment_page_url?: string;
   readonly payment_page_expires_at?: string;
+  readonly canceled_at?: string;
   readonly payment_orders: readonly PaymentOrderView[];
   readonly created_at: string;
   readonly updated_at: string;
@@ -78,6 +79,7 @@ export function checkoutView(checkout: Checkout, orders: readonly PaymentOrder[]
     ...optional('psp_token', checkout.psp_session_id),
     ...optional('payment_page_url', checkout.payment_page_url),
     ...optional('payment_page_expires_at', checkout.session_expires_at),
+    ...optional('canceled_at', checkout.canceled_at),
     payment_orders: ordered.map(paymentOrderView),
     created_at: checkout.created_at,
     updated_at: checkout.updated_at,

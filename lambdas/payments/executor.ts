@@ -13,7 +13,7 @@ import { applyPayment } from './apply-payment';
 import { getCheckout } from './checkouts';
 import { later, type PaymentsContext } from './context';
 import { PaymentError } from './errors';
-import { type Actor, type Checkout, isTerminal, type PaymentOrder } from './model';
+import { type Actor, CANCELED_FAILURE, type Checkout, isTerminal, type PaymentOrder } from './model';
 import { attachPspReference, getOrder, transitionOrder } from './order-transitions';
 import { decideRisk } from './risk-gate';
 import type { Timing } from './timing';
@@ -59,6 +59,18 @@ export async function executeOrder(
     throw new PaymentError('not_found', `checkout ${order.checkout_id} has no payment method`, {
       checkout_id: order.checkout_id,
     });
+  }
+  if (checkout.canceled_at && order.status === 'NOT_STARTED') {
+    // Canceled before this order started: it never will (the cancel fails it too; whichever writes first).
+    return (
+      await transitionOrder(ctx, orderId, {
+        to: 'FAILED',
+        actor,
+        reason: 'the storefront canceled the checkout before it was paid',
+        set: { failure_code: CANCELED_FAILURE.code, failure_reason: CANCELED_FAILURE.reason },
+        onlyFrom: ['NOT_STARTED'],
+      })
+    ).order;
   }
   // Never charge before the checkout was approved (the workflow may never have run its risk step).
   if ((await decideRisk(ctx, checkout, deps.risk, actor)) === 'decline') {

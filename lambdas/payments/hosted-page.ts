@@ -7,7 +7,7 @@ import type { PaymentProvider } from '../psp/port';
 import { getCheckout } from './checkouts';
 import type { PaymentsContext } from './context';
 import { PaymentError } from './errors';
-import { type Actor, type Checkout, isTerminal, type PaymentOrder } from './model';
+import { type Actor, CANCELED_FAILURE, type Checkout, isTerminal, type PaymentOrder } from './model';
 import { getOrders, transitionOrder } from './order-transitions';
 import { recordSuccess } from './record-success';
 
@@ -90,14 +90,19 @@ export async function applyHostedCheckout(
         },
       });
     } else if (result.status === 'expired') {
+      // Expired by our cancel (the checkout says so) or by its own clock: the same outcome, told apart.
       await transitionOrder(ctx, order.payment_order_id, {
         to: 'FAILED',
         actor,
-        reason: 'the hosted payment page expired unpaid',
-        set: {
-          failure_code: 'checkout_expired',
-          failure_reason: 'the buyer did not pay before the page expired',
-        },
+        reason: checkout.canceled_at
+          ? 'the storefront canceled the checkout; its hosted page was expired unpaid'
+          : 'the hosted payment page expired unpaid',
+        set: checkout.canceled_at
+          ? { failure_code: CANCELED_FAILURE.code, failure_reason: CANCELED_FAILURE.reason }
+          : {
+              failure_code: 'checkout_expired',
+              failure_reason: 'the buyer did not pay before the page expired',
+            },
       });
     }
     // Open, or completed with a delayed payment not settled yet: the orders stay PENDING (awaiting the

@@ -10,8 +10,10 @@
  *   executor.ts           charging one card-mode order
  *   hosted-page.ts        applying a hosted page's result
  *   sweeper.ts            driving overdue orders forward
+ *   cancel.ts             canceling a checkout (hosted page expired, open intents canceled, unpaid orders FAILED)
  */
 export * from './apply-payment';
+export * from './cancel';
 export * from './checkouts';
 export * from './context';
 export * from './due-index';

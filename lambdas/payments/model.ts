@@ -44,6 +44,9 @@ export const Actor = {
 } as const;
 export type Actor = (typeof Actor)[keyof typeof Actor];
 
+/** The failure of an unpaid order whose checkout the storefront canceled (POST /v1/checkouts/{id}/cancel). */
+export const CANCELED_FAILURE = { code: 'canceled', reason: 'the checkout was canceled' } as const;
+
 export interface BuyerInfo {
   readonly buyer_id: string;
   readonly email?: string;
@@ -95,6 +98,11 @@ export interface Checkout {
   /** The risk check's decision, recorded once before any order is charged. */
   readonly risk_decision?: 'approve' | 'decline';
   readonly risk_reasons?: readonly string[];
+  /**
+   * When the storefront canceled the checkout (POST /v1/checkouts/{id}/cancel): from then on no page is
+   * registered and no order starts; its unpaid orders are FAILED with failure_code `canceled`.
+   */
+  readonly canceled_at?: string;
   /** Hash of the canonical request: the same checkout_id with another body is a conflict. */
   readonly request_hash: string;
   readonly version: number;

@@ -82,6 +82,11 @@ export interface OrderChange {
   readonly deadline?: string;
   /** Move only from these statuses (e.g. a risk decline fails orders that have not started, nothing else). */
   readonly onlyFrom?: readonly OrderStatus[];
+  /**
+   * Move only while the order has no PSP id stored (conditional): an order without one was never confirmed,
+   * so nothing can have been charged; once an id is stored, only the PSP's answer about it may end the order.
+   */
+  readonly onlyWithoutPspReference?: boolean;
 }
 
 export interface TransitionResult {
@@ -138,7 +143,9 @@ export function transitionItems(
         TableName: ctx.tables.payments,
         Key: orderKey(order.payment_order_id),
         UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-        ConditionExpression: '#version = :v',
+        ConditionExpression: change.onlyWithoutPspReference
+          ? '#version = :v AND attribute_not_exists(psp_reference)'
+          : '#version = :v',
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
       },
@@ -174,6 +181,7 @@ export async function transitionOrder(
     const order = await mustGetOrder(ctx, orderId);
     if (!canTransition(order.status, change.to)) return { order, changed: false };
     if (change.onlyFrom && !change.onlyFrom.includes(order.status)) return { order, changed: false };
+    if (change.onlyWithoutPspReference && order.psp_reference) return { order, changed: false };
     const at = nowIso(ctx);
     try {
       await ctx.db.send(new TransactWriteCommand({ TransactItems: transitionItems(ctx, order, change, at) }));

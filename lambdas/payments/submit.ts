@@ -120,7 +120,7 @@ export async function submitCheckout(
   // A checkout whose first submission failed half-way (the page not registered) is answered as new when a
   // retry completes it: the storefront never had a successful answer for it.
   let completedNow = result.created;
-  if (stored.mode === 'hosted' && !stored.psp_session_id) {
+  if (stored.mode === 'hosted' && !stored.psp_session_id && !stored.canceled_at) {
     completedNow = true;
     const expiresAt = Date.parse(stored.session_expires_at ?? pageExpiresAt);
     if (expiresAt - now.getTime() < MIN_REGISTRATION_LEAD_MS) {
@@ -153,6 +153,10 @@ export async function submitCheckout(
       sessionId: session.sessionId,
       url: session.url,
     });
+    // Canceled while the page was being registered: the page must not stay payable.
+    if (stored.canceled_at && stored.psp_session_id === undefined) {
+      await deps.psp.expireHostedCheckout(session.sessionId, `expire-${input.checkoutId}`);
+    }
   }
   if (stored.mode === 'card') {
     try {

@@ -84,4 +84,9 @@ export interface PaymentProvider {
   cancelPayment(pspPaymentId: string, idempotencyKey: string): Promise<PspPayment>;
   createHostedCheckout(request: HostedCheckoutRequest): Promise<HostedCheckout>;
   retrieveHostedCheckout(sessionId: string): Promise<HostedCheckout>;
+  /**
+   * Makes the hosted page unpayable (Stripe: expire the Checkout Session; its open PaymentIntent is canceled).
+   * A page that already completed or expired is answered as it is: the PSP's state is the answer.
+   */
+  expireHostedCheckout(sessionId: string, idempotencyKey: string): Promise<HostedCheckout>;
 }

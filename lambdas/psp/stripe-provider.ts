@@ -211,6 +211,19 @@ export class StripePaymentProvider implements PaymentProvider {
     }
   }
 
+  async expireHostedCheckout(sessionId: string, idempotencyKey: string): Promise<HostedCheckout> {
+    try {
+      return toHostedCheckout(await this.stripe.checkout.sessions.expire(sessionId, {}, { idempotencyKey }));
+    } catch (error) {
+      // Only an open session can be expired: one that completed (or expired) meanwhile is answered as it is.
+      if (error instanceof Stripe.errors.StripeInvalidRequestError && error.statusCode === 400) {
+        const session = await this.retrieveHostedCheckout(sessionId);
+        if (session.status !== 'open') return session;
+      }
+      throw classify(error);
+    }
+  }
+
   async retrieveHostedCheckout(sessionId: string): Promise<HostedCheckout> {
     try {
       return toHostedCheckout(await this.stripe.checkout.sessions.retrieve(sessionId));

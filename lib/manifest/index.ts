@@ -293,6 +293,20 @@ const declared: Manifest = {
       },
     },
     {
+      id: 'cancel-checkout',
+      description:
+        'POST /v1/checkouts/{checkout_id}/cancel: expires its hosted page, cancels its open PaymentIntents, FAILS its unpaid orders (idempotent).',
+      entry: 'lambdas/handlers/cancel-checkout.ts',
+      // A few PSP calls per order (cancel, retrieve) with their retries, below API Gateway's 29 s.
+      timeoutSeconds: 20,
+      // A payment that won the race is posted here (order + ledger + wallet), like the webhook would.
+      access: {
+        tables: { ...PAYIN_MONEY_ACCESS.tables, idempotency: 'readWrite' },
+        secrets: PAYIN_MONEY_ACCESS.secrets,
+      },
+      environment: PAYIN_ENVIRONMENT,
+    },
+    {
       id: 'get-payment-order',
       description: 'GET /v1/payments/{payment_order_id}: an order, its status and its history.',
       entry: 'lambdas/handlers/get-payment-order.ts',
@@ -344,6 +358,12 @@ const declared: Manifest = {
       apiKeyRequired: true,
     },
     { method: 'GET', path: '/v1/checkouts/{checkout_id}', function: 'get-checkout', apiKeyRequired: true },
+    {
+      method: 'POST',
+      path: '/v1/checkouts/{checkout_id}/cancel',
+      function: 'cancel-checkout',
+      apiKeyRequired: true,
+    },
     {
       method: 'GET',
       path: '/v1/sellers/{seller_account}/wallet',

@@ -4,8 +4,10 @@ import { MetricName } from '../../lambdas/attention/metrics';
 import { manifest } from '../../lib/manifest';
 import { METRICS_NAMESPACE } from '../../lib/manifest/metrics';
 import { synth } from './synth';
+import { logicalId, mentions, propsOf, routesIn, statementsOfRole } from './template-helpers';
 
-const { template } = synth(manifest);
+const built = synth(manifest);
+const { template } = built;
 
 describe('pay-in operations', () => {
   it('has the needs-attention table with its status/time index', () => {
@@ -42,5 +44,29 @@ describe('pay-in operations', () => {
       expect.arrayContaining(['payin-execute-order', 'apply-webhook-events', 'sweep-payment-orders']),
     );
     expect(granted).not.toContain('get-checkout');
+  });
+
+  it('routes POST /v1/checkouts/{checkout_id}/cancel to cancel-checkout behind the API key, with what it needs', () => {
+    const route = routesIn(template).find(
+      (r) => r.method === 'POST' && r.path === '/v1/checkouts/{checkout_id}/cancel',
+    );
+    expect(route?.apiKeyRequired).toBe(true);
+    const fn = built.stack.fn('cancel-checkout');
+    expect(mentions(route?.integrationTarget, logicalId(built.stack, fn.function))).toBe(true);
+    // It asks the PSP (the key), writes orders (and posts a payment that won the race), and takes the
+    // checkout's lock and the Idempotency-Key record.
+    const actions = statementsOfRole(template, logicalId(built.stack, fn.role)).flatMap((s) =>
+      [s.Action].flat().map(String),
+    );
+    expect(actions.some((a) => a.startsWith('secretsmanager:GetSecretValue'))).toBe(true);
+    expect(actions.some((a) => /TransactWriteItems|UpdateItem/.test(a))).toBe(true);
+    const props = propsOf(template, logicalId(built.stack, fn.function));
+    expect(props.Timeout).toBeLessThan(29);
+    const granted = manifest.functions.find((f) => f.id === 'cancel-checkout')?.access?.tables ?? {};
+    expect(granted).toMatchObject({
+      payments: 'readWrite',
+      idempotency: 'readWrite',
+      attention: 'readWrite',
+    });
   });
 });

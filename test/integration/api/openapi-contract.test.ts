@@ -142,6 +142,16 @@ describe('the running API answers as /openapi.json documents', () => {
     await call({ key: 'GET /v1/checkouts/{checkout_id}', path: '/v1/checkouts/co_missing', expect: 404 });
     await call({ key: 'GET /v1/checkouts/{checkout_id}', path: '/v1/checkouts/bad%20id', expect: 400 });
     await call({
+      key: 'POST /v1/checkouts/{checkout_id}/cancel',
+      path: '/v1/checkouts/co_contract_hosted/cancel',
+      expect: 200,
+    });
+    await call({
+      key: 'POST /v1/checkouts/{checkout_id}/cancel',
+      path: '/v1/checkouts/co_missing/cancel',
+      expect: 404,
+    });
+    await call({
       key: 'GET /v1/payments/{payment_order_id}',
       path: '/v1/payments/co_contract_1_a',
       expect: 200,

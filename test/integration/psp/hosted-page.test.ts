@@ -110,6 +110,39 @@ describe('hosted page over HTTP', () => {
     expect((await h.stripe.checkout.sessions.retrieve(session.id)).status).toBe('open');
   });
 
+  it('after expire, the page refuses payment and a 3-D Secure attempt begun on it can no longer finish', async () => {
+    // Prepare: one session the buyer has not paid, one with a 3-D Secure challenge open on it.
+    const unpaid = await newSession('co-http-expire-1');
+    const challenged = await newSession('co-http-expire-2');
+    const started = await fetch(
+      challenged.url as string,
+      form({ cardNumber: '4000 0027 6000 3184', cardExpiry: '12/34', cardCvc: '123' }),
+    );
+    await started.text();
+    const pending = await h.stripe.checkout.sessions.retrieve(challenged.id);
+    const pi = pending.payment_intent as string;
+    expect((await h.stripe.paymentIntents.retrieve(pi)).status).toBe('requires_action');
+    // Act
+    await h.stripe.checkout.sessions.expire(unpaid.id);
+    await h.stripe.checkout.sessions.expire(challenged.id);
+    const paid = await fetch(
+      unpaid.url as string,
+      form({ cardNumber: '4242 4242 4242 4242', cardExpiry: '12/34', cardCvc: '123' }),
+    );
+    const authenticated = await fetch(`${h.sim.url}/3ds/${pi}`, form({ outcome: 'succeed' }));
+    // Assess: refused, nothing captured, and a second expire is refused as the wrong state.
+    expect(paid.status).toBe(410);
+    expect(authenticated.status).toBe(409);
+    expect((await h.stripe.paymentIntents.retrieve(pi)).status).toBe('canceled');
+    await expect(h.stripe.checkout.sessions.expire(unpaid.id)).rejects.toMatchObject({ statusCode: 400 });
+    const intents = await h.stripe.paymentIntents.list({ limit: 100 });
+    expect(
+      intents.data.filter(
+        (p) => p.metadata?.checkout_id?.startsWith('co-http-expire') && p.status === 'succeeded',
+      ),
+    ).toEqual([]);
+  });
+
   it('rejects a number that fails the Luhn check and a past expiry', async () => {
     const session = await newSession('co-http-3');
     const luhn = await fetch(
