@@ -74,10 +74,14 @@ export async function submitCheckout(
       checkout_id: input.checkoutId,
     });
   }
-  // Hosted orders wait for the buyer until the page expires; the sweeper looks at them after that.
+  // Hosted orders wait for the buyer while the page lives, but the sweeper asks the PSP about their page every
+  // recheck interval meanwhile (and once more after it expires): a page paid while its webhooks were lost is
+  // credited within minutes, never left PENDING with the money taken until the page's expiry.
   const pageExpiresAt = new Date(now.getTime() + deps.hostedPage.ttlMs).toISOString();
   const deadline = hosted
-    ? new Date(Date.parse(pageExpiresAt) + 60_000).toISOString()
+    ? new Date(
+        Math.min(now.getTime() + timing.pendingRecheckMs, Date.parse(pageExpiresAt) + 60_000),
+      ).toISOString()
     : new Date(now.getTime() + timing.executingTimeoutMs).toISOString();
 
   const checkout: Checkout = {

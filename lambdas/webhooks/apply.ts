@@ -5,9 +5,9 @@
  */
 import type Stripe from 'stripe';
 import { applyPayment } from '../payments/apply-payment';
-import { completeCheckoutIfDone } from '../payments/checkouts';
+import { completeCheckoutIfDone, getCheckout } from '../payments/checkouts';
 import type { PaymentsContext } from '../payments/context';
-import { applyHostedCheckout } from '../payments/hosted-page';
+import { applyHostedCheckout, hostedResult } from '../payments/hosted-page';
 import { isTerminal } from '../payments/model';
 import { getOrder } from '../payments/order-transitions';
 import type { Timing } from '../payments/timing';
@@ -54,8 +54,12 @@ export async function applyEvent(
     return applyPayoutEvent(payoutsContext(), await executorDependencies(), event);
   if (PAYMENT_INTENT_EVENTS.has(event.type)) {
     const payment = toPspPayment(event.data.object as Stripe.PaymentIntent);
-    // Hosted-page payments carry no order id: their checkout.session events complete the orders.
-    if (!payment.paymentOrderId) return 'ignored_type';
+    // Hosted-page payments carry no order id, only the checkout's: the event is a hint to ask the PSP about the
+    // checkout's page (its checkout.session events may be lost), and the page's state is applied.
+    if (!payment.paymentOrderId) {
+      if (!payment.checkoutId || !psp) return 'ignored_type';
+      return applyHostedPaymentHint(ctx, psp, payment.checkoutId);
+    }
     const order = await getOrder(ctx, payment.paymentOrderId);
     if (!order) return 'unknown_order';
     const result = await applyPayment(ctx, order, payment, 'psp-webhook', timing, psp);
@@ -86,4 +90,28 @@ export async function applyEvent(
     return 'applied';
   }
   return 'ignored_type';
+}
+
+/** A hosted page's PaymentIntent moved: what the PSP says of the checkout's page now is applied to its orders. */
+async function applyHostedPaymentHint(
+  ctx: PaymentsContext,
+  psp: PaymentProvider,
+  checkoutId: string,
+): Promise<ApplyOutcome> {
+  const checkout = await getCheckout(ctx, checkoutId);
+  if (!checkout) return 'unknown_order';
+  if (checkout.mode !== 'hosted' || !checkout.psp_session_id || checkout.is_payment_done) return 'no_change';
+  try {
+    await applyHostedCheckout(
+      ctx,
+      checkoutId,
+      await hostedResult(psp, checkout.psp_session_id),
+      'psp-webhook',
+    );
+  } catch (error) {
+    if ((error as { code?: string }).code === 'needs_attention') return 'needs_attention';
+    throw error;
+  }
+  const done = await completeCheckoutIfDone(ctx, checkoutId);
+  return done.orders.some((o) => isTerminal(o.status)) ? 'applied' : 'no_change';
 }

@@ -8,8 +8,10 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  DEFAULT_TIMING,
   dueOrders,
   getCheckout,
+  getOrders,
   orderHistory,
   type PaymentsContext,
   sweepDueOrders,
@@ -225,5 +227,54 @@ describe('hosted payment page', () => {
     expect(order?.psp_reference).toMatch(/^pi_/);
     expect(await availableBalance(ctx, 'seller_hosted', 'USD')).toBe('22.50');
     await assertLedgerInvariants(ctx);
+  });
+
+  /** The buyer pays the hosted page while the named events are lost (never delivered, as a loss fault does). */
+  async function payWhileLost(seller: string, amount: string, lost: string[]) {
+    const { checkout } = await submit(seller, amount);
+    const faults = lost.map((eventType) => system.psp.control.addFault({ kind: 'loss', eventType }));
+    try {
+      const paid = await fetch(checkout.payment_page_url ?? '', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          email: 'buyer@example.com',
+          cardNumber: '4242 4242 4242 4242',
+          cardExpiry: '12 / 34',
+          cardCvc: '123',
+        }),
+        redirect: 'manual',
+      });
+      expect([302, 303]).toContain(paid.status);
+      await system.psp.control.webhooksIdle(30_000);
+    } finally {
+      for (const id of faults) system.psp.control.removeFault(id);
+    }
+    return checkout;
+  }
+
+  it('issue 15: every webhook of a paid page lost: the sweeper credits it at its next recheck, not at page expiry', async () => {
+    const checkout = await payWhileLost('seller_hosted_lost', '31.00', [
+      'checkout.session.*',
+      'payment_intent.*',
+    ]);
+    const [before] = await getOrders(ctx, checkout.order_ids);
+    expect(before).toMatchObject({ status: 'PENDING', pending_reason: 'awaiting_buyer_on_hosted_page' });
+    // One recheck interval later (10 minutes), well before the page would expire (60 minutes).
+    const at = new Date(Date.now() + DEFAULT_TIMING.pendingRecheckMs + 30_000);
+    const due = (await dueOrders(ctx, at)).filter((o) => o.checkout_id === checkout.checkout_id);
+    expect(due.map((o) => o.payment_order_id)).toEqual(checkout.order_ids);
+    await sweepDueOrders(ctx, executionDependencies(system, ctx, psp), due);
+    const [order] = await getOrders(ctx, checkout.order_ids);
+    expect(order).toMatchObject({ status: 'SUCCESS', wallet_updated: true });
+    expect(order?.pending_reason).toBeUndefined();
+    expect(await availableBalance(ctx, 'seller_hosted_lost', 'USD')).toBe('27.90');
+  });
+
+  it('issue 15: the page events lost, the payment_intent.succeeded event of the page completes the orders', async () => {
+    const checkout = await payWhileLost('seller_hosted_pi', '14.00', ['checkout.session.*']);
+    const [order] = await waitForOrders(ctx, checkout.order_ids);
+    expect(order).toMatchObject({ status: 'SUCCESS', wallet_updated: true });
+    expect(await availableBalance(ctx, 'seller_hosted_pi', 'USD')).toBe('12.60');
   });
 });
