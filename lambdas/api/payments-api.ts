@@ -60,7 +60,13 @@ export function createPaymentHandler(deps: CreatePaymentDependencies) {
       // A resubmission is answered from what is stored, without registering anything with the PSP again —
       // unless a hosted page is still unregistered (the PSP failed the first time): submitting finishes that.
       const existing = await getCheckout(payments, input.checkoutId);
-      if (existing && (existing.mode === 'card' || existing.psp_session_id || existing.canceled_at)) {
+      const settled =
+        existing &&
+        (existing.mode === 'card' ||
+          existing.psp_session_id ||
+          existing.canceled_at ||
+          existing.risk_decision === 'decline');
+      if (existing && settled) {
         if (existing.request_hash !== requestHash(input)) {
           throw new PaymentError(
             'checkout_conflict',

@@ -14,7 +14,7 @@ import { createPaymentHandler } from '../api/payments-api';
 import { documentClient, sfnClient } from '../shared/aws-clients';
 import { resource } from '../shared/config';
 import { instrumented } from '../shared/observability';
-import { paymentProvider, paymentsContext, paymentTiming } from '../shared/wiring';
+import { paymentProvider, paymentsContext, paymentTiming, riskProvider } from '../shared/wiring';
 
 const startWorkflow = payInWorkflowStarter(sfnClient(), resource('stateMachine', 'pay-in'));
 const hostedPage = {
@@ -35,7 +35,13 @@ const handle = createPaymentHandler({
   logger: new Logger(),
   idempotency: new IdempotencyStore(documentClient(), resource('table', 'idempotency')),
   // The PSP client is built on first use (its key is a secret) and kept for the container's life.
-  submit: async () => ({ psp: await paymentProvider(), startWorkflow, hostedPage, timing }),
+  submit: async () => ({
+    psp: await paymentProvider(),
+    risk: riskProvider(),
+    startWorkflow,
+    hostedPage,
+    timing,
+  }),
 });
 
 export const handler = instrumented(handle);

@@ -1,11 +1,12 @@
 /**
  * The risk gate: a checkout is assessed once, before any of its money can move; the decision is stored on the
- * checkout so it cannot change, and a decline fails the orders that have not started.
+ * checkout so it cannot change, and a decline fails the orders that have not started. Every mode passes here:
+ * card checkouts in the workflow (or the sweeper/executor), hosted ones before their page is registered.
  */
 import type { RiskProvider } from '../risk/rules';
 import { recordRiskDecision } from './checkouts';
 import type { PaymentsContext } from './context';
-import type { Actor, Checkout } from './model';
+import type { Actor, Checkout, OrderStatus } from './model';
 import { transitionOrder } from './order-transitions';
 
 /**
@@ -32,13 +33,16 @@ export async function decideRisk(
   }
   if (decision === 'decline') {
     const why = reasons.join(',') || 'declined';
+    // Card orders that have not started; hosted orders while no page exists (they wait PENDING for one).
+    const failable: OrderStatus[] =
+      checkout.mode === 'hosted' && !checkout.psp_session_id ? ['NOT_STARTED', 'PENDING'] : ['NOT_STARTED'];
     for (const orderId of checkout.order_ids) {
       await transitionOrder(ctx, orderId, {
         to: 'FAILED',
         actor,
         reason: `risk check declined the checkout (${why})`,
         set: { failure_code: 'risk_declined', failure_reason: `declined by risk rules: ${why}` },
-        onlyFrom: ['NOT_STARTED'],
+        onlyFrom: failable,
       });
     }
   }

@@ -7,11 +7,13 @@
 import { createHash } from 'node:crypto';
 import { type CurrencyCode, MAX_MINOR_UNITS, type Money, MoneyError } from '../money';
 import type { PaymentProvider } from '../psp/port';
-import { attachHostedSession, createCheckout } from './checkouts';
+import type { RiskProvider } from '../risk/rules';
+import { attachHostedSession, completeCheckoutIfDone, createCheckout } from './checkouts';
 import { nowOf, type PaymentsContext } from './context';
 import { PaymentError } from './errors';
 import type { BuyerInfo, Checkout, PaymentOrder } from './model';
 import { getOrders } from './order-transitions';
+import { decideRisk } from './risk-gate';
 import { DEFAULT_TIMING, type Timing } from './timing';
 
 /** A session must live this long after it is registered (Stripe's minimum is 30 minutes). */
@@ -28,6 +30,8 @@ export interface SubmitCheckoutInput {
 
 export interface SubmitDependencies {
   readonly psp: PaymentProvider;
+  /** Assesses a hosted-page checkout before its page is registered (card mode: the workflow's risk step). */
+  readonly risk: RiskProvider;
   /** Starts the pay-in workflow for a card-mode checkout; starting it twice must be harmless. */
   readonly startWorkflow: (checkoutId: string, orderIds: readonly string[]) => Promise<void>;
   readonly hostedPage: { successUrl: string; cancelUrl: string; ttlMs: number };
@@ -125,6 +129,12 @@ export async function submitCheckout(
   // retry completes it: the storefront never had a successful answer for it.
   let completedNow = result.created;
   if (stored.mode === 'hosted' && !stored.psp_session_id && !stored.canceled_at) {
+    // Assessed once before a page exists (card mode is assessed by the workflow before any charge): a declined
+    // checkout gets no page, its orders are FAILED (risk_declined), and nothing is payable.
+    if ((await decideRisk(ctx, stored, deps.risk, 'api')) === 'decline') {
+      const closed = await completeCheckoutIfDone(ctx, input.checkoutId);
+      return { created: result.created, checkout: closed.checkout, orders: closed.orders };
+    }
     completedNow = true;
     const expiresAt = Date.parse(stored.session_expires_at ?? pageExpiresAt);
     if (expiresAt - now.getTime() < MIN_REGISTRATION_LEAD_MS) {

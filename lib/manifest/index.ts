@@ -281,6 +281,8 @@ const declared: Manifest = {
       },
       environment: {
         ...PAYIN_ENVIRONMENT,
+        // A hosted-page checkout is assessed here, before its page is registered (the same rules).
+        ...PAYIN_RISK_RULES,
         // Local values; a deployment sets the storefront's own (deploymentSettings, docs/deploy.md).
         HOSTED_SUCCESS_URL: 'http://localhost:8080/checkout/{CHECKOUT_ID}/done',
         HOSTED_CANCEL_URL: 'http://localhost:8080/checkout/{CHECKOUT_ID}/cancelled',

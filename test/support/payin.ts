@@ -155,6 +155,7 @@ export async function submitTestCheckout(
       ctx,
       {
         psp,
+        risk: executionDependencies(system, ctx, psp).risk,
         startWorkflow: async (id, orderIds) => {
           if (request.startWorkflow === false) return;
           await sfn.send(
