@@ -1,8 +1,9 @@
 /**
  * `npm run demo`: the story, scripted, on a fresh local system (its own engines, in memory, free ports): a
- * two-seller checkout, a 3-D Secure payment, a decline, then a partial refund, a dispute, a payout and a
- * settlement file reconciled — each of these last four runs only when its route exists, and says "skipped: not
- * built yet" otherwise. Prints a short summary; exits 0 only when every step that ran did what it should.
+ * two-seller checkout, a 3-D Secure payment, a decline, a partial refund, a dispute (the simulator's control
+ * API, like `stripe trigger`), a payout (the seller's destination, then POST /v1/payouts, paid by the bank), and
+ * the simulator's settlement file uploaded to the settlements bucket and reconciled (the report read back
+ * through the operator API). Prints a short summary; exits 0 only when every step did what it should.
  */
 import { resolve } from 'node:path';
 import { manifest } from '../lib/manifest';
@@ -45,7 +46,32 @@ async function waitForCheckout(
 }
 
 const orders = (c: Json) => (c.payment_orders ?? []) as Json[];
-const routeExists = (word: string) => manifest.routes.find((r) => r.path.includes(word));
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await probe();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`${what}: not there after ${timeoutMs / 1000} s`);
+    await sleep(250);
+  }
+}
+
+const operator = (system: LocalSystem, method: string, path: string, body?: unknown) =>
+  fetch(`${system.endpoints.api}${path}`, {
+    method,
+    headers: {
+      'content-type': 'application/json',
+      'x-api-key': OPERATOR_KEY,
+      ...(method === 'POST' ? { 'idempotency-key': `demo-${Date.now().toString(36)}` } : {}),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  }).then(async (r) => ({ status: r.status, body: (await r.json()) as Json }));
+
+const availableOf = async (system: LocalSystem, seller: string) => {
+  const wallet = await call(system, 'GET', `/v1/sellers/${seller}/wallet`);
+  return ((wallet.body.balances ?? []) as Json[])[0] ?? {};
+};
 
 async function checkout(system: LocalSystem, id: string, token: string, sellers: [string, string][]) {
   const answer = await call(system, 'POST', '/v1/payments', {
@@ -118,43 +144,115 @@ const STEPS: { name: string; run: (system: LocalSystem) => Promise<Outcome> }[] 
   },
   {
     name: 'partial refund',
-    run: async () =>
-      routeExists('refund')
-        ? {
-            status: 'skipped',
-            detail: 'skipped: the refunds route exists, but this demo step is not written yet',
-          }
-        : { status: 'skipped', detail: 'skipped: not built yet' },
+    run: async (system) => {
+      // 10.00 of seller_books' 30.00 order back to the buyer: the seller bears it less the commission returned.
+      const answer = await call(system, 'POST', '/v1/payments/co_demo_two_1/refunds', { amount: '10.00' });
+      if (answer.status >= 300)
+        return { status: 'failed', detail: `refund: ${answer.status} ${JSON.stringify(answer.body)}` };
+      const id = answer.body.refund_id as string;
+      const refund = await until('refund succeeded', async () => {
+        const got = await call(system, 'GET', `/v1/refunds/${id}`);
+        return got.body.status === 'succeeded' || got.body.status === 'failed' ? got.body : undefined;
+      });
+      const available = (await availableOf(system, 'seller_books')).available;
+      const ok = refund.status === 'succeeded' && available === '18.00';
+      return {
+        status: ok ? 'passed' : 'failed',
+        detail: `refund ${id} 10.00 of 30.00: ${refund.status}; seller_books available ${available} (27.00 less 9.00)`,
+      };
+    },
   },
   {
     name: 'dispute',
-    run: async () =>
-      routeExists('dispute')
-        ? {
-            status: 'skipped',
-            detail: 'skipped: the disputes route exists, but this demo step is not written yet',
-          }
-        : { status: 'skipped', detail: 'skipped: not built yet' },
+    run: async (system) => {
+      // The buyer's bank disputes seller_tea's 12.34 (the simulator's control API, like `stripe trigger`).
+      const order = await call(system, 'GET', '/v1/payments/co_demo_two_2');
+      const dispute = system.psp.control.moneyBack?.openDispute({
+        paymentIntent: order.body.psp_reference as string,
+      });
+      if (!dispute) return { status: 'failed', detail: 'the simulator has no disputes' };
+      const held = await until('dispute funds withdrawn', async () => {
+        const got = await call(system, 'GET', `/v1/disputes/${dispute.id}`);
+        return ((got.body.posted ?? []) as string[]).includes('funds_withdrawn') ? got.body : undefined;
+      });
+      const available = (await availableOf(system, 'seller_tea')).available;
+      // Held from the seller's wallet while the dispute is open (what the wallet could not cover: a receivable).
+      const ok = available === '0.00';
+      return {
+        status: ok ? 'passed' : 'failed',
+        detail: `dispute ${dispute.id} ${held.amount} ${held.currency} (${held.status}): funds withdrawn; seller_tea available ${available}`,
+      };
+    },
   },
   {
     name: 'payout',
-    run: async () =>
-      routeExists('payout')
-        ? {
-            status: 'skipped',
-            detail: 'skipped: the payouts route exists, but this demo step is not written yet',
-          }
-        : { status: 'skipped', detail: 'skipped: not built yet' },
+    run: async (system) => {
+      const seller = 'seller_prints';
+      const put = await call(system, 'PUT', `/v1/sellers/${seller}`, {
+        destination: { provider: 'stripe_connect', account: 'acct_demo_prints' },
+      });
+      if (put.status >= 300)
+        return { status: 'failed', detail: `PUT seller: ${put.status} ${JSON.stringify(put.body)}` };
+      const posted = await call(system, 'POST', '/v1/payouts', {
+        seller_account: seller,
+        currency: 'USD',
+        all_payable: true,
+      });
+      if (posted.status !== 201)
+        return {
+          status: 'failed',
+          detail: `POST /v1/payouts: ${posted.status} ${JSON.stringify(posted.body)}`,
+        };
+      const id = posted.body.payout_id as string;
+      const submitted = await until('payout submitted', async () => {
+        const got = await call(system, 'GET', `/v1/payouts/${id}`);
+        return got.body.status === 'SUBMITTED' ? got.body : undefined;
+      });
+      // The connected account's bank pays it out (the simulator's clock would, days later).
+      system.psp.control.connect.settle(String(submitted.bank_payout_id));
+      const paid = await until('payout paid', async () => {
+        const got = await call(system, 'GET', `/v1/payouts/${id}`);
+        return got.body.status === 'PAID' || got.body.status === 'FAILED' ? got.body : undefined;
+      });
+      const wallet = await availableOf(system, seller);
+      const ok =
+        paid.status === 'PAID' && wallet.paid_out === posted.body.amount && wallet.available === '0.00';
+      return {
+        status: ok ? 'passed' : 'failed',
+        detail: `payout ${id} ${posted.body.amount} USD: ${paid.status}; seller_prints paid out ${wallet.paid_out}`,
+      };
+    },
   },
   {
     name: 'settlement reconciled',
-    run: async () =>
-      routeExists('reconcil')
-        ? {
-            status: 'skipped',
-            detail: 'skipped: the reconciliation route exists, but this demo step is not written yet',
-          }
-        : { status: 'skipped', detail: 'skipped: not built yet' },
+    run: async (system) => {
+      // The simulator's settlement file for today, put where the PSP delivers (the bucket's S3 trigger runs
+      // the reconciliation), and the report read back through the operator API.
+      const day = new Date().toISOString().slice(0, 10);
+      const published = await system.psp.control.publishSettlement({ date: day });
+      const report = await until(
+        "the day's report",
+        async () => {
+          const got = await operator(system, 'GET', `/v1/operator/reconciliation/${day}`);
+          return got.status === 200 && String(got.body.source).endsWith(published.key) ? got.body : undefined;
+        },
+        60_000,
+      );
+      const classes = report.classes as Record<string, { count: number }>;
+      const breaks = (report.breaks ?? []) as Json[];
+      const open = breaks.filter((b) => b.status === 'open');
+      const matched = classes.matched?.count ?? 0;
+      const internalOk = (report.internal as Json | undefined)?.ok !== false;
+      const ok = matched > 0 && internalOk;
+      return {
+        status: ok ? 'passed' : 'failed',
+        detail: `${report.rows} rows: ${Object.entries(classes)
+          .map(([c, v]) => `${v.count} ${c}`)
+          .join(
+            ', ',
+          )}; ${open.length} open break(s)${open.length ? ` (${open.map((b) => b.class).join(', ')})` : ''}; internal checks ${internalOk ? 'ok' : 'FAILED'}`,
+      };
+    },
   },
   {
     name: 'ledger balance check',

@@ -7,7 +7,9 @@
  *   `/_demo/shop/result` where the orders' statuses change before your eyes (3-D Secure included);
  * - `/_demo/api/...` the storefront's backend stand-in: a proxy that adds the storefront's API key server-side,
  *   so the key never reaches the browser. It only forwards storefront routes and only serves loopback callers;
- * - `/_console` the operator's console, which calls the operator API with the key the operator types in.
+ * - `/_console` the operator's console, which calls the operator API with the key the operator types in;
+ * - `/_sandbox/info` (loopback only) where the local S3 engine listens and the buckets' names, so the CLI can
+ *   upload a settlement file into the settlements bucket as the PSP would (no secret in it: local engines).
  */
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -24,6 +26,11 @@ export interface DevPagesOptions {
   readonly storefrontKey: string;
   /** The PSP simulator's URL (the browser tokenizes cards there). */
   readonly pspUrl: string;
+  readonly sandboxInfo?: {
+    readonly s3Endpoint: string;
+    readonly region: string;
+    readonly buckets: Readonly<Record<string, string>>;
+  };
 }
 
 const PAGES_DIR = join(import.meta.dirname, 'pages');
@@ -109,6 +116,22 @@ export function devPages(options: DevPagesOptions) {
 
     if (method === 'GET' && path === '/openapi.json') {
       send(200, 'application/json', openApi(`http://${req.headers.host ?? '127.0.0.1'}`));
+      return true;
+    }
+    if (method === 'GET' && path === '/_sandbox/info') {
+      if (!isLoopback(req.socket.remoteAddress) || !options.sandboxInfo) {
+        send(404, 'application/json', JSON.stringify({ message: 'not found' }));
+        return true;
+      }
+      send(
+        200,
+        'application/json',
+        JSON.stringify({
+          s3_endpoint: options.sandboxInfo.s3Endpoint,
+          region: options.sandboxInfo.region,
+          buckets: options.sandboxInfo.buckets,
+        }),
+      );
       return true;
     }
     if (method === 'GET' && path === '/_demo/config.json') {

@@ -117,6 +117,8 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
         manifest: options.manifest,
         storefrontKey: options.apiKey,
         pspUrl: psp.url,
+        // For `npx payments reconcile FILE`: where the local S3 engine listens and the settlements bucket.
+        sandboxInfo: { s3Endpoint: engines.messaging, region: LOCAL_REGION, buckets: names.buckets },
       }),
       ...options.runtime,
     });

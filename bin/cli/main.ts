@@ -3,10 +3,12 @@
  * the operator's key), against the local sandbox by default or a deployed stack (`--outputs outputs.json`).
  * Every command takes `--json`. Exit codes: 0 done, 1 failed, 2 bad usage, 3 not available yet.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { openApiDocument, readmeRouteTable, withReadmeTable } from '../../lambdas/api/openapi';
 import { routeDocs } from '../../lambdas/api/openapi-registry';
 import { manifest } from '../../lib/manifest';
@@ -27,11 +29,21 @@ const USAGE = `usage: npx payments <command> [options]
   webhook show <event_id>                  a stored event
   webhook replay <event_id> --reason R     queue a stored event again (audited)
   audit [--limit N]                        the operators' audit trail
-  reconcile <settlement.csv>               reconcile a settlement file (when reconciliation exists)
+  reconcile <file> [--day YYYY-MM-DD]      upload a settlement file to the settlements bucket (the S3 trigger
+                                           reconciles it), wait for the day's report and print its summary
+  recon [list]                             the days with a reconciliation report
+  recon show <day>                         a day's report: rows per class, breaks with their status
+  recon resolve <day> <break_id> --action accept|link|write_off --reason R
+        [--order PAYMENT_ORDER_ID] [--amount A --currency C]   resolve a break (audited)
+  attention [list] [--status open|resolved] needs-attention records
+  attention show <attention_id>            one record
+  attention resolve <attention_id> --reason R   mark it resolved (audited)
+  payouts pause|resume <seller> --reason R pause or resume a seller's payouts (audited)
   trigger <scenario> [args]                simulator scenarios (sandbox): see \`npx payments trigger --help\`
   openapi [--readme]                       print the OpenAPI document; --readme rewrites README.md's API table
 
-options: --json  --api URL  --psp URL  --operator-key K  --outputs cdk-outputs.json [--stack NAME]  --actor NAME`;
+options: --json  --api URL  --psp URL  --operator-key K  --outputs cdk-outputs.json [--stack NAME]  --actor NAME
+         --timeout SECONDS (reconcile's wait, default 120)`;
 
 const TRIGGERS = `simulator scenarios (sandbox only, the PSP simulator's /_sim control API):
   checkout [--token pm_card_visa]          a two-seller checkout through the storefront API (sandbox key)
@@ -43,7 +55,10 @@ const TRIGGERS = `simulator scenarios (sandbox only, the PSP simulator's /_sim c
   faults.clear                             remove every fault rule
   clock.advance <seconds>                  move the simulator's clock forward
   settlement.publish <YYYY-MM-DD>          write that day's settlement file into the settlements bucket
-  dispute, refund.failure                  not available yet (disputes and refunds are not built yet)`;
+  dispute <payment_intent> [inquiry]       the buyer's bank disputes the payment (a chargeback, or an inquiry)
+  dispute.close <dispute> [won|lost]       the dispute ends
+  refund.failure <psp_refund_id>           a pending refund fails at the PSP (expired_or_canceled_card)
+  payout.returned <payout>                 a paid payout comes back from the seller's bank`;
 
 class CliError extends Error {
   constructor(
@@ -152,13 +167,21 @@ async function trace(ctx: Ctx, id: string) {
           (e) => `  ${String(e.account).padEnd(36)} ${String(e.amount).padStart(12)} ${e.currency}`,
         ),
       ]),
-      t.settlement
-        ? `settlement: ${JSON.stringify(t.settlement)}`
-        : 'settlement: not reconciled (reconciliation is not built yet)',
+      settlementLine(t.settlement as Rec | null),
     ]
       .filter((l) => l !== '')
       .join('\n'),
   );
+}
+
+function settlementLine(s: Rec | null): string {
+  if (!s) return 'settlement: no reconciliation report covers this order yet';
+  const breaks = list(s.breaks);
+  if (breaks.length)
+    return `settlement: ${breaks.map((b) => `${b.day} ${b.class} (${b.status}): ${b.detail}`).join('; ')}`;
+  return `settlement: no break for this order in the report(s) of ${list(s.reports)
+    .map((r) => r.day)
+    .join(', ')}`;
 }
 
 async function seller(ctx: Ctx, id: string, check: boolean) {
@@ -183,6 +206,21 @@ async function seller(ctx: Ctx, id: string, check: boolean) {
           `${e.amount} ${e.currency}`,
         ]),
       ]),
+      s.payout_settings
+        ? `payouts: ${(s.payout_settings as Rec).paused ? 'PAUSED' : 'active'} (${(s.payout_settings as Rec).schedule}, to ${(s.payout_settings as Rec).destination})`
+        : 'payouts: no payout settings',
+      ...list(s.payouts).map(
+        (p) =>
+          `  payout ${p.payout_id} ${p.amount} ${p.currency} ${p.status}${p.failure ? ` — ${(p.failure as Rec).code}: ${(p.failure as Rec).message ?? ''}` : ''}`,
+      ),
+      ...list(s.refunds).map(
+        (r) =>
+          `  refund ${r.refund_id} ${r.amount} ${r.currency} ${r.status} (order ${r.payment_order_id})${r.failure_reason ? ` — ${r.failure_reason}` : ''}`,
+      ),
+      ...list(s.disputes).map(
+        (d) =>
+          `  dispute ${d.dispute_id} ${d.amount} ${d.currency} ${d.status} (order ${d.payment_order_id})`,
+      ),
       report
         ? report.ok
           ? `balance check: ok (${report.transactions} transactions, ${report.entries} entries; ledger sums to zero)`
@@ -320,16 +358,252 @@ async function trigger(ctx: Ctx, args: readonly string[], flags: Rec) {
       ctx.out.result(r, () => `settlement file published: ${JSON.stringify(r)}`);
       return;
     }
-    case 'dispute':
-    case 'refund.failure':
-    case 'payout.returned':
-      throw new CliError(
-        `trigger ${scenario}: not available yet (${scenario === 'payout.returned' ? 'pay-outs are' : scenario === 'dispute' ? 'disputes are' : 'refunds are'} not built yet)`,
-        EXIT.notAvailable,
-        { available: false, scenario },
-      );
+    case 'dispute': {
+      const d = await sim(ctx, 'POST', 'disputes', {
+        payment_intent: need(a, 'payment_intent'),
+        kind: b === 'inquiry' ? 'inquiry' : 'chargeback',
+      });
+      ctx.out.result(d, () => `dispute ${(d as Rec).id} opened on ${a}: ${(d as Rec).status}`);
+      return;
+    }
+    case 'dispute.close': {
+      const d = await sim(ctx, 'POST', `disputes/${need(a, 'dispute')}/close`, { outcome: b ?? 'lost' });
+      ctx.out.result(d, () => `dispute ${a}: ${(d as Rec).status}`);
+      return;
+    }
+    case 'refund.failure': {
+      const r = await sim(ctx, 'POST', `refunds/${need(a, 'psp_refund_id')}/settle`, {
+        outcome: 'failed',
+        failure_reason: 'expired_or_canceled_card',
+      });
+      ctx.out.result(r, () => `refund ${a}: ${(r as Rec).status}`);
+      return;
+    }
+    case 'payout.returned': {
+      const r = await sim(ctx, 'POST', `payouts/${need(a, 'payout')}/return`);
+      ctx.out.result(r, () => `payout ${a}: returned`);
+      return;
+    }
     default:
       throw new CliError(`unknown scenario ${scenario}\n\n${TRIGGERS}`, EXIT.usage);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Where to put a settlement file: a deployed stack's bucket (its outputs, the caller's AWS credentials) or the sandbox's. */
+async function settlementsTarget(ctx: Ctx): Promise<{ s3: S3Client; bucket: string }> {
+  if (ctx.target.kind === 'stack') {
+    if (!ctx.target.settlementsBucket) throw new CliError('the stack outputs have no SettlementsBucketName');
+    return { s3: new S3Client({}), bucket: ctx.target.settlementsBucket };
+  }
+  const response = await fetch(`${ctx.target.api}/_sandbox/info`).catch((error: unknown) => {
+    throw new CliError(
+      `cannot reach the sandbox at ${ctx.target.api} (is \`npm start\` running?): ${String(error)}`,
+    );
+  });
+  if (response.status !== 200)
+    throw new CliError(`${ctx.target.api}/_sandbox/info: ${response.status} (not a sandbox?)`);
+  const info = (await response.json()) as {
+    s3_endpoint: string;
+    region: string;
+    buckets: Record<string, string>;
+  };
+  const bucket = info.buckets.settlements;
+  if (!bucket) throw new CliError('the sandbox has no settlements bucket');
+  return {
+    s3: new S3Client({
+      endpoint: info.s3_endpoint,
+      region: info.region,
+      // The local engine's fixed credentials (sandbox/engines/local-aws.ts): not a secret.
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      forcePathStyle: true,
+    }),
+    bucket,
+  };
+}
+
+function dayOf(file: string, flag: string | undefined): string {
+  const day =
+    flag ?? /(\d{4}-\d{2}-\d{2})/.exec(basename(file))?.[1] ?? new Date().toISOString().slice(0, 10);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(Date.parse(`${day}T00:00:00Z`))) {
+    throw new CliError(`--day must be YYYY-MM-DD (got ${day})`, EXIT.usage);
+  }
+  return day;
+}
+
+function reportSummary(r: Rec): string {
+  const classes = Object.entries(
+    (r.classes ?? {}) as Record<string, { count: number; amounts: Record<string, string> }>,
+  );
+  const breaks = list(r.breaks);
+  return [
+    `reconciliation ${r.day}: ${r.rows ?? '?'} rows from ${r.source}${r.supersedes ? ` (supersedes ${(r.supersedes as Rec).source})` : ''}`,
+    table([
+      ['class', 'rows', 'amounts'],
+      ...classes.map(([c, v]) => [
+        c,
+        v.count,
+        Object.entries(v.amounts)
+          .map(([cur, a]) => `${a} ${cur}`)
+          .join(', '),
+      ]),
+    ]),
+    '',
+    breaks.length
+      ? table([
+          ['line', 'break', 'status', 'detail'],
+          ...breaks.map((b) => [b.line ?? '', b.id, b.status, String(b.detail ?? '').slice(0, 90)]),
+        ])
+      : 'no breaks: every row matched',
+    r.internal ? `internal checks: ${(r.internal as Rec).ok ? 'ok' : 'FAILED'}` : '',
+  ]
+    .filter((l) => l !== '')
+    .join('\n');
+}
+
+/**
+ * Uploads the file where the PSP's settlement files go (`settlements/...`, so the bucket's S3 trigger
+ * reconciles it, exactly as a delivered file), then waits until the day's latest report is this file's (the
+ * run is keyed by the content's sha256) and prints it.
+ */
+async function reconcileFile(ctx: Ctx, file: string, dayFlag: string | undefined, timeoutSeconds: number) {
+  let content: Buffer;
+  try {
+    content = readFileSync(file);
+  } catch (error) {
+    throw new CliError(`cannot read ${file}: ${(error as Error).message}`, EXIT.usage);
+  }
+  const day = dayOf(file, dayFlag);
+  const sha256 = createHash('sha256').update(content).digest('hex');
+  const key = `settlements/cli/${day}.${sha256.slice(0, 12)}.csv`;
+  const { s3, bucket } = await settlementsTarget(ctx);
+  const bar = ctx.out.progress(`reconciling ${basename(file)}`, 3);
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: content, ContentType: 'text/csv' }));
+  bar.tick(1);
+  const started = Date.now();
+  let report: Rec | undefined;
+  for (;;) {
+    try {
+      const r = await request(ctx, 'GET', `/v1/operator/reconciliation/${day}`);
+      if (r.sha256 === sha256) {
+        report = r;
+        break;
+      }
+    } catch (error) {
+      if (!(error instanceof CliError) || !/ 404 /.test(error.message)) throw error;
+    }
+    if (Date.now() - started > timeoutSeconds * 1000) {
+      bar.end();
+      throw new CliError(
+        `uploaded s3://${bucket}/${key}, but no report of it for ${day} after ${timeoutSeconds} s (is the S3 trigger running? a later file of the day supersedes it)`,
+        EXIT.failed,
+        { bucket, key, day, sha256 },
+      );
+    }
+    bar.tick(2);
+    await sleep(500);
+  }
+  bar.tick(3);
+  bar.end();
+  const breaks = list(report.breaks);
+  const open = breaks.filter((b) => b.status === 'open').length;
+  ctx.out.result(
+    {
+      uploaded: { bucket, key, sha256 },
+      seconds: Math.round((Date.now() - started) / 100) / 10,
+      open_breaks: open,
+      report,
+    },
+    () => `uploaded s3://${bucket}/${key}\n${reportSummary(report as Rec)}\n${open} open break(s)`,
+  );
+}
+
+async function attentionCommand(ctx: Ctx, sub: string | undefined, id: string | undefined, flags: Rec) {
+  if (sub === undefined || sub === 'list') {
+    const q = new URLSearchParams();
+    if (flags.status) q.set('status', String(flags.status));
+    if (flags.limit) q.set('limit', String(flags.limit));
+    const r = await request(ctx, 'GET', `/v1/operator/attention${q.size ? `?${q}` : ''}`);
+    ctx.out.result(r, () =>
+      list(r.records).length === 0
+        ? `no ${String(r.status).toLowerCase()} needs-attention records`
+        : table([
+            ['opened', 'id', 'summary', 'seen'],
+            ...list(r.records).map((a) => [a.opened_at, a.attention_id, a.summary, `${a.occurrences}x`]),
+          ]),
+    );
+  } else if (sub === 'show') {
+    const r = await request(
+      ctx,
+      'GET',
+      `/v1/operator/attention/${encodeURIComponent(need(id, 'attention_id'))}`,
+    );
+    ctx.out.result(r, () => JSON.stringify(r, null, 2));
+  } else if (sub === 'resolve') {
+    const r = await request(
+      ctx,
+      'POST',
+      `/v1/operator/attention/${encodeURIComponent(need(id, 'attention_id'))}/resolve`,
+      { actor: ctx.actor, reason: reasonOf(flags.reason as string | undefined) },
+      { 'idempotency-key': `cli-${randomUUID()}` },
+    );
+    ctx.out.result(r, () => `${r.attention_id}: ${r.status} by ${r.resolved_by}; audit ${r.audit_id}`);
+  } else {
+    throw new CliError(`unknown attention command ${sub}\n\n${USAGE}`, EXIT.usage);
+  }
+}
+
+async function reconCommand(ctx: Ctx, args: readonly string[], flags: Rec) {
+  const [sub, day, breakId] = args;
+  if (sub === undefined || sub === 'list') {
+    const r = await request(
+      ctx,
+      'GET',
+      `/v1/operator/reconciliation${flags.limit ? `?limit=${flags.limit}` : ''}`,
+    );
+    ctx.out.result(r, () =>
+      list(r.days).length === 0
+        ? 'no reconciliation report yet'
+        : table([
+            ['day', 'breaks', 'source'],
+            ...list(r.days).map((d) => [
+              d.day,
+              Object.entries((d.breaks ?? {}) as Record<string, number>)
+                .map(([s, n]) => `${n} ${s}`)
+                .join(', ') || 'none',
+              d.source,
+            ]),
+          ]),
+    );
+  } else if (sub === 'show') {
+    const r = await request(
+      ctx,
+      'GET',
+      `/v1/operator/reconciliation/${encodeURIComponent(need(day, 'day'))}`,
+    );
+    ctx.out.result(r, () => reportSummary(r));
+  } else if (sub === 'resolve') {
+    const action = need(flags.action as string | undefined, '--action accept|link|write_off');
+    if (!['accept', 'link', 'write_off'].includes(action))
+      throw new CliError('--action must be accept, link or write_off', EXIT.usage);
+    const r = await request(
+      ctx,
+      'POST',
+      `/v1/operator/reconciliation/${encodeURIComponent(need(day, 'day'))}/breaks/${encodeURIComponent(need(breakId, 'break_id'))}/resolve`,
+      {
+        actor: ctx.actor,
+        reason: reasonOf(flags.reason as string | undefined),
+        action,
+        ...(flags.order ? { payment_order_id: flags.order } : {}),
+        ...(flags.amount ? { amount: flags.amount } : {}),
+        ...(flags.currency ? { currency: flags.currency } : {}),
+      },
+      { 'idempotency-key': `cli-${randomUUID()}` },
+    );
+    ctx.out.result(r, () => `${r.break_id}: ${r.status} (${r.detail}); audit ${r.audit_id}`);
+  } else {
+    throw new CliError(`unknown recon command ${sub}\n\n${USAGE}`, EXIT.usage);
   }
 }
 
@@ -358,6 +632,12 @@ export async function main(
         readme: { type: 'boolean', default: false },
         token: { type: 'string' },
         count: { type: 'string' },
+        day: { type: 'string' },
+        timeout: { type: 'string' },
+        action: { type: 'string' },
+        order: { type: 'string' },
+        amount: { type: 'string' },
+        currency: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -389,26 +669,6 @@ export async function main(
         out.result(doc, () => JSON.stringify(doc, null, 2));
       }
       return EXIT.ok;
-    }
-    if (command === 'reconcile') {
-      const file = need(rest[0], 'settlement file');
-      // Reconciliation is built separately; until its route exists there is nothing to run the file through.
-      const route = manifest.routes.find((r) => r.path.includes('reconcil'));
-      if (!route) {
-        throw new CliError(
-          `reconcile ${file}: not available yet (reconciliation is not built yet)`,
-          EXIT.notAvailable,
-          { available: false, file },
-        );
-      }
-      throw new CliError(
-        `reconcile: the route ${route.method} ${route.path} exists, but this CLI does not call it yet`,
-        EXIT.notAvailable,
-        {
-          available: false,
-          route: `${route.method} ${route.path}`,
-        },
-      );
     }
     const target = await resolveTarget({
       ...(values.api ? { api: values.api } : {}),
@@ -525,6 +785,32 @@ export async function main(
       case 'trigger':
         await trigger(ctx, rest, values as Rec);
         break;
+      case 'reconcile':
+        await reconcileFile(ctx, need(rest[0], 'settlement file'), values.day, Number(values.timeout ?? 120));
+        break;
+      case 'recon':
+        await reconCommand(ctx, rest, values as Rec);
+        break;
+      case 'attention':
+        await attentionCommand(ctx, rest[0], rest[1], values as Rec);
+        break;
+      case 'payouts': {
+        const [verb, sellerId] = rest;
+        if (verb !== 'pause' && verb !== 'resume')
+          throw new CliError(`payouts pause|resume <seller>\n\n${USAGE}`, EXIT.usage);
+        const r = await request(
+          ctx,
+          'POST',
+          `/v1/operator/sellers/${encodeURIComponent(need(sellerId, 'seller_account'))}/payouts/${verb}`,
+          { actor: ctx.actor, reason: reasonOf(values.reason) },
+          { 'idempotency-key': `cli-${randomUUID()}` },
+        );
+        out.result(
+          r,
+          () => `${r.seller_account}: payouts ${r.paused ? 'paused' : 'active'}; audit ${r.audit_id}`,
+        );
+        break;
+      }
       default:
         throw new CliError(`unknown command ${command}\n\n${USAGE}`, EXIT.usage);
     }

@@ -15,6 +15,8 @@ export interface Target {
   readonly operatorKey: string;
   /** The storefront key (sandbox only: the demo's scenarios submit checkouts). */
   readonly storefrontKey?: string;
+  /** A deployed stack's settlements bucket (`SettlementsBucketName`); the sandbox tells its own (/_sandbox/info). */
+  readonly settlementsBucket?: string;
 }
 
 export interface TargetFlags {
@@ -48,7 +50,12 @@ export async function resolveTarget(
         )
       ).SecretString;
     if (!key) throw new Error('the operator key secret has no value (put one: see README, operator console)');
-    return { kind: 'stack', api: trim(outputs.ApiUrl), operatorKey: key };
+    return {
+      kind: 'stack',
+      api: trim(outputs.ApiUrl),
+      operatorKey: key,
+      ...(outputs.SettlementsBucketName ? { settlementsBucket: outputs.SettlementsBucketName } : {}),
+    };
   }
   return {
     kind: 'sandbox',

@@ -1,4 +1,7 @@
-/** The operator's actions (see lambdas/operator/api.ts): queues and DLQs, redrive, webhook event replay. */
+/**
+ * The operator's actions (see lambdas/operator/api.ts): queues and DLQs, redrive, webhook event replay, the
+ * resolution of a needs-attention record.
+ */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { manifest } from '../../lib/manifest';
@@ -24,6 +27,7 @@ export const handler = operatorActionsHandler({
     );
   },
   audit: { db, table: resource('table', 'operator-audit') },
+  attention: { db, table: resource('table', 'attention') },
   idempotency: new IdempotencyStore(db, resource('table', 'idempotency')),
   operatorKey: () => secretValue('operator-api-key'),
   logger: new Logger(),

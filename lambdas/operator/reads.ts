@@ -21,6 +21,12 @@ import {
 } from '../ledger';
 import { formatAmount } from '../money';
 import { getCheckout, getOrder, orderHistory, type PaymentsContext } from '../payments';
+import { payoutView } from '../payouts/api';
+import { getSeller, listSellerPayouts, type PayoutsContext } from '../payouts/store';
+import type { ReconStore } from '../reconciliation/store';
+import type { DisputeRecord, RefundRecord } from '../refunds/model';
+import { disputeView, refundView } from '../refunds/views';
+import { orderSettlement } from './reconciliation';
 
 /** Ledger transactions that belong to a payment order, by id rule (pay-in today; refunds etc. add theirs). */
 export const ORDER_TRANSACTION_IDS: ((paymentOrderId: string) => string)[] = [payInTransactionId];
@@ -47,13 +53,19 @@ function transactionView(tx: LedgerTransaction) {
   };
 }
 
-export async function paymentTimeline(payments: PaymentsContext, ledger: LedgerContext, orderId: string) {
+export async function paymentTimeline(
+  payments: PaymentsContext,
+  ledger: LedgerContext,
+  orderId: string,
+  recon?: ReconStore,
+) {
   const order = await getOrder(payments, orderId);
   if (!order) return undefined;
-  const [checkout, history, transactions] = await Promise.all([
+  const [checkout, history, transactions, settlement] = await Promise.all([
     getCheckout(payments, order.checkout_id),
     orderHistory(payments, orderId),
     Promise.all(ORDER_TRANSACTION_IDS.map((id) => getTransaction(ledger, id(orderId)))),
+    recon ? orderSettlement(recon, orderId, order.created_at) : Promise.resolve(null),
   ]);
   const posted = transactions.filter((t): t is LedgerTransaction => t !== undefined).map(transactionView);
   const timeline: TimelineEvent[] = [];
@@ -79,14 +91,26 @@ export async function paymentTimeline(payments: PaymentsContext, ledger: LedgerC
   for (const tx of posted) {
     timeline.push({ at: tx.posted_at, kind: 'ledger', title: `ledger ${tx.reason} (${tx.transaction_id})` });
   }
+  for (const r of settlement?.reports ?? []) {
+    const named = settlement?.breaks.filter((b) => b.day === r.day) ?? [];
+    timeline.push({
+      at: `${r.day}T23:59:59.999Z`,
+      kind: 'settlement',
+      title: named.length
+        ? `reconciliation ${r.day}: ${named.map((b) => `${b.class} (${b.status})`).join(', ')}`
+        : `reconciliation ${r.day}: no break for this order`,
+      detail: { report_key: r.report_key },
+    });
+  }
   timeline.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   return {
     payment_order: paymentOrderView(order),
     checkout_id: order.checkout_id,
     history: historyView(history),
     ledger_transactions: posted,
-    // Reconciliation is not built yet: when it records a settlement line for the order, it appears here.
-    settlement: null,
+    // The reconciliation reports of the order's capture day and the settlement window after it (null: none
+    // yet), with the breaks that name the order.
+    settlement,
     timeline,
   };
 }
@@ -123,10 +147,83 @@ export async function recentOrders(payments: PaymentsContext, limit: number, sta
   return orders.slice(0, limit);
 }
 
-export async function sellerView(ledger: LedgerContext, sellerAccount: string, limit: number) {
-  const [balances, payable] = await Promise.all([
+/**
+ * A seller's refunds and disputes: a bounded Scan of the payments table for their records (they carry the
+ * seller but no index by seller; an operator page, never a request path), newest first.
+ */
+export async function sellerMoneyBack(payments: PaymentsContext, sellerAccount: string, limit: number) {
+  const refunds: RefundRecord[] = [];
+  const disputes: DisputeRecord[] = [];
+  let start: Record<string, unknown> | undefined;
+  let pages = 0;
+  do {
+    const page = await payments.db.send(
+      new ScanCommand({
+        TableName: payments.tables.payments,
+        FilterExpression:
+          '(begins_with(pk, :refund) OR begins_with(pk, :dispute)) AND sk = :meta AND seller_account = :seller',
+        ExpressionAttributeValues: {
+          ':refund': 'REFUND#',
+          ':dispute': 'DISPUTE#',
+          ':meta': 'META',
+          ':seller': sellerAccount,
+        },
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const { pk, sk: _sk, kind: _kind, ...rest } = item;
+      if (String(pk).startsWith('REFUND#')) refunds.push(rest as RefundRecord);
+      else disputes.push(rest as DisputeRecord);
+    }
+    start = page.LastEvaluatedKey;
+    pages++;
+  } while (start && pages < 20);
+  const newest = (a: { created_at: string }, b: { created_at: string }) =>
+    b.created_at.localeCompare(a.created_at);
+  return {
+    refunds: refunds.sort(newest).slice(0, limit).map(refundView),
+    disputes: disputes.sort(newest).slice(0, limit).map(disputeView),
+  };
+}
+
+/** A seller's payout settings (paused or not, destination) and payouts, newest first, failures with reasons. */
+export async function sellerPayouts(ctx: PayoutsContext, sellerAccount: string, limit: number) {
+  const [settings, page] = await Promise.all([
+    getSeller(ctx, sellerAccount),
+    listSellerPayouts(ctx, sellerAccount, { limit }),
+  ]);
+  return {
+    payout_settings: settings
+      ? {
+          paused: settings.paused,
+          schedule: settings.schedule,
+          destination: settings.destination.account,
+          destination_status: settings.destinationStatus,
+          ...(settings.destinationError ? { destination_error: settings.destinationError } : {}),
+          updated_at: settings.updatedAt,
+        }
+      : null,
+    payouts: page.payouts.map((p) => payoutView(p)),
+  };
+}
+
+export interface SellerExtras {
+  readonly payouts?: PayoutsContext;
+  readonly payments?: PaymentsContext;
+}
+
+export async function sellerView(
+  ledger: LedgerContext,
+  sellerAccount: string,
+  limit: number,
+  extras: SellerExtras = {},
+) {
+  const [balances, payable, payouts, moneyBack] = await Promise.all([
     walletBalances(ledger, sellerAccount),
     accountHistory(ledger, Accounts.sellerPayable(sellerAccount), { limit }),
+    extras.payouts ? sellerPayouts(extras.payouts, sellerAccount, limit) : undefined,
+    extras.payments ? sellerMoneyBack(extras.payments, sellerAccount, limit) : undefined,
   ]);
   return {
     seller_account: sellerAccount,
@@ -146,10 +243,10 @@ export async function sellerView(ledger: LedgerContext, sellerAccount: string, l
       posted_at: e.postedAt,
     })),
     ...(payable.cursor ? { next_cursor: payable.cursor } : {}),
-    // Pay-outs, refunds and disputes are not built yet; their lists join this view when they land.
-    payouts: null,
-    refunds: null,
-    disputes: null,
+    payout_settings: payouts?.payout_settings ?? null,
+    payouts: payouts?.payouts ?? [],
+    refunds: moneyBack?.refunds ?? [],
+    disputes: moneyBack?.disputes ?? [],
   };
 }
 

@@ -1,6 +1,9 @@
 /**
- * The operator's API (console and CLI): reads of payments, sellers, queues and webhook events, and the few
- * actions an operator takes (redrive a DLQ, replay a stored webhook event), each audited. Its routes take the
+ * The operator's API (console and CLI): reads of payments, sellers, queues, webhook events, needs-attention
+ * records and reconciliation reports, and the few actions an operator takes (redrive a DLQ, replay a stored
+ * webhook event, resolve a needs-attention record, resolve a reconciliation break, pause or resume a seller's
+ * payouts), each audited. Least privilege: actions that change money or payout state run in functions of
+ * their own (`operator-reconciliation`, `operator-payouts`) with only the grants they need. Its routes take the
  * operator's key, never the storefront's (RouteSpec.authorization `operatorKey`); every function checks that key itself.
  */
 import type { FunctionSpec, Manifest, QueueSpec, RouteSpec, SecretSpec, TableSpec } from './types';
@@ -36,7 +39,7 @@ export function operatorFunctions(queues: readonly QueueSpec[]): readonly Functi
     {
       id: 'operator-read',
       description:
-        'Operator reads: a payment order and its timeline (request to ledger), payments, a seller (wallet, ledger entries, balance check), webhook events, the audit trail.',
+        'Operator reads: a payment order and its timeline (request to ledger and settlement), payments, a seller (wallet, ledger entries, balance check, payouts, refunds, disputes), webhook events, needs-attention records, the audit trail.',
       entry: 'lambdas/handlers/operator-read.ts',
       timeoutSeconds: 25,
       reservedConcurrency: 5,
@@ -47,6 +50,10 @@ export function operatorFunctions(queues: readonly QueueSpec[]): readonly Functi
           wallets: 'read',
           'webhook-events': 'read',
           'operator-audit': 'read',
+          attention: 'read',
+          payouts: 'read',
+          // The payment timeline's settlement: the reconciliation breaks that name the order.
+          reconciliation: 'read',
         },
         secrets: [OPERATOR_KEY_SECRET],
       },
@@ -54,13 +61,53 @@ export function operatorFunctions(queues: readonly QueueSpec[]): readonly Functi
     {
       id: 'operator-actions',
       description:
-        'Operator actions, idempotent and audited: queues and DLQs (inspect, redrive), replay of a stored webhook event.',
+        'Operator actions, idempotent and audited: queues and DLQs (inspect, redrive), replay of a stored webhook event, resolution of a needs-attention record.',
       entry: 'lambdas/handlers/operator-actions.ts',
       timeoutSeconds: 25,
       reservedConcurrency: 5,
       access: {
-        tables: { 'webhook-events': 'read', 'operator-audit': 'readWrite', idempotency: 'readWrite' },
+        tables: {
+          'webhook-events': 'read',
+          'operator-audit': 'readWrite',
+          idempotency: 'readWrite',
+          // Marks a record resolved (who, why); it moves no money.
+          attention: 'readWrite',
+        },
         queues: allQueues(queues),
+        secrets: [OPERATOR_KEY_SECRET],
+      },
+    },
+    {
+      id: 'operator-reconciliation',
+      description:
+        "Reconciliation for the operator: the days' reports (counts and amounts per class, breaks with their status) and a break's resolution (accept, link, write off) through the same resolveBreak as resolve-reconciliation-break, audited.",
+      entry: 'lambdas/handlers/operator-reconciliation.ts',
+      timeoutSeconds: 30,
+      reservedConcurrency: 2,
+      access: {
+        // What resolveBreak needs (a write-off posts to the ledger), and no more: no queues, no PSP key.
+        tables: {
+          reconciliation: 'readWrite',
+          payments: 'read',
+          ledger: 'append',
+          wallets: 'readWrite',
+          'operator-audit': 'readWrite',
+          idempotency: 'readWrite',
+        },
+        // The reports are JSON objects next to their settlement files.
+        buckets: { settlements: 'read' },
+        secrets: [OPERATOR_KEY_SECRET],
+      },
+    },
+    {
+      id: 'operator-payouts',
+      description:
+        "Pause or resume a seller's payouts for the operator (the payouts module's setPaused), idempotent and audited.",
+      entry: 'lambdas/handlers/operator-payouts.ts',
+      timeoutSeconds: 10,
+      reservedConcurrency: 2,
+      access: {
+        tables: { payouts: 'readWrite', 'operator-audit': 'readWrite', idempotency: 'readWrite' },
         secrets: [OPERATOR_KEY_SECRET],
       },
     },
@@ -90,6 +137,8 @@ const operatorRoute =
   });
 const read = operatorRoute('operator-read');
 const act = operatorRoute('operator-actions');
+const recon = operatorRoute('operator-reconciliation');
+const payouts = operatorRoute('operator-payouts');
 
 export const isOperatorRoute = (route: RouteSpec): boolean => route.authorization?.by === 'operatorKey';
 
@@ -105,6 +154,14 @@ export const operatorRoutes: readonly RouteSpec[] = [
   act('GET', '/v1/operator/queues/{queue_id}/messages'),
   act('POST', '/v1/operator/queues/{queue_id}/redrive'),
   act('POST', '/v1/operator/webhook-events/{event_id}/replay'),
+  read('GET', '/v1/operator/attention'),
+  read('GET', '/v1/operator/attention/{attention_id}'),
+  act('POST', '/v1/operator/attention/{attention_id}/resolve'),
+  recon('GET', '/v1/operator/reconciliation'),
+  recon('GET', '/v1/operator/reconciliation/{day}'),
+  recon('POST', '/v1/operator/reconciliation/{day}/breaks/{break_id}/resolve'),
+  payouts('POST', '/v1/operator/sellers/{seller_account}/payouts/pause'),
+  payouts('POST', '/v1/operator/sellers/{seller_account}/payouts/resume'),
 ];
 
 /** The manifest with the operator's tables, secret, functions and routes added (after everything else). */

@@ -142,7 +142,7 @@ async function poll() {
   config = (await getJson('/_demo/config.json')).body;
   document.getElementById('refund-note').textContent = config.refund_route
     ? ''
-    : 'Refunds are not built yet: the refund button is disabled until the refunds route exists.';
+    : 'This sandbox serves no refunds route: the refund button is disabled.';
   if (new URLSearchParams(window.location.search).get('cancelled')) {
     document.getElementById('summary').textContent = 'You left the payment page.';
   }

@@ -2,7 +2,7 @@
  * The storefront demo and the operator console in headless Chromium (playwright-core, Debian's chromium):
  * a card checkout (tokenized in the page by the PSP simulator), a 3-D Secure payment finished in the PSP's
  * window, a decline, a hosted-page checkout that comes back through the redirect, the API docs page, and the
- * console's main views. Screenshots go to test-results/screenshots (their paths are printed; CI keeps them).
+ * console's main views (needs-attention, reconciliation with its chart, a seller's payouts). Screenshots go to test-results/screenshots (their paths are printed; CI keeps them).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -11,11 +11,18 @@ import { join, resolve } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AttentionKind, AttentionSubjectType, recordAttention } from '../../../lambdas/attention';
 import { manifest } from '../../../lib/manifest';
 import { withDemoReturnUrls } from '../../../sandbox/dev-pages';
 import type { LocalSystem } from '../../../sandbox/local-system';
 import { localDocumentClient } from '../../support/engines';
-import { startTestSystem } from '../../support/system';
+import {
+  paymentsContextOf,
+  submitTestCheckout,
+  testPaymentProvider,
+  waitForOrders,
+} from '../../support/payin';
+import { callApi, startTestSystem } from '../../support/system';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CI = process.env.CI === 'true';
@@ -233,4 +240,110 @@ describe.runIf(browserAvailable || CI)('storefront demo and operator console in 
     await shot(page, '15-console-audit');
     await page.close();
   }, 90_000);
+
+  it("console: needs-attention list, detail and resolve; reconciliation chart and break resolution; a seller's payouts, refunds, disputes and pause", async () => {
+    const db = localDocumentClient();
+    const subject = `co_browser_attn_${Date.now().toString(36)}_a`;
+    const { record } = await recordAttention(
+      { db, table: system.names.tables.attention as string },
+      {
+        kind: AttentionKind.AmountMismatch,
+        subjectType: AttentionSubjectType.PaymentOrder,
+        subjectId: subject,
+        summary: 'the PSP captured 12.00, the order is 10.00',
+        details: { payment_order_id: subject, captured: '12.00', expected: '10.00' },
+      },
+    );
+    // A settlement file of today with a row we hold no record of: one break to resolve.
+    const day = new Date().toISOString().slice(0, 10);
+    await system.psp.control.publishSettlement({
+      date: day,
+      discrepancies: [{ kind: 'extra_row', amountMinor: 555, currency: 'usd' }],
+    });
+    await system.runtime.settleBuckets();
+    // seller_books (paid by the first test): a destination, a payout paid by the bank, a dispute.
+    const seller = 'seller_books';
+    const put = await callApi(system, 'PUT', `/v1/sellers/${seller}`, {
+      destination: { provider: 'stripe_connect', account: 'acct_browser_books' },
+    });
+    expect(put.status).toBeLessThan(300);
+    const payout = await callApi(system, 'POST', '/v1/payouts', {
+      seller_account: seller,
+      currency: 'USD',
+      amount: '5.00',
+    });
+    expect(payout.status).toBe(201);
+    const payments = paymentsContextOf(system);
+    const { orders } = await submitTestCheckout(system, payments, testPaymentProvider(system), {
+      label: 'browser_dispute',
+      orders: [{ seller, amount: '8.00' }],
+      paymentMethod: 'pm_card_visa',
+    });
+    const [disputed] = await waitForOrders(
+      payments,
+      orders.map((o) => o.payment_order_id),
+    );
+    system.psp.control.moneyBack?.openDispute({ paymentIntent: String(disputed?.psp_reference) });
+
+    const page = await context.newPage();
+    page.on('dialog', (dialog) => void dialog.accept('browser test: explained'));
+    await page.goto(`${api}/_console`);
+    await page.fill('#operator-key', 'local-operator-key');
+    await page.click('#save-key');
+    await page.waitForSelector('#payments-view');
+
+    await page.goto(`${api}/_console#attention`);
+    const row = `#attention-view tr[data-attention="${record.attention_id}"]`;
+    await page.waitForSelector(row);
+    await shot(page, '16-console-attention');
+    await page.locator(`${row} a`).last().click();
+    await page.waitForSelector('#attention-detail');
+    expect(await page.textContent('#attention-detail')).toContain('captured');
+    await shot(page, '17-console-attention-detail');
+    await page.click('#attention-detail button.resolve-attention');
+    await page.waitForSelector('#attention-detail [data-status="RESOLVED"]');
+    expect(await page.textContent('#attention-detail')).toContain('browser test: explained');
+
+    await page.goto(`${api}/_console#recon`);
+    await page.waitForSelector(`#recon-view tr[data-day="${day}"]`);
+    await page.click(`#recon-view tr[data-day="${day}"] a`);
+    await page.waitForSelector('#recon-chart g.bar');
+    const bars = await page
+      .locator('#recon-chart g.bar')
+      .evaluateAll((gs) =>
+        gs.map((g) => [g.getAttribute('data-class'), Number(g.getAttribute('data-value'))]),
+      );
+    expect(bars.find(([c]) => c === 'matched')?.[1]).toBeGreaterThan(0);
+    expect(bars.find(([c]) => c === 'missing_internally')?.[1]).toBeGreaterThan(0);
+    await shot(page, '18-console-reconciliation');
+    const openBefore = await page.locator('#recon-day tr[data-status="open"]').count();
+    expect(openBefore).toBeGreaterThan(0);
+    await page.locator('#recon-day tr[data-status="open"] button.resolve-accept').first().click();
+    await page.waitForSelector('.flash');
+    expect(await page.textContent('.flash')).toMatch(/resolved/);
+    expect(await page.locator('#recon-day tr[data-status="open"]').count()).toBe(openBefore - 1);
+    expect(await page.textContent('#recon-day')).toContain('accept by operator: browser test: explained');
+    await shot(page, '19-console-reconciliation-resolved');
+
+    await page.goto(`${api}/_console#seller/${seller}`);
+    await page.waitForSelector('#seller-view tr[data-payout]');
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          await page.waitForSelector('#seller-view');
+          return page.locator('#seller-view tr[data-dispute]').count();
+        },
+        { timeout: 20_000 },
+      )
+      .toBeGreaterThan(0);
+    expect(await page.locator('#seller-view tr[data-refund]').count()).toBeGreaterThan(0);
+    expect(await page.getAttribute('#payout-settings', 'data-paused')).toBe('false');
+    await page.click('#payouts-pause');
+    await page.waitForSelector('#payout-settings[data-paused="true"]');
+    await shot(page, '20-console-seller-payouts');
+    await page.click('#payouts-resume');
+    await page.waitForSelector('#payout-settings[data-paused="false"]');
+    await page.close();
+  }, 120_000);
 });
