@@ -17,12 +17,17 @@ describe('pay-out in the stack from the real manifest', () => {
     const definition = JSON.parse(String(props.DefinitionString)) as {
       States: Record<
         string,
-        { Resource?: string; TimeoutSeconds?: number; Catch?: { ErrorEquals: string[]; Next: string }[] }
+        {
+          Resource?: string;
+          TimeoutSecondsPath?: string;
+          Catch?: { ErrorEquals: string[]; Next: string }[];
+        }
       >;
     };
     const wait = definition.States.AwaitResult;
     expect(wait?.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
-    expect(wait?.TimeoutSeconds).toBeTypeOf('number');
+    // The wait is the provider's usual time, carried by the execution's input (set per provider at start).
+    expect(wait?.TimeoutSecondsPath).toBe('$.await_timeout_seconds');
     expect(wait?.Catch?.find((c) => c.ErrorEquals.includes('States.Timeout'))?.Next).toBe('LookUpAtProvider');
   });
 
