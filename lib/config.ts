@@ -46,6 +46,12 @@ export interface AlarmThresholds {
   readonly lambdaThrottles: number;
   /** Read plus write throttle events of a table in 5 minutes. */
   readonly dynamoDbThrottles: number;
+  /** The oldest payout hold still reserved, in days (a payout the providers have not settled). */
+  readonly payoutHoldMaxAgeDays: number;
+  /** Open payouts older than their provider's usual time (Stripe 2 days, payee network 5), seen by a sweep. */
+  readonly payoutsPastUsualTime: number;
+  /** Payout provider events of a type we do not handle, in 5 minutes (either provider). */
+  readonly unhandledPayoutProviderEvents: number;
 }
 
 export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = {
@@ -64,6 +70,9 @@ export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = {
   lambdaErrors: 1,
   lambdaThrottles: 1,
   dynamoDbThrottles: 1,
+  payoutHoldMaxAgeDays: 7,
+  payoutsPastUsualTime: 1,
+  unhandledPayoutProviderEvents: 1,
 };
 
 export interface DeploymentConfig {

@@ -63,7 +63,7 @@ export function baseEnvironment(manifest: Manifest, endpoints: LocalEndpoints): 
     POWERTOOLS_METRICS_NAMESPACE: manifest.service,
     POWERTOOLS_TRACE_ENABLED: 'false',
     SERVICE_NAME: manifest.service,
-    ...(endpoints.psp ? { PSP_API_BASE: endpoints.psp } : {}),
+    ...(endpoints.psp ? { PSP_API_BASE: endpoints.psp, PAYEE_API_BASE: `${endpoints.psp}/payee` } : {}),
   };
 }
 

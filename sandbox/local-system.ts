@@ -35,6 +35,8 @@ export interface LocalSystemOptions {
 }
 
 const WEBHOOK_PATH = '/v1/webhooks/psp';
+/** The asynchronous payout provider's webhook (its own secret and signature scheme). */
+const PAYOUT_WEBHOOK_PATH = '/v1/webhooks/payouts';
 
 export interface LocalSystem {
   readonly runtime: Runtime;
@@ -129,6 +131,12 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
       const resent = psp.resumeWebhooks();
       if (resent > 0) log(`PSP simulator: resending ${resent} unacknowledged webhook deliveries`);
     }
+    if (options.manifest.routes.some((r) => r.path === PAYOUT_WEBHOOK_PATH)) {
+      psp.control.payees?.addWebhookEndpoint({
+        url: `${runtime.apiUrl}${PAYOUT_WEBHOOK_PATH}`,
+        secret: localSecretValue(options.manifest, 'payee-webhook-secret'),
+      });
+    }
 
     const endpoints = {
       api: runtime.apiUrl,
@@ -157,6 +165,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
           `  SQS / SNS / S3         ${endpoints.messaging}`,
           `  Step Functions         ${endpoints.stepFunctions}`,
           `  PSP simulator (Stripe) ${endpoints.psp}   (webhooks -> ${endpoints.api}${WEBHOOK_PATH})`,
+          `  payee network (async)  ${endpoints.psp}/payee/v1   (webhooks -> ${endpoints.api}${PAYOUT_WEBHOOK_PATH})`,
           '',
           `  routes:    ${options.manifest.routes.map((r) => `${r.method} ${r.path}`).join(', ')}`,
           `  tables:    ${Object.values(names.tables).join(', ')}`,

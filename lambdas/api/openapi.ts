@@ -71,6 +71,7 @@ const SECURITY: Readonly<Record<RouteAuth, readonly Json[]>> = {
   [RouteAuth.StorefrontKey]: [{ storefrontKey: [] }],
   [RouteAuth.OperatorKey]: [{ operatorKey: [] }],
   [RouteAuth.PspSignature]: [{ pspSignature: [] }],
+  [RouteAuth.PayeeSignature]: [{ payeeSignature: [] }],
 };
 
 /** API Gateway's own refusal (unknown route, missing or wrong key): not our error envelope. */
@@ -234,6 +235,13 @@ export function openApiDocument(
           name: 'Stripe-Signature',
           description: 'HMAC-SHA256 of the raw body with the webhook secret, as Stripe signs.',
         },
+        payeeSignature: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-Payee-Signature',
+          description:
+            't=<unix>,v1=<hex HMAC-SHA256 of "<t>.<raw body>"> with the payee network\'s webhook secret.',
+        },
       },
     },
   };
@@ -247,6 +255,7 @@ const AUTH_LABEL: Readonly<Record<string, string>> = {
   storefrontKey: 'storefront key',
   operatorKey: 'operator key',
   pspSignature: 'PSP signature',
+  payeeSignature: 'payee network signature',
 };
 
 /** The README's API table, generated from the document (one row per operation). */

@@ -15,6 +15,8 @@ export const RouteAuth = {
   StorefrontKey: 'storefront-key',
   OperatorKey: 'operator-key',
   PspSignature: 'psp-signature',
+  /** The payee network's HMAC signature (`X-Payee-Signature`), on the payout provider's webhook. */
+  PayeeSignature: 'payee-signature',
 } as const;
 export type RouteAuth = (typeof RouteAuth)[keyof typeof RouteAuth];
 

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { formatAmount, money, parseCurrency } from '../money';
 import { MalformedChangeError } from './errors';
 import { disputeEvents, refundEvents } from './money-back';
+import { PAYOUT_CURRENT_STATE_SK, PAYOUT_PREFIX, payoutEvents } from './payouts';
 import {
   type CheckoutCompleted,
   DOMAIN_EVENT_SCHEMA_VERSION,
@@ -204,19 +205,27 @@ function checkoutEvents(change: ItemChange): DomainEvent[] {
   return [event];
 }
 
-/** Item kinds that publish, by key prefix of their current-state item. Payouts and breaks will join here. */
-const DERIVATIONS: readonly { readonly prefix: string; readonly derive: (c: ItemChange) => DomainEvent[] }[] =
-  [
-    { prefix: ORDER_PREFIX, derive: orderEvents },
-    { prefix: CHECKOUT_PREFIX, derive: checkoutEvents },
-    { prefix: 'REFUND#', derive: refundEvents },
-    { prefix: 'DISPUTE#', derive: disputeEvents },
-  ];
+/**
+ * Item kinds that publish, by key prefix of their current-state item (sort key META, or their own: payouts
+ * live in the payouts table with sk PAYOUT). Reconciliation breaks will join here.
+ */
+const DERIVATIONS: readonly {
+  readonly prefix: string;
+  readonly sk?: string;
+  readonly derive: (c: ItemChange) => DomainEvent[];
+}[] = [
+  { prefix: ORDER_PREFIX, derive: orderEvents },
+  { prefix: CHECKOUT_PREFIX, derive: checkoutEvents },
+  { prefix: 'REFUND#', derive: refundEvents },
+  { prefix: 'DISPUTE#', derive: disputeEvents },
+  { prefix: PAYOUT_PREFIX, sk: PAYOUT_CURRENT_STATE_SK, derive: payoutEvents },
+];
 
 export function eventsOfChange(change: ItemChange): DomainEvent[] {
-  if (change.eventName === 'REMOVE' || change.sk !== CURRENT_STATE_SK) return [];
+  if (change.eventName === 'REMOVE') return [];
   const derivation = DERIVATIONS.find((d) => change.pk.startsWith(d.prefix));
-  return derivation ? derivation.derive(change) : [];
+  if (!derivation || change.sk !== (derivation.sk ?? CURRENT_STATE_SK)) return [];
+  return derivation.derive(change);
 }
 
 /** The domain events of one stream record, in the order they are to be published (zero or more). */

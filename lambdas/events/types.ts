@@ -13,6 +13,9 @@ export const DomainEventType = {
   RefundFailed: 'refund.failed',
   DisputeOpened: 'dispute.opened',
   DisputeClosed: 'dispute.closed',
+  PayoutPaid: 'payout.paid',
+  PayoutFailed: 'payout.failed',
+  PayoutReturned: 'payout.returned',
 } as const;
 export type DomainEventType = (typeof DomainEventType)[keyof typeof DomainEventType];
 
@@ -90,6 +93,28 @@ export type RefundFailed = DomainEventEnvelope<'refund.failed', RefundEventData>
 export type DisputeOpened = DomainEventEnvelope<'dispute.opened', DisputeEventData>;
 export type DisputeClosed = DomainEventEnvelope<'dispute.closed', DisputeEventData>;
 
+export interface PayoutEventData extends EventAmount {
+  readonly payout_id: string;
+  readonly seller_account: string;
+  /** `stripe_connect` or `payee_network`. */
+  readonly provider: string;
+  /** The connected account or payee paid. */
+  readonly destination: string;
+  /** The provider's reference (Stripe: the transfer; the payee network: the payment). */
+  readonly provider_reference?: string;
+  /** Stripe: the connected account's bank payout. */
+  readonly bank_payout_id?: string;
+  /** Failed or returned: the provider's code and what the seller is told. */
+  readonly failure_code?: string;
+  readonly failure_message?: string;
+  /** The payout's version after the change: orders events of one payout. */
+  readonly payout_version: number;
+}
+
+export type PayoutPaid = DomainEventEnvelope<'payout.paid', PayoutEventData>;
+export type PayoutFailed = DomainEventEnvelope<'payout.failed', PayoutEventData>;
+export type PayoutReturned = DomainEventEnvelope<'payout.returned', PayoutEventData>;
+
 export type DomainEvent =
   | PaymentOrderSucceeded
   | PaymentOrderFailed
@@ -97,4 +122,7 @@ export type DomainEvent =
   | RefundSucceeded
   | RefundFailed
   | DisputeOpened
-  | DisputeClosed;
+  | DisputeClosed
+  | PayoutPaid
+  | PayoutFailed
+  | PayoutReturned;

@@ -6,6 +6,8 @@
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type Stripe from 'stripe';
+import { applyPayeeEvent, isPayeeEvent } from '../payouts/payee-webhook';
+import { executorDependencies, payoutsContext } from '../payouts/wiring';
 import { documentClient, sqsClient } from '../shared/aws-clients';
 import { resource } from '../shared/config';
 import { logger } from '../shared/logger';
@@ -23,12 +25,15 @@ async function applyRecord(record: SQSRecord): Promise<void> {
   const stored = await loadEvent(inbox, eventId);
   if (!stored) throw new Error(`event ${eventId} is not in the inbox`);
   if (stored.status === 'APPLIED') return;
-  const outcome = await applyEvent(
-    paymentsContext(),
-    JSON.parse(stored.payload) as Stripe.Event,
-    paymentTiming(),
-    await paymentProvider(),
-  );
+  // The payee network's events (the asynchronous payout provider) share the inbox, not Stripe's shape.
+  const outcome = isPayeeEvent(stored.type)
+    ? await applyPayeeEvent(payoutsContext(), await executorDependencies(), stored.payload)
+    : await applyEvent(
+        paymentsContext(),
+        JSON.parse(stored.payload) as Stripe.Event,
+        paymentTiming(),
+        await paymentProvider(),
+      );
   await markApplied(inbox, eventId, outcome);
   logger.info('webhook event applied', { event_id: eventId, type: stored.type, outcome });
 }

@@ -5,8 +5,9 @@
 import { awaitResult } from '../payouts/executor';
 import { storeTaskToken } from '../payouts/store';
 import { executorDependencies, payoutsContext } from '../payouts/wiring';
+import { instrumented } from '../shared/observability';
 
-export async function handler(event: { payout_id: string; task_token: string }): Promise<void> {
+async function handle(event: { payout_id: string; task_token: string }): Promise<void> {
   await awaitResult(
     payoutsContext(),
     await executorDependencies(),
@@ -15,3 +16,5 @@ export async function handler(event: { payout_id: string; task_token: string }):
     storeTaskToken,
   );
 }
+
+export const handler = instrumented(handle);

@@ -6,8 +6,9 @@
 import { advancePayout, lookUpPayout } from '../payouts/executor';
 import { executorDependencies, payoutsContext } from '../payouts/wiring';
 import { logger } from '../shared/logger';
+import { instrumented } from '../shared/observability';
 
-export async function handler(event: { payout_id: string; mode?: 'submit' | 'lookup' }): Promise<{
+async function handle(event: { payout_id: string; mode?: 'submit' | 'lookup' }): Promise<{
   payout_id: string;
   status: string;
   lookups: number;
@@ -24,3 +25,5 @@ export async function handler(event: { payout_id: string; mode?: 'submit' | 'loo
   });
   return { payout_id: payout.payout_id, status: payout.status, lookups: payout.lookups ?? 0 };
 }
+
+export const handler = instrumented(handle);

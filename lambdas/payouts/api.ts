@@ -69,14 +69,25 @@ function fromZod(error: z.ZodError): ApiError {
 /** PUT /v1/sellers/{seller_account}'s body (also its OpenAPI request schema, lambdas/payouts/route-docs.ts). */
 export const sellerSettingsSchema = z
   .object({
-    destination: z
-      .object({
-        provider: z.literal('stripe_connect'),
-        account: z
-          .string()
-          .regex(/^acct_[A-Za-z0-9_]{1,100}$/, { error: 'a Stripe connected account id (acct_...)' }),
-      })
-      .strict(),
+    // The provider pays: a Stripe connected account, or a payee at the asynchronous payee network.
+    destination: z.discriminatedUnion('provider', [
+      z
+        .object({
+          provider: z.literal('stripe_connect'),
+          account: z
+            .string()
+            .regex(/^acct_[A-Za-z0-9_]{1,100}$/, { error: 'a Stripe connected account id (acct_...)' }),
+        })
+        .strict(),
+      z
+        .object({
+          provider: z.literal('payee_network'),
+          account: z
+            .string()
+            .regex(/^payee_[A-Za-z0-9_]{1,100}$/, { error: 'a payee id at the payee network (payee_...)' }),
+        })
+        .strict(),
+    ]),
     schedule: z.enum(['manual', 'daily', 'weekly']).default('manual'),
     minimum_amounts: z.record(z.string(), z.string()).default({}),
     hold_days: z.number().int().min(0).max(90).default(0),

@@ -11,7 +11,8 @@
  */
 import { HoldNotPendingError, postHold, returnHold, voidHold } from '../ledger';
 import { type CurrencyCode, money } from '../money';
-import { isOpen, type Payout, type PayoutStatus, sellerFailureMessage } from './model';
+import { PayoutProviderPermanentError } from './errors';
+import { isOpen, type Payout, type PayoutStatus, type ProviderKind, sellerFailureMessage } from './model';
 import type { PayoutInstruction, PayoutProvider, ProviderPayout } from './port';
 import {
   changeGuards,
@@ -27,7 +28,10 @@ import {
 } from './store';
 
 export interface ExecutorDependencies {
+  /** Stripe Connect (also the provider of payouts stored before destinations named one). */
   readonly provider: PayoutProvider;
+  /** Every other provider a seller's destination may name (the payee network). */
+  readonly providers?: Readonly<Partial<Record<ProviderKind, PayoutProvider>>>;
   /** Answers a waiting workflow (SendTaskSuccess); a token that is gone already is not an error. */
   readonly notifyWorkflow?: (
     token: string,
@@ -40,6 +44,17 @@ export interface ExecutorDependencies {
 }
 
 export const DEFAULT_RECHECK_MS = 24 * 60 * 60_000;
+
+/** The provider the payout's destination names; one that is not configured here is a person's problem. */
+export function providerFor(deps: ExecutorDependencies, payout: Payout): PayoutProvider {
+  const named = deps.providers?.[payout.provider];
+  if (named) return named;
+  if (payout.provider === undefined || payout.provider === 'stripe_connect') return deps.provider;
+  throw new PayoutProviderPermanentError(
+    `payout ${payout.payout_id}: provider ${payout.provider} is not configured`,
+    'provider_not_configured',
+  );
+}
 
 export function instructionOf(payout: Payout): PayoutInstruction {
   return {
@@ -59,7 +74,7 @@ export async function advancePayout(
 ): Promise<Payout> {
   const payout = await requirePayout(ctx, payoutId);
   if (!isOpen(payout.status)) return payout;
-  const result = await deps.provider.advance(instructionOf(payout));
+  const result = await providerFor(deps, payout).advance(instructionOf(payout));
   return applyProviderResult(ctx, deps, payout, result, by);
 }
 
@@ -137,18 +152,24 @@ async function applyOnce(
           set: refsOf(result),
         }),
       });
-      deps.log?.('payout paid', { payout_id: payout.payout_id, event: 'payout.paid' });
+      deps.log?.('payout paid', {
+        payout_id: payout.payout_id,
+        event: 'payout.paid',
+        amount_minor: payout.amount,
+        currency: payout.currency,
+      });
       return requirePayout(ctx, payout.payout_id);
     }
     case 'failed': {
       const code = result.failureCode ?? 'could_not_process';
       const failure = { failure_code: code, failure_message: sellerFailureMessage(code), ...refsOf(result) };
       if (payout.status === 'CREATED' || payout.status === 'SUBMITTED') {
-        if (result.reference) await deps.provider.recover(instructionOf(payout), result.reference);
+        if (result.reference)
+          await providerFor(deps, payout).recover(instructionOf(payout), result.reference);
         await voidHold(ledger, ref, {
           guards: changeGuards(ctx, payout, { to: 'FAILED', by, reason: `provider: ${code}`, set: failure }),
         });
-        if (result.bankPayoutId)
+        if (result.bankPayoutId || result.destinationFailed)
           await markDestinationErrored(ctx, payout.seller_id, payout.destination_account, code);
         deps.log?.('payout failed', {
           payout_id: payout.payout_id,
@@ -161,7 +182,7 @@ async function applyOnce(
         // Reported paid, then returned by the bank: take the money back from the destination first, so the
         // ledger says "available again" only once the platform really has it.
         const reference = result.reference ?? payout.provider_reference;
-        if (reference) await deps.provider.recover(instructionOf(payout), reference);
+        if (reference) await providerFor(deps, payout).recover(instructionOf(payout), reference);
         await returnHold(ledger, ref).catch((error: unknown) => {
           // Already un-posted by an earlier attempt that stopped before the void: go on to the void.
           if (!(error instanceof HoldNotPendingError)) throw error;

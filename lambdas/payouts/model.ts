@@ -22,7 +22,12 @@ export type PayoutStatus = (typeof PayoutStatus)[keyof typeof PayoutStatus];
 export const OPEN_STATUSES: readonly PayoutStatus[] = ['CREATED', 'SUBMITTED'];
 export const isOpen = (status: PayoutStatus): boolean => OPEN_STATUSES.includes(status);
 
-export const ProviderKind = { StripeConnect: 'stripe_connect' } as const;
+/**
+ * Who pays the seller: Stripe Connect (a transfer to the connected account, then its bank payout), or the
+ * payee network, an asynchronous provider shaped like Tipalti (submitted -> paid -> cleared, results by its
+ * own signed webhook). The seller's destination chooses.
+ */
+export const ProviderKind = { StripeConnect: 'stripe_connect', PayeeNetwork: 'payee_network' } as const;
 export type ProviderKind = (typeof ProviderKind)[keyof typeof ProviderKind];
 
 export const Schedule = { Manual: 'manual', Daily: 'daily', Weekly: 'weekly' } as const;
@@ -33,7 +38,7 @@ export type DestinationStatus = (typeof DestinationStatus)[keyof typeof Destinat
 
 export interface Destination {
   readonly provider: ProviderKind;
-  /** Stripe: the connected account `acct_...`. */
+  /** Stripe: the connected account `acct_...`; the payee network: the payee id `payee_...`. */
   readonly account: string;
 }
 
@@ -140,6 +145,10 @@ const SELLER_MESSAGES: Record<string, string> = {
   bank_account_unusable: 'Your bank account cannot receive payouts. Update your payout bank account.',
   balance_insufficient: 'The payout could not be funded; the money is back in your balance.',
   destination_invalid: 'Your payout account is not set up to receive money. Update your payout details.',
+  payee_details_invalid:
+    'The payout provider refused your payee details. Check your bank details and update them to be paid.',
+  bank_returned: 'Your bank sent the payout back. Check your bank details and update them to be paid.',
+  payee_not_found: 'The payout provider does not know your payee account. Update your payout details.',
 };
 
 export function sellerFailureMessage(code: string | undefined): string {

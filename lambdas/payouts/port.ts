@@ -30,6 +30,8 @@ export interface ProviderPayout {
   /** Stripe: the connected account's bank payout. */
   readonly bankPayoutId?: string;
   readonly failureCode?: string;
+  /** The destination itself is broken (a refused or returned bank payment): stop paying it until updated. */
+  readonly destinationFailed?: boolean;
 }
 
 export interface PayoutProvider {

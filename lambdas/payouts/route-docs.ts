@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ApiErrorCode } from '../api/errors';
-import type { ViewFits } from '../api/response-schemas';
+import { type ViewFits, webhookAckSchema } from '../api/response-schemas';
 import { COMMON_ERRORS, JSON_BODY_ERRORS, RouteAuth, type RouteDoc } from '../api/route-docs';
 import { idSchema } from '../api/schemas';
 import { MoneyErrorCode } from '../money/errors';
@@ -46,9 +46,12 @@ export const payoutSchema = z
     currency: z.string(),
     status: payoutStatusSchema,
     provider: z.enum(values(ProviderKind)),
-    destination: z.string().describe('The connected account paid (acct_...).'),
+    destination: z.string().describe('The connected account (acct_...) or payee (payee_...) paid.'),
     origin: z.enum(['api', 'schedule']),
-    provider_reference: z.string().optional().describe("The provider's transfer id."),
+    provider_reference: z
+      .string()
+      .optional()
+      .describe("The provider's reference: Stripe's transfer id, or the payee network's payment id."),
     bank_payout_id: z.string().optional().describe("The connected account's bank payout id."),
     failure: z
       .strictObject({ code: z.string(), message: z.string().optional() })
@@ -114,7 +117,7 @@ export const payoutRouteDocs: Readonly<Record<string, RouteDoc>> = {
   'PUT /v1/sellers/{seller_account}': doc({
     summary: "A seller's payout settings",
     description:
-      'Destination (a Stripe connected account), schedule, per-currency minimums and hold days; registering the destination again clears an errored one.',
+      'Destination (a Stripe connected account, or a payee at the asynchronous payee network), schedule, per-currency minimums and hold days; registering the destination again clears an errored one.',
     pathParams: SELLER_PATH,
     body: sellerSettingsSchema,
     responses: {
@@ -163,6 +166,19 @@ export const payoutRouteDocs: Readonly<Record<string, RouteDoc>> = {
       503: [PayoutErrorCode.Contention, ApiErrorCode.ServiceUnavailable],
     },
   }),
+  'POST /v1/webhooks/payouts': {
+    summary: "The payee network's webhook",
+    description:
+      'Results of payments at the asynchronous payout provider (payment.submitted, .deferred, .paid, .cleared, .rejected, .canceled, .returned), signed with `X-Payee-Signature` (checked on the raw body, 300 s tolerance); each event is stored once in the webhook inbox and queued. The payment is looked up at the provider before it is applied.',
+    tag: 'webhooks',
+    auth: RouteAuth.PayeeSignature,
+    rawBody: {
+      contentType: 'application/json',
+      description: 'A payee network event, byte for byte as signed.',
+    },
+    responses: { 200: { description: 'Stored (or already stored).', schema: webhookAckSchema } },
+    errors: { 400: ['invalid_signature'], 500: COMMON_ERRORS[500] },
+  },
   'GET /v1/payouts/{payout_id}': doc({
     summary: 'A payout',
     description: 'Its status, append-only history, provider reference and (when it did not arrive) failure.',

@@ -359,6 +359,26 @@ export async function duePayouts(ctx: PayoutsContext, now: Date, limit = 100): P
   return (Items ?? []).map(readPayout);
 }
 
+/** Every open payout (the holds still reserved), oldest check first: few, so one partition's pages. */
+export async function openPayouts(ctx: PayoutsContext): Promise<Payout[]> {
+  const out: Payout[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await ctx.db.send(
+      new QueryCommand({
+        TableName: ctx.tables.payouts,
+        IndexName: OPEN_INDEX,
+        KeyConditionExpression: 'gsi1pk = :p',
+        ExpressionAttributeValues: { ':p': OPEN_PARTITION },
+        ExclusiveStartKey: start,
+      }),
+    );
+    out.push(...(page.Items ?? []).map(readPayout));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return out;
+}
+
 function openIndex(status: PayoutStatus, nextCheckAt: string, payoutId: string): Record<string, string> {
   return isOpen(status) ? { gsi1pk: OPEN_PARTITION, gsi1sk: `${nextCheckAt}#${payoutId}` } : {};
 }

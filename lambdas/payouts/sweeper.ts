@@ -12,9 +12,9 @@ import type { CurrencyCode } from '../money';
 import { type CreateTiming, createPayout } from './create';
 import { PayoutError } from './errors';
 import { type ExecutorDependencies, lookUpPayout } from './executor';
-import type { Payout, Schedule } from './model';
+import type { Payout, ProviderKind, Schedule } from './model';
 import { payabilityOf } from './payability';
-import { duePayouts, nowOf, type PayoutsContext, scheduledSellers } from './store';
+import { duePayouts, nowOf, openPayouts, type PayoutsContext, scheduledSellers } from './store';
 
 /** The schedule's period an instant falls in: a UTC day, or an ISO week. */
 export function periodOf(schedule: Exclude<Schedule, 'manual'>, at: Date): string {
@@ -37,14 +37,26 @@ export interface SweepReport {
   examined: number;
   resolved: number;
   pastExpiry: number;
+  /** Age of the oldest hold still reserved (an open payout), 0 when none: alarmed past N days. */
+  oldestHoldAgeSeconds: number;
+  /** Open payouts older than their provider's usual time: alarmed. */
+  readonly pastUsualTime: string[];
   readonly errors: { id: string; error: string }[];
 }
+
+/** Stripe's bank payouts take about 2 days; the payee network clears in up to 5 (overridden by the handler). */
+const DEFAULT_USUAL_SECONDS: Readonly<Record<ProviderKind, number>> = {
+  stripe_connect: 2 * 86_400,
+  payee_network: 5 * 86_400,
+};
 
 export async function sweepPayouts(
   ctx: PayoutsContext,
   deps: ExecutorDependencies & {
     readonly startWorkflow: (payout: Payout) => Promise<void>;
     readonly timing?: CreateTiming;
+    /** The provider's usual time to a final answer, in seconds. */
+    readonly usualSeconds?: (provider: ProviderKind) => number;
   },
 ): Promise<SweepReport> {
   const report: SweepReport = {
@@ -53,6 +65,8 @@ export async function sweepPayouts(
     examined: 0,
     resolved: 0,
     pastExpiry: 0,
+    oldestHoldAgeSeconds: 0,
+    pastUsualTime: [],
     errors: [],
   };
   const now = nowOf(ctx);
@@ -109,6 +123,13 @@ export async function sweepPayouts(
         error: error instanceof Error ? error.message : String(error),
       });
     }
+  }
+  // What is still held after the lookups: the oldest hold, and the payouts later than their provider's usual.
+  const usual = deps.usualSeconds ?? ((p: ProviderKind) => DEFAULT_USUAL_SECONDS[p] ?? 2 * 86_400);
+  for (const payout of await openPayouts(ctx)) {
+    const ageSeconds = Math.max(0, Math.floor((now.getTime() - Date.parse(payout.created_at)) / 1000));
+    report.oldestHoldAgeSeconds = Math.max(report.oldestHoldAgeSeconds, ageSeconds);
+    if (ageSeconds > usual(payout.provider ?? 'stripe_connect')) report.pastUsualTime.push(payout.payout_id);
   }
   return report;
 }

@@ -14,9 +14,11 @@ import { createStripeClient } from '../psp/stripe-provider';
 import { documentClient, sfnClient } from '../shared/aws-clients';
 import { optionalEnv, resource, secretValue } from '../shared/config';
 import { logger } from '../shared/logger';
+import { businessMetrics } from '../shared/metrics';
 import { type CreateTiming, DEFAULT_CREATE_TIMING } from './create';
 import { DEFAULT_RECHECK_MS, type ExecutorDependencies } from './executor';
-import type { Payout } from './model';
+import type { Payout, ProviderKind } from './model';
+import { PayeeNetworkProvider } from './payee-network';
 import type { PayoutProvider } from './port';
 import type { PayoutsContext } from './store';
 import { StripeConnectProvider } from './stripe-connect';
@@ -24,6 +26,7 @@ import { StripeConnectProvider } from './stripe-connect';
 let ctx: PayoutsContext | undefined;
 let settingsCtx: PayoutsContext | undefined;
 let provider: Promise<PayoutProvider> | undefined;
+let payeeProvider: Promise<PayoutProvider | undefined> | undefined;
 
 export function payoutsContext(): PayoutsContext {
   ctx ??= {
@@ -67,6 +70,28 @@ export function payoutProvider(): Promise<PayoutProvider> {
   return provider;
 }
 
+/**
+ * The payee network (the asynchronous provider), when its API base is configured (`PAYEE_API_BASE`; locally
+ * the simulator's `/payee`). Without it, a payout to a payee fails loudly as `provider_not_configured` (its
+ * hold stays reserved and the execution alarms) instead of being sent anywhere else.
+ */
+export function payeeNetworkProvider(): Promise<PayoutProvider | undefined> {
+  const apiBase = process.env.PAYEE_API_BASE;
+  if (!apiBase) return Promise.resolve(undefined);
+  payeeProvider ??= secretValue('payee-api-key').then(
+    (apiKey) =>
+      new PayeeNetworkProvider({
+        apiBase,
+        apiKey,
+        timeoutMs: Number(optionalEnv('PSP_TIMEOUT_MS', '5000')),
+      }),
+  );
+  payeeProvider.catch(() => {
+    payeeProvider = undefined;
+  });
+  return payeeProvider;
+}
+
 export function createTiming(): CreateTiming {
   return {
     holdTtlMs: Number(optionalEnv('PAYOUT_HOLD_TTL_MS', String(DEFAULT_CREATE_TIMING.holdTtlMs))),
@@ -86,12 +111,38 @@ async function notifyWorkflow(token: string, output: { payout_id: string; status
 }
 
 export async function executorDependencies(): Promise<ExecutorDependencies> {
+  const payees = await payeeNetworkProvider();
   return {
     provider: await payoutProvider(),
+    ...(payees ? { providers: { payee_network: payees } } : {}),
     notifyWorkflow,
-    log: (message, data) => (data.alarm ? logger.error(message, data) : logger.info(message, data)),
+    log: (message, data) => {
+      if (data.alarm) logger.error(message, data);
+      else logger.info(message, data);
+      // The business metrics of the outcomes (the dashboard, and the unhandled-event alarm).
+      if (data.event === 'payout.paid')
+        businessMetrics.payoutSucceeded(Number(data.amount_minor ?? 0), String(data.currency ?? ''));
+      else if (data.event === 'payout.failed' || data.event === 'payout.returned')
+        businessMetrics.payoutFailed();
+      if (data.alarm === 'UnhandledProviderEvent') businessMetrics.unhandledPayoutProviderEvent();
+    },
     recheckMs: Number(optionalEnv('PAYOUT_RECHECK_MS', String(DEFAULT_RECHECK_MS))),
   };
+}
+
+const DEFAULT_AWAIT_SECONDS: Readonly<Record<ProviderKind, number>> = {
+  stripe_connect: 2 * 86_400,
+  payee_network: 5 * 86_400,
+};
+
+/**
+ * How long the workflow waits for the provider's result before it looks the payout up: the provider's usual
+ * time (`PAYOUT_AWAIT_SECONDS_<PROVIDER>`), read when the workflow starts.
+ */
+export function awaitSecondsFor(provider: ProviderKind): number {
+  const fallback = DEFAULT_AWAIT_SECONDS[provider] ?? DEFAULT_AWAIT_SECONDS.stripe_connect;
+  const configured = Number(process.env[`PAYOUT_AWAIT_SECONDS_${provider.toUpperCase()}`] ?? fallback);
+  return Number.isInteger(configured) && configured >= 1 ? configured : fallback;
 }
 
 /** Starts the pay-out workflow, named after the payout (Standard: a second start of the same one is refused). */
@@ -102,7 +153,10 @@ export function payoutWorkflowStarter(stateMachineArn: string): (payout: Payout)
         new StartExecutionCommand({
           stateMachineArn,
           name: payout.payout_id,
-          input: JSON.stringify({ payout_id: payout.payout_id }),
+          input: JSON.stringify({
+            payout_id: payout.payout_id,
+            await_timeout_seconds: awaitSecondsFor(payout.provider ?? 'stripe_connect'),
+          }),
         }),
       );
     } catch (error) {

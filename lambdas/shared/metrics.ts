@@ -40,6 +40,14 @@ export const businessMetrics = {
   payoutFailed(): void {
     count(MetricName.PayoutFailed);
   },
+  /** The payout sweeper, on each run: the oldest reserved payout hold (0 when none) and how many are late. */
+  payoutHolds(oldestAgeSeconds: number, pastUsualTime: number): void {
+    metrics.addMetric(MetricName.OldestPayoutHoldAgeSeconds, MetricUnit.Seconds, oldestAgeSeconds);
+    metrics.addMetric(MetricName.PayoutsPastUsualTime, MetricUnit.Count, pastUsualTime);
+  },
+  unhandledPayoutProviderEvent(): void {
+    count(MetricName.UnhandledPayoutProviderEvents);
+  },
   refundSucceeded(minor: bigint | number, currency: string): void {
     count(MetricName.RefundSucceeded);
     amount(MetricName.RefundAmount, minor, currency);

@@ -55,6 +55,9 @@ export const ALARM_KINDS = [
   'psp-circuit-open',
   'ledger-item-modified',
   'dynamodb-throttles',
+  'payout-hold-age',
+  'payout-pending-past-usual-time',
+  'unhandled-payout-provider-event',
 ] as const;
 export type AlarmKind = (typeof ALARM_KINDS)[number];
 
@@ -410,6 +413,40 @@ export class Operations extends Construct {
       'PSP circuit open: new charges are refused.',
       circuit,
       1,
+    );
+    // Pay-outs: failed executions alarm per state machine (watchStateMachine); these watch the money held.
+    const holdAge = this.custom(MetricName.OldestPayoutHoldAgeSeconds, 'Maximum', Duration.minutes(15));
+    this.alarm(
+      'payout-hold-age',
+      'PayoutHoldAge',
+      `Pay-outs: a payout hold has been reserved for ${t.payoutHoldMaxAgeDays} days or more without a final answer.`,
+      holdAge,
+      t.payoutHoldMaxAgeDays * 86_400,
+    );
+    const late = this.custom(MetricName.PayoutsPastUsualTime, 'Maximum', Duration.minutes(15));
+    this.alarm(
+      'payout-pending-past-usual-time',
+      'PayoutsPastUsualTime',
+      `Pay-outs: ${t.payoutsPastUsualTime} or more payouts pending past their provider's usual time.`,
+      late,
+      t.payoutsPastUsualTime,
+    );
+    const unhandled = this.custom(MetricName.UnhandledPayoutProviderEvents, 'Sum');
+    this.alarm(
+      'unhandled-payout-provider-event',
+      'UnhandledPayoutProviderEvents',
+      'Pay-outs: a payout provider (Stripe Connect or the payee network) sent an event type we do not handle.',
+      unhandled,
+      t.unhandledPayoutProviderEvents,
+    );
+    this.widget(
+      'money',
+      new GraphWidget({
+        title: 'Pay-out holds (oldest, s) and late payouts',
+        left: [holdAge],
+        right: [late, unhandled],
+        width: 6,
+      }),
     );
     const ledgerModified = this.custom(MetricName.LedgerItemModified, 'Sum', ONE_MINUTE);
     this.alarm(

@@ -9,7 +9,9 @@ import {
   payoutFunctions,
   payoutRoutes,
   payoutSchedules,
+  payoutSecrets,
   payoutStateMachines,
+  payoutTableStreamEventSources,
   payoutTables,
 } from './payouts';
 import { productionFunctions, productionQueues, productionTableStreamEventSources } from './production';
@@ -168,6 +170,7 @@ const declared: Manifest = {
       localEnvVar: 'STRIPE_WEBHOOK_SECRET',
       localDefault: 'whsec_local_simulator',
     },
+    ...payoutSecrets,
   ],
 
   topics: [
@@ -250,8 +253,9 @@ const declared: Manifest = {
         queues: { 'webhook-events': 'consume' },
         // Pay-out results (Connect bank payouts) answer the waiting pay-out workflow.
         stateMachines: { 'pay-out': 'callback' },
-        // To cancel a PaymentIntent whose failure is not final before its order is recorded FAILED.
-        secrets: ['stripe-api-key'],
+        // To cancel a PaymentIntent whose failure is not final before its order is recorded FAILED; to look
+        // a payee network payment up before applying its event.
+        secrets: ['stripe-api-key', 'payee-api-key'],
       },
       environment: { ...PAYIN_ENVIRONMENT, PAYOUT_RECHECK_MS: PAYOUT_ENVIRONMENT.PAYOUT_RECHECK_MS },
     },
@@ -333,7 +337,8 @@ const declared: Manifest = {
     },
     {
       id: 'publish-domain-events',
-      description: "Payments table's stream -> domain events on the domain-events topic (at least once).",
+      description:
+        "Payments and payouts tables' streams -> domain events on the domain-events topic (at least once).",
       entry: 'lambdas/handlers/publish-domain-events.ts',
       timeoutSeconds: 30,
       access: { topics: ['domain-events'], queues: { 'domain-events-publish-failures': 'send' } },
@@ -410,6 +415,7 @@ const declared: Manifest = {
       onFailureQueue: 'domain-events-publish-failures',
       reportBatchItemFailures: true,
     },
+    ...payoutTableStreamEventSources,
     ...productionTableStreamEventSources,
   ],
 

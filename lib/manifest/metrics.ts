@@ -39,8 +39,16 @@ export const MetricName = {
   PspErrors: 'PspErrors',
   /** Count: a ledger item was modified or removed (the ledger is append-only: this must never happen). */
   LedgerItemModified: 'LedgerItemModified',
+  /** Count, one per payout that reached PAID (its hold posted). */
   PayoutSucceeded: 'PayoutSucceeded',
+  /** Count, one per payout that reached FAILED or RETURNED (its money available again). */
   PayoutFailed: 'PayoutFailed',
+  /** Seconds: age of the oldest payout hold still reserved (an open payout), per sweep (gauge; 0 when none). */
+  OldestPayoutHoldAgeSeconds: 'OldestPayoutHoldAgeSeconds',
+  /** Gauge per sweep: open payouts older than their provider's usual time (Stripe 2 days, payee network 5). */
+  PayoutsPastUsualTime: 'PayoutsPastUsualTime',
+  /** Count: a payout provider's event of a type we do not handle (either provider). */
+  UnhandledPayoutProviderEvents: 'UnhandledPayoutProviderEvents',
   /** Minor units, dimension `currency`. */
   PayoutAmount: 'PayoutAmount',
   RefundSucceeded: 'RefundSucceeded',

@@ -2,12 +2,20 @@
  * Pay-out resources: the payouts table, the API functions and routes, the workflow steps, the sweeper and
  * its schedule, and the pay-out state machine. Spread into the manifest by `index.ts`.
  */
-import type { FunctionSpec, RouteSpec, ScheduleSpec, StateMachineSpec, TableSpec } from './types';
+import type {
+  FunctionSpec,
+  RouteSpec,
+  ScheduleSpec,
+  SecretSpec,
+  StateMachineSpec,
+  TableSpec,
+  TableStreamEventSourceSpec,
+} from './types';
 
 /** Functions that move money for payouts: the payout, the ledger (append-only), the wallets, the PSP key. */
 const PAYOUT_MONEY_ACCESS = {
   tables: { payouts: 'readWrite', ledger: 'append', wallets: 'readWrite' },
-  secrets: ['stripe-api-key'],
+  secrets: ['stripe-api-key', 'payee-api-key'],
 } as const;
 
 /** Timings of a payout; tests shorten them. */
@@ -17,7 +25,27 @@ export const PAYOUT_ENVIRONMENT = {
   PAYOUT_HOLD_TTL_MS: String(7 * 86_400_000),
   PAYOUT_FIRST_CHECK_MS: String(10 * 60_000),
   PAYOUT_RECHECK_MS: String(86_400_000),
+  // The workflow's wait for a result before it looks the payout up, per provider (its usual time): Stripe's
+  // bank payouts take about 2 days; the payee network clears in up to 5. Tests shorten them.
+  PAYOUT_AWAIT_SECONDS_STRIPE_CONNECT: String(2 * 86_400),
+  PAYOUT_AWAIT_SECONDS_PAYEE_NETWORK: String(5 * 86_400),
 } as const;
+
+/** The payee network (the asynchronous payout provider): its API key and its webhook's signing secret. */
+export const payoutSecrets: SecretSpec[] = [
+  {
+    id: 'payee-api-key',
+    description: "The payee network's API key (the asynchronous payout provider).",
+    localEnvVar: 'PAYEE_API_KEY',
+    localDefault: 'payee_test_local_simulator',
+  },
+  {
+    id: 'payee-webhook-secret',
+    description: "The payee network's webhook signing secret (X-Payee-Signature).",
+    localEnvVar: 'PAYEE_WEBHOOK_SECRET',
+    localDefault: 'payee_whsec_local_simulator',
+  },
+];
 
 export const payoutTables: TableSpec[] = [
   {
@@ -25,6 +53,8 @@ export const payoutTables: TableSpec[] = [
     description: "Sellers' payout settings, payouts and their append-only history.",
     partitionKey: { name: 'pk', type: 'S' },
     sortKey: { name: 'sk', type: 'S' },
+    // Streamed for the domain events payout.paid / payout.failed / payout.returned (lambdas/events).
+    stream: true,
     globalIndexes: [
       // Sparse: open payouts by their next check (the sweeper), and sellers on a schedule.
       { name: 'gsi1', partitionKey: { name: 'gsi1pk', type: 'S' }, sortKey: { name: 'gsi1sk', type: 'S' } },
@@ -94,6 +124,20 @@ export const payoutFunctions: FunctionSpec[] = [
     environment: PAYOUT_ENVIRONMENT,
   },
   {
+    id: 'payout-webhook',
+    description:
+      "The payee network's webhook: verifies its signature on the raw body, stores the event once, queues it.",
+    entry: 'lambdas/handlers/payout-webhook.ts',
+    timeoutSeconds: 10,
+    access: {
+      tables: { 'webhook-events': 'readWrite' },
+      queues: { 'webhook-events': 'send' },
+      secrets: ['payee-webhook-secret'],
+    },
+    // Public route: a flood is capped here and cannot starve the rest (as the PSP's webhook).
+    reservedConcurrency: 20,
+  },
+  {
     id: 'sweep-payouts',
     description:
       'Every 5 minutes: scheduled payouts (schedule, minimum) and lookups of open payouts due a check.',
@@ -127,6 +171,33 @@ export const payoutRoutes: RouteSpec[] = [
   },
   { method: 'POST', path: '/v1/payouts', function: 'create-payout', apiKeyRequired: true },
   { method: 'GET', path: '/v1/payouts/{payout_id}', function: 'get-payout', apiKeyRequired: true },
+  // Authenticated by the payee network's signature, not by the storefront's API key.
+  {
+    method: 'POST',
+    path: '/v1/webhooks/payouts',
+    function: 'payout-webhook',
+    apiKeyRequired: false,
+    authorization: {
+      by: 'pspSignature',
+      reason:
+        'The payee network cannot send our API key; its HMAC signature (X-Payee-Signature) on the raw body is verified first.',
+    },
+    throttle: { rateLimit: 200, burstLimit: 400 },
+  },
+];
+
+/** Payout changes -> domain events, by the same publisher as the payments table's. */
+export const payoutTableStreamEventSources: TableStreamEventSourceSpec[] = [
+  {
+    table: 'payouts',
+    function: 'publish-domain-events',
+    batchSize: 50,
+    startingPosition: 'TRIM_HORIZON',
+    maxRetryAttempts: 10,
+    bisectBatchOnFunctionError: true,
+    onFailureQueue: 'domain-events-publish-failures',
+    reportBatchItemFailures: true,
+  },
 ];
 
 export const payoutSchedules: ScheduleSpec[] = [

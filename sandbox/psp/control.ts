@@ -12,6 +12,7 @@ import type { HoldGate } from './gate';
 import type { MoneyBack } from './money-back';
 import { handleMoneyBackControl } from './money-back-control';
 import type { PaymentIntent, StripeEvent, Transfer } from './objects';
+import type { PayeeNetwork } from './payee-network';
 import type {
   PublishedSettlement,
   SettlementOptions,
@@ -23,6 +24,8 @@ import type { DeliveryRecord, WebhookDispatcher, WebhookEndpoint, WebhookEndpoin
 export class PspControl {
   /** Refund lifecycles, disputes, connected balances (set by the simulator's assembly). */
   moneyBack?: MoneyBack;
+  /** The asynchronous payout provider (payee-network.ts), set by the simulator's assembly. */
+  payees?: PayeeNetwork;
 
   constructor(
     private readonly engine: PspEngine,

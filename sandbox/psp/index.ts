@@ -16,6 +16,7 @@ import { HoldGate } from './gate';
 import { IdempotencyStore } from './idempotency';
 import { DEFAULT_MONEY_BACK, MoneyBack, type MoneyBackConfig } from './money-back';
 import type { StripeEvent } from './objects';
+import { PayeeNetwork } from './payee-network';
 import { SimulatorPersistence } from './persistence';
 import { randomToken } from './random';
 import type { Route } from './router';
@@ -37,6 +38,8 @@ export type { ApiFaultRule, FaultRule, WebhookFaultRule } from './faults';
 export type { FeeSchedule } from './fees';
 export { chargeFee, DEFAULT_FEES } from './fees';
 export type { StripeEvent } from './objects';
+export type { PayeeEvent, PayeeNetwork, PayeeOutcome, PayeePayment } from './payee-network';
+export { signPayeePayload } from './payee-network';
 export type {
   Discrepancy,
   PublishedSettlement,
@@ -58,6 +61,8 @@ export interface PspSimulatorOptions {
   publicUrl?: string;
   /** Secret keys accepted. Default: any key starting with `sk_test_`. */
   apiKeys?: string[];
+  /** Keys of the asynchronous payout provider (`/payee/v1`). Default: any key starting with `payee_test_`. */
+  payeeApiKeys?: string[];
   webhookEndpoints?: WebhookEndpointConfig[];
   settlement?: SettlementS3Config;
   /** Seed for fault decisions. Default: random (printed by `seed` on the returned simulator). */
@@ -134,6 +139,10 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
   const settlement = new SettlementService(store, fees, options.settlement);
   const gate = new HoldGate();
   const control = new PspControl(engine, clock, faults, gate, webhooks, settlement);
+  const payees = new PayeeNetwork(clock, faults, { retryBaseMs: options.webhookRetryBaseMs ?? 1000, log });
+  engine.onTick((now) => payees.tick(now));
+  control.payees = payees;
+  const payeeKeys = options.payeeApiKeys ? new Set(options.payeeApiKeys) : undefined;
   const moneyBack = new MoneyBack(engine, { ...DEFAULT_MONEY_BACK, ...options.moneyBack });
   engine.moneyBack = moneyBack;
   control.moneyBack = moneyBack;
@@ -167,6 +176,10 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       gate,
       control,
       acceptsKey: (key) => (keys ? keys.has(key) : key.startsWith('sk_test_')),
+      payee: {
+        network: payees,
+        acceptsKey: (key) => (payeeKeys ? payeeKeys.has(key) : key.startsWith('payee_test_')),
+      },
       log,
     }),
   );
@@ -215,6 +228,7 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       stopping ??= (async () => {
         clearInterval(ticker);
         gate.release();
+        payees.stop();
         await webhooks.stop();
         settlement.stop();
         persist?.();

@@ -14,6 +14,7 @@ import type { HoldGate } from './gate';
 import { hostedPage } from './hosted-page';
 import type { IdempotencyStore, StoredResponse } from './idempotency';
 import { SIMULATED_API_VERSION } from './objects';
+import type { PayeeNetwork } from './payee-network';
 import { newId } from './random';
 import { matchRoute, type Route } from './router';
 import { isTokenization, tokenize } from './tokenization';
@@ -31,6 +32,8 @@ export interface ServerDeps {
   acceptsPublishableKey?(key: string): boolean;
   /** Makes the state durable (persistence.ts); called before any response is sent. */
   persist?(): void;
+  /** The asynchronous payout provider (payee-network.ts) under `/payee/v1`, with its own keys. */
+  payee?: { readonly network: PayeeNetwork; acceptsKey(key: string): boolean };
   log(line: string): void;
 }
 
@@ -232,6 +235,35 @@ export function createRequestHandler(deps: ServerDeps): (req: IncomingMessage, r
       deps.log(
         `${method} ${url.pathname} -> ${res.destroyed && !res.writableEnded ? 'dropped' : res.statusCode}`,
       );
+      return;
+    }
+    if (url.pathname.startsWith('/payee/') && deps.payee) {
+      const key = apiKeyOf(req);
+      const headers = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
+      if (!key || !deps.payee.acceptsKey(key)) {
+        send(
+          res,
+          401,
+          JSON.stringify({ error: { code: 'unauthorized', message: 'invalid API key' } }),
+          headers,
+        );
+        return;
+      }
+      engine.tick();
+      const idempotencyKey = req.headers['idempotency-key'];
+      const answer = deps.payee.network.handle(
+        method,
+        url,
+        body,
+        typeof idempotencyKey === 'string' ? idempotencyKey : undefined,
+      );
+      if (answer.delayMs) await sleep(answer.delayMs);
+      deps.log(`${method} ${url.pathname} (payee network) -> ${answer.drop ? 'dropped' : answer.status}`);
+      if (answer.drop) {
+        res.socket?.destroy();
+        return;
+      }
+      send(res, answer.status, JSON.stringify(answer.body), headers);
       return;
     }
     if (url.pathname.startsWith('/_sim/')) {

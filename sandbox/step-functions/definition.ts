@@ -1,10 +1,18 @@
 /**
  * Prepares an ASL file for the local runner: applies the same `${Placeholder}` substitutions CDK applies, finds
  * every Task state (inside Map and Parallel too) with the resource it calls, and replaces `$$.Task.Token`
- * references (which the runner cannot produce) with a marker that the runtime fills with a real token.
+ * references (which the runner cannot produce) with a marker that the runtime fills with a real token, and
+ * carries a `TimeoutSecondsPath` through Parameters (see TIMEOUT_SECONDS_KEY).
  */
 
 export const TASK_TOKEN_MARKER = '__LOCAL_TASK_TOKEN__';
+
+/**
+ * On AWS a Task's `TimeoutSecondsPath` reads the state's input; the local runner reads the effective input
+ * (after Parameters). So locally the value is carried through Parameters under this key (and taken out again
+ * before the task is called), which gives the same timeout as on AWS.
+ */
+export const TIMEOUT_SECONDS_KEY = '__local_timeout_seconds';
 
 export type TaskIntegration =
   | { kind: 'lambda'; functionArn: string }
@@ -85,6 +93,17 @@ export function prepareDefinition(
         if (tasks.has(name)) throw new Error(`state name ${name} is used twice`);
         const integration = integrationOf(name, String(state.Resource));
         tasks.set(name, integration);
+        if (
+          typeof state.TimeoutSecondsPath === 'string' &&
+          state.Parameters &&
+          typeof state.Parameters === 'object'
+        ) {
+          state.Parameters = {
+            ...(state.Parameters as { [key: string]: Json }),
+            [`${TIMEOUT_SECONDS_KEY}.$`]: state.TimeoutSecondsPath,
+          };
+          state.TimeoutSecondsPath = `$.${TIMEOUT_SECONDS_KEY}`;
+        }
         if ('waitForTaskToken' in integration && integration.waitForTaskToken) {
           usesTaskTokens = true;
           if (state.Parameters !== undefined) state.Parameters = replaceTokenReferences(state.Parameters);

@@ -12,7 +12,7 @@ import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import type { Manifest, StateMachineSpec } from '../../lib/manifest';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../engines/local-aws';
 import type { LambdaHost } from '../lambda-host';
-import { type PreparedDefinition, prepareDefinition, replaceMarker } from './definition';
+import { type PreparedDefinition, prepareDefinition, replaceMarker, TIMEOUT_SECONDS_KEY } from './definition';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
@@ -255,7 +255,7 @@ export class LocalStepFunctions {
     if (integration.kind === 'lambda') {
       return this.host.invoke(this.functionIdByArn(integration.functionArn), input);
     }
-    const params = (input ?? {}) as Record<string, unknown>;
+    const { [TIMEOUT_SECONDS_KEY]: _timeout, ...params } = (input ?? {}) as Record<string, unknown>;
     const waiting = integration.waitForTaskToken ? this.registerToken(executionArn) : undefined;
     const withToken = waiting ? (replaceMarker(params, waiting.token) as Record<string, unknown>) : params;
     try {

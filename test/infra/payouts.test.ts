@@ -17,12 +17,17 @@ describe('pay-out in the stack from the real manifest', () => {
     const definition = JSON.parse(String(props.DefinitionString)) as {
       States: Record<
         string,
-        { Resource?: string; TimeoutSeconds?: number; Catch?: { ErrorEquals: string[]; Next: string }[] }
+        {
+          Resource?: string;
+          TimeoutSecondsPath?: string;
+          Catch?: { ErrorEquals: string[]; Next: string }[];
+        }
       >;
     };
     const wait = definition.States.AwaitResult;
     expect(wait?.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
-    expect(wait?.TimeoutSeconds).toBeTypeOf('number');
+    // The wait is the provider's usual time, carried by the execution's input (set per provider at start).
+    expect(wait?.TimeoutSecondsPath).toBe('$.await_timeout_seconds');
     expect(wait?.Catch?.find((c) => c.ErrorEquals.includes('States.Timeout'))?.Next).toBe('LookUpAtProvider');
   });
 
@@ -38,6 +43,7 @@ describe('pay-out in the stack from the real manifest', () => {
       'payout-submit',
       'payout-await-result',
       'sweep-payouts',
+      'payout-webhook',
     ]) {
       expect(all[logicalId(stack, stack.fn(fn).function)]?.Type, fn).toBe('AWS::Lambda::Function');
     }
@@ -50,11 +56,65 @@ describe('pay-out in the stack from the real manifest', () => {
         'GET /v1/sellers/{seller_account}/payouts true',
         'POST /v1/payouts true',
         'GET /v1/payouts/{payout_id} true',
+        // The payee network's webhook: authenticated by its signature, not by the API key.
+        'POST /v1/webhooks/payouts false',
       ]),
     );
     const schedules = Object.values(all).filter((r) => r.Type === 'AWS::Events::Rule');
     expect(
       schedules.some((r) => mentions(r.Properties, logicalId(stack, stack.fn('sweep-payouts').function))),
     ).toBe(true);
+  });
+
+  it("deploys the payee network's webhook with its own reserved concurrency and throttle", () => {
+    const { stack, template } = built;
+    const webhook = propsOf(template, logicalId(stack, stack.fn('payout-webhook').function));
+    expect(webhook.ReservedConcurrentExecutions).toBe(20);
+    const stage = Object.values(resources(template)).find((r) => r.Type === 'AWS::ApiGateway::Stage');
+    const settings = (stage?.Properties?.MethodSettings ?? []) as {
+      ResourcePath?: string;
+      HttpMethod?: string;
+      ThrottlingRateLimit?: number;
+    }[];
+    expect(
+      settings.find((m) => m.ResourcePath === '/~1v1~1webhooks~1payouts' && m.HttpMethod === 'POST')
+        ?.ThrottlingRateLimit,
+    ).toBe(200);
+  });
+
+  it('streams the payouts table into the domain-event publisher', () => {
+    const { stack, template } = built;
+    const table = propsOf(template, logicalId(stack, stack.table('payouts')));
+    expect(table.StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
+    const tableId = logicalId(stack, stack.table('payouts'));
+    const publisher = logicalId(stack, stack.fn('publish-domain-events').function);
+    const mappings = Object.values(resources(template)).filter(
+      (r) => r.Type === 'AWS::Lambda::EventSourceMapping' && mentions(r.Properties?.EventSourceArn, tableId),
+    );
+    expect(mappings).toHaveLength(1);
+    expect(mentions(mappings[0]?.Properties?.FunctionName, publisher)).toBe(true);
+  });
+
+  it('alarms on failed pay-out executions, old holds, late payouts and unhandled provider events', () => {
+    const { stack, template } = built;
+    const alarms = Object.values(resources(template))
+      .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
+      .map((r) => r.Properties ?? {});
+    const byMetric = (name: string) => alarms.filter((a) => a.MetricName === name);
+    const machine = logicalId(stack, stack.stateMachine('pay-out'));
+    expect(byMetric('ExecutionsFailed').some((a) => mentions(a.Dimensions, machine))).toBe(true);
+    const expected: [string, number, string][] = [
+      ['OldestPayoutHoldAgeSeconds', 7 * 86_400, 'payout-hold-age'],
+      ['PayoutsPastUsualTime', 1, 'payout-pending-past-usual-time'],
+      ['UnhandledPayoutProviderEvents', 1, 'unhandled-payout-provider-event'],
+    ];
+    for (const [metric, threshold, runbook] of expected) {
+      const [alarm, ...more] = byMetric(metric);
+      expect(more, metric).toHaveLength(0);
+      expect(alarm?.Threshold, metric).toBe(threshold);
+      expect(alarm?.Namespace, metric).toBe('MarketplacePayments');
+      expect(String(alarm?.AlarmDescription), metric).toContain(`docs/runbooks/${runbook}.md`);
+      expect((alarm?.AlarmActions as unknown[] | undefined)?.length, metric).toBeGreaterThan(0);
+    }
   });
 });

@@ -60,7 +60,9 @@ describe.each(manifest.stateMachines.map((sm) => [sm.id, sm] as const))('state m
     visit(definition.States);
     expect(tasks.length).toBeGreaterThan(0);
     for (const [name, task] of tasks) {
-      expect(task.TimeoutSeconds, name).toBeTypeOf('number');
+      // A fixed timeout, or one the execution's input carries (the pay-out's wait: the provider's usual time).
+      if (task.TimeoutSecondsPath === undefined) expect(task.TimeoutSeconds, name).toBeTypeOf('number');
+      else expect(task.TimeoutSecondsPath, name).toMatch(/^\$\./);
       const retries = (task.Retry ?? []) as { JitterStrategy?: string }[];
       expect(retries.length, name).toBeGreaterThan(0);
       expect(
