@@ -7,15 +7,9 @@
  */
 import { operatorRouteDocs } from '../operator/route-docs';
 import { payoutRouteDocs } from '../payouts/route-docs';
-import { refundRouteDocs } from '../refunds/route-docs';
+import { paymentOrderWithMoneyBackSchema, refundRouteDocs } from '../refunds/route-docs';
 import { ApiErrorCode } from './errors';
-import {
-  checkoutViewSchema,
-  healthSchema,
-  paymentOrderDetailSchema,
-  walletViewSchema,
-  webhookAckSchema,
-} from './response-schemas';
+import { checkoutViewSchema, healthSchema, walletViewSchema, webhookAckSchema } from './response-schemas';
 import { COMMON_ERRORS, JSON_BODY_ERRORS, MONEY_INPUT_CODES, RouteAuth, type RouteDoc } from './route-docs';
 import { createPaymentSchema, idSchema } from './schemas';
 
@@ -62,11 +56,16 @@ const storefrontRouteDocs: Readonly<Record<string, RouteDoc>> = {
   'GET /v1/payments/{payment_order_id}': {
     summary: 'A payment order',
     description:
-      'Its status and append-only history; while 3-D Secure waits on the buyer, `next_action` (read live from the PSP).',
+      'Its status and append-only history, its refunds and disputes; while 3-D Secure waits on the buyer, `next_action` (read live from the PSP).',
     tag: 'storefront',
     auth: RouteAuth.StorefrontKey,
     pathParams: { payment_order_id: idSchema },
-    responses: { 200: { description: 'The order and its history.', schema: paymentOrderDetailSchema } },
+    responses: {
+      200: {
+        description: 'The order, its history, its refunds and its disputes.',
+        schema: paymentOrderWithMoneyBackSchema,
+      },
+    },
     errors: {
       400: [ApiErrorCode.ValidationError],
       404: [ApiErrorCode.NotFound],

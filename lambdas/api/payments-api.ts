@@ -37,6 +37,10 @@ export interface PaymentsApiDependencies {
 export interface PaymentOrderApiDependencies extends PaymentsApiDependencies {
   /** Reads a waiting payment's buyer action from the PSP (3-D Secure), live: it is never stored. */
   readonly buyerAction?: (pspPaymentId: string) => Promise<BuyerAction | undefined>;
+  /** The order's refunds and disputes (lambdas/refunds), shown with it. */
+  readonly moneyBack?: (
+    paymentOrderId: string,
+  ) => Promise<{ readonly refunds: readonly unknown[]; readonly disputes: readonly unknown[] }>;
 }
 
 export interface CreatePaymentDependencies extends PaymentsApiDependencies {
@@ -108,7 +112,10 @@ export function getPaymentOrderHandler(deps: PaymentOrderApiDependencies) {
       const orderId = pathId(event, 'payment_order_id');
       const order = await getOrder(deps.payments, orderId);
       if (!order) throw notFound(`payment order ${orderId}`);
-      const history = await orderHistory(deps.payments, orderId);
+      const [history, moneyBack] = await Promise.all([
+        orderHistory(deps.payments, orderId),
+        deps.moneyBack?.(orderId),
+      ]);
       // A card payment waiting on the buyer (3-D Secure): what the storefront needs to let them act.
       // The order is ours and is answered whatever the PSP says: when it cannot tell (down, or it does not
       // know the payment), the answer is the order without the live next_action, and the log says why.
@@ -140,6 +147,7 @@ export function getPaymentOrderHandler(deps: PaymentOrderApiDependencies) {
             }
           : {}),
         history: historyView(history),
+        ...(moneyBack ? { refunds: moneyBack.refunds, disputes: moneyBack.disputes } : {}),
       });
     });
 }

@@ -13,6 +13,14 @@ export const AttentionKind = {
   UnresolvedAfterSweeps: 'unresolved_after_sweeps',
   /** An idempotency key was reused with other parameters at the PSP: our bug; the first attempt may have charged. */
   IdempotencyConflict: 'idempotency_conflict',
+  /** A refund still pending at the PSP past the limit (REFUND_ATTENTION_AFTER_HOURS): ask the PSP, or the buyer. */
+  RefundStuckPending: 'refund_stuck_pending',
+  /** Our refund is not at the PSP after its 24 h key window: asking again could refund twice; a person decides. */
+  RefundNotFoundAtPsp: 'refund_not_found_at_psp',
+  /** A paid-out seller's transfer reversal failed for a reason other than their balance, or stays unknown. */
+  TransferReversalFailed: 'transfer_reversal_failed',
+  /** A refund or dispute made at the PSP on a payment that paid several orders: which one bears it? */
+  MoneyBackUnattributed: 'money_back_unattributed',
 } as const;
 export type AttentionKind = (typeof AttentionKind)[keyof typeof AttentionKind];
 

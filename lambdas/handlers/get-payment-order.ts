@@ -1,10 +1,13 @@
 /**
  * GET /v1/payments/{payment_order_id}: an order's status and history, and for a card payment waiting on the
- * buyer (3-D Secure) the action the storefront hands to the PSP's client library (see lambdas/api/payments-api.ts).
+ * buyer (3-D Secure) the action the storefront hands to the PSP's client library (see lambdas/api/payments-api.ts),
+ * and its refunds and disputes.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { readOnlyPaymentsContext } from '../api/config';
 import { getPaymentOrderHandler } from '../api/payments-api';
+import { orderMoneyBack } from '../refunds/api';
+import { readOnlyMoneyBack } from '../refunds/wiring';
 import { documentClient } from '../shared/aws-clients';
 import { instrumented } from '../shared/observability';
 import { paymentProvider } from '../shared/wiring';
@@ -13,6 +16,8 @@ const handle = getPaymentOrderHandler({
   payments: readOnlyPaymentsContext(documentClient()),
   logger: new Logger(),
   buyerAction: async (pspPaymentId) => (await paymentProvider()).buyerAction(pspPaymentId),
+  // Its refunds and disputes live in the same payments table (the only one this function may read).
+  moneyBack: (paymentOrderId) => orderMoneyBack(readOnlyMoneyBack(), paymentOrderId),
 });
 
 export const handler = instrumented(handle);

@@ -318,20 +318,31 @@ export function disputeLostTransaction(s: DisputeShares): TransactionInput {
 
 /**
  * A Connect transfer reversal: the seller's PSP balance paid back (part of) what they owe; the money is on
- * the platform's PSP balance again.
+ * the platform's PSP balance again. It pays the seller's receivable first; what the receivable no longer
+ * holds (a pay-in netted it while the reversal was on its way) is the seller's available money again, so a
+ * seller never pays twice.
  */
-export function transferReversedTransaction(input: {
-  readonly reversalId: string;
-  readonly sellerId: string;
-  readonly amount: Money;
-}): TransactionInput {
+export function transferReversedTransaction(
+  input: {
+    readonly reversalId: string;
+    readonly sellerId: string;
+    readonly amount: Money;
+    readonly refundId?: string;
+    readonly payoutId?: string;
+  },
+  wallet: WalletSnapshot,
+): TransactionInput {
   return {
     id: `transfer_reversal:${input.reversalId}`,
     reason: 'transfer_reversed',
-    refs: { transferReversalId: input.reversalId },
-    entries: [
+    refs: {
+      transferReversalId: input.reversalId,
+      ...(input.refundId ? { refundId: input.refundId } : {}),
+      ...(input.payoutId ? { payoutId: input.payoutId } : {}),
+    },
+    entries: netEntries([
       debit(Accounts.pspReceivable, input.amount),
-      credit(Accounts.sellerReceivable(input.sellerId), input.amount),
-    ],
+      ...creditSeller(input.sellerId, input.amount, wallet),
+    ]),
   };
 }

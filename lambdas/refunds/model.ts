@@ -54,8 +54,27 @@ export interface RefundRecord {
   readonly failure_reason?: string;
   /** Set when the PSP's answer was ambiguous: the sweeper looks it up. */
   readonly needs_lookup?: boolean;
+  /** Set when the seller had been paid out: the transfer reversal that claws the refund back (reversals.ts). */
+  readonly reversal?: TransferReversalState;
   readonly version: number;
   readonly created_at: string;
+  readonly updated_at: string;
+}
+
+/**
+ * A refund whose seller had been paid out (their share became a receivable): the platform reverses the
+ * payout's Connect transfer for it. pending: asked (or to be asked again with the same key); succeeded: the
+ * seller's PSP balance paid the receivable back; refused: the PSP refused (e.g. balance_insufficient), the
+ * receivable stays and the seller's next pay-ins net it.
+ */
+export interface TransferReversalState {
+  readonly status: 'pending' | 'succeeded' | 'refused';
+  readonly payout_id: string;
+  readonly transfer_id: string;
+  readonly amount_minor: number;
+  readonly psp_reversal_id?: string;
+  readonly failure_code?: string;
+  readonly requested_at: string;
   readonly updated_at: string;
 }
 

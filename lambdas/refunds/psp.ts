@@ -8,8 +8,8 @@
  *   - anything else (timeout, connection, 5xx, 429, our 401/403, an idempotency error): NOT known; looked up.
  */
 import Stripe from 'stripe';
-import type { CurrencyCode } from '../money';
-import { fromStripeAmount } from '../psp/currencies';
+import { type CurrencyCode, money } from '../money';
+import { fromStripeAmount, toStripeAmount } from '../psp/currencies';
 import type { RefundStatus } from './model';
 
 export interface PspRefund {
@@ -73,6 +73,7 @@ export interface MoneyBackProvider {
   reverseTransfer(request: {
     readonly transferId: string;
     readonly amountMinor: number;
+    readonly currency: CurrencyCode;
     readonly idempotencyKey: string;
     readonly metadata: Readonly<Record<string, string>>;
   }): Promise<{ readonly id: string; readonly amountMinor: number }>;
@@ -202,10 +203,16 @@ export class StripeMoneyBackProvider implements MoneyBackProvider {
     try {
       const reversal = await this.stripe.transfers.createReversal(
         request.transferId,
-        { amount: request.amountMinor, metadata: { ...request.metadata } },
+        {
+          amount: toStripeAmount(money(request.currency, request.amountMinor)).amount,
+          metadata: { ...request.metadata },
+        },
         { idempotencyKey: request.idempotencyKey },
       );
-      return { id: reversal.id, amountMinor: reversal.amount };
+      return {
+        id: reversal.id,
+        amountMinor: Number(fromStripeAmount(reversal.amount, reversal.currency).minor),
+      };
     } catch (error) {
       throw classify(error, `reversal of ${request.transferId}`);
     }

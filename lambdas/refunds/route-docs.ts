@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { ApiErrorCode } from '../api/errors';
-import type { ViewFits } from '../api/response-schemas';
+import { paymentOrderDetailSchema, type ViewFits } from '../api/response-schemas';
 import { COMMON_ERRORS, JSON_BODY_ERRORS, RouteAuth, type RouteDoc } from '../api/route-docs';
 import { idSchema } from '../api/schemas';
 import { MoneyErrorCode } from '../money/errors';
@@ -53,6 +53,19 @@ export const refundSchema = z
     borne_by: z
       .strictObject({ seller: amount, platform_commission_returned: amount, platform: amount })
       .describe('Who bears the refund: the three sum to `amount`.'),
+    transfer_reversal: z
+      .strictObject({
+        status: z.enum(['pending', 'succeeded', 'refused']),
+        payout_id: z.string(),
+        transfer_id: z.string(),
+        amount,
+        psp_reversal_id: z.string().optional(),
+        failure_code: z.string().optional().describe('Why the PSP refused, e.g. balance_insufficient.'),
+      })
+      .optional()
+      .describe(
+        "The seller had been paid out: the payout's transfer reversed for their share. Refused: the seller owes it (receivable), netted by their next pay-ins.",
+      ),
     created_at: timestamp,
     updated_at: timestamp,
   })
@@ -78,6 +91,14 @@ export const disputeSchema = z
     updated_at: timestamp,
   })
   .meta({ id: 'Dispute' });
+
+/** GET /v1/payments/{payment_order_id}: the order (its detail) with its refunds and disputes, oldest first. */
+export const paymentOrderWithMoneyBackSchema = paymentOrderDetailSchema
+  .extend({
+    refunds: z.array(refundSchema).describe("The order's refunds, oldest first."),
+    disputes: z.array(disputeSchema).describe("The order's disputes and inquiries."),
+  })
+  .meta({ id: 'PaymentOrderWithMoneyBack' });
 
 const refundListSchema = z
   .strictObject({ payment_order_id: z.string(), data: z.array(refundSchema) })

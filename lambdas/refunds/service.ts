@@ -7,8 +7,10 @@ import { ulid } from 'ulid';
 import { getCheckout, getOrder } from '../payments';
 import { RefundError } from './errors';
 import { DUE_SHARDS } from './keys';
+import { refundNeedsPerson } from './metrics';
 import type { RefundRecord } from './model';
 import { type MoneyBackProvider, type PspRefund, PspRefusedError } from './psp';
+import { reverseForRefund } from './reversals';
 import {
   createRefund,
   getRefund,
@@ -22,6 +24,8 @@ export interface RefundDependencies {
   readonly ctx: MoneyBackContext;
   readonly psp: () => Promise<MoneyBackProvider>;
   readonly log?: (message: string, data: Record<string, unknown>) => void;
+  /** After how long an unresolved refund goes to a person (REFUND_ATTENTION_AFTER_HOURS by default). */
+  readonly attentionAfterHours?: number;
 }
 
 export const REFUND_REASONS = ['requested_by_customer', 'duplicate', 'fraudulent'] as const;
@@ -109,6 +113,10 @@ async function applyRefundState(deps: RefundDependencies, record: RefundRecord, 
     pspRefundId: refund.id,
     ...(refund.failureReason ? { failureReason: refund.failureReason } : {}),
   });
+  if (result.record.status === 'succeeded') {
+    // The buyer has the money: a paid-out seller's share is clawed back from their transfer (reversals.ts).
+    return reverseForRefund(deps, result.record);
+  }
   if (
     result.record.status === 'pending' &&
     (!result.record.psp_refund_id || result.record.needs_lookup !== false)
@@ -189,16 +197,30 @@ export async function resolveDueRefunds(
         // Past it, a create could refund twice: only a look-up by our id; not found -> a person decides.
         const found = await (await deps.psp()).findRefund(order.psp_reference, record.refund_id);
         if (!found) {
-          deps.log?.('refund needs attention: not found at the PSP after the key window', {
-            refund_id: refundId,
-          });
+          await refundNeedsPerson(
+            deps.ctx,
+            {
+              kind: 'refund_not_found_at_psp',
+              subjectId: refundId,
+              summary: `refund ${refundId} is not at the PSP after its key window: refund again, or cancel it`,
+              details: {
+                refund_id: refundId,
+                payment_order_id: record.payment_order_id,
+                amount_minor: record.amount_minor,
+                currency: record.currency,
+              },
+            },
+            deps.log,
+          );
           waiting++;
           continue;
         }
         after = await applyRefundState(deps, record, found);
       }
-      if (after.needs_lookup) waiting++;
-      else {
+      if (after.needs_lookup) {
+        waiting++;
+        await tellIfStuck(deps, after);
+      } else {
         if (after.status === 'pending' || after.status === 'succeeded')
           await setRefundFields(deps.ctx, after, { needs_lookup: false });
         resolved++;
@@ -206,4 +228,30 @@ export async function resolveDueRefunds(
     }
   }
   return { resolved, waiting };
+}
+
+/** How long a refund may stay unresolved on the sweeper's list before a person is told (hours). */
+export const REFUND_ATTENTION_AFTER_HOURS = 24;
+
+async function tellIfStuck(deps: RefundDependencies, record: RefundRecord): Promise<void> {
+  const limitMs = (deps.attentionAfterHours ?? REFUND_ATTENTION_AFTER_HOURS) * 60 * 60_000;
+  const since = record.reversal?.status === 'pending' ? record.reversal.requested_at : record.created_at;
+  if (Date.now() - Date.parse(since) < limitMs) return;
+  await refundNeedsPerson(
+    deps.ctx,
+    {
+      kind: record.reversal?.status === 'pending' ? 'transfer_reversal_failed' : 'refund_stuck_pending',
+      subjectId: record.refund_id,
+      summary: `refund ${record.refund_id} is still unresolved at the PSP after ${deps.attentionAfterHours ?? REFUND_ATTENTION_AFTER_HOURS} h`,
+      details: {
+        refund_id: record.refund_id,
+        payment_order_id: record.payment_order_id,
+        status: record.status,
+        amount_minor: record.amount_minor,
+        currency: record.currency,
+        since,
+      },
+    },
+    deps.log,
+  );
 }

@@ -17,6 +17,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { AttentionSink } from '../attention/model';
 import {
   CallerConditionFailedError,
   type LedgerContext,
@@ -37,12 +38,23 @@ import type { PaymentOrder } from '../payments/model';
 import type { MoneyBackPolicy } from './config';
 import { RefundError } from './errors';
 import { orderRefundKey, refundCounterKey, refundDueKey, refundKey } from './keys';
+import type { RefundMetric } from './metrics';
 import { canMoveRefund, type RefundOrigin, type RefundRecord, type RefundStatus } from './model';
 
 export interface MoneyBackContext {
   readonly db: DynamoDBDocumentClient;
-  readonly tables: { readonly payments: string; readonly ledger: string; readonly wallets: string };
+  readonly tables: {
+    readonly payments: string;
+    readonly ledger: string;
+    readonly wallets: string;
+    /** Granted to functions that reverse a paid-out seller's transfer (read only; reversals.ts). */
+    readonly payouts?: string;
+  };
   readonly policy: MoneyBackPolicy;
+  /** Where what needs a person is recorded (lambdas/attention); omitted: only logged. */
+  readonly attention?: AttentionSink;
+  /** Where refund metrics go (reversals, refunds needing a person); omitted: none. */
+  readonly metrics?: { count(name: RefundMetric, value?: number): void };
   /** The commission rate of orders that carry none (older orders), basis points. */
   readonly commissionBps?: number;
   readonly clock?: () => Date;

@@ -18,6 +18,18 @@ export function refundView(r: RefundRecord) {
       platform_commission_returned: formatAmount(money(r.currency, r.commission_minor)),
       platform: formatAmount(money(r.currency, r.platform_minor)),
     },
+    ...(r.reversal
+      ? {
+          transfer_reversal: {
+            status: r.reversal.status,
+            payout_id: r.reversal.payout_id,
+            transfer_id: r.reversal.transfer_id,
+            amount: formatAmount(money(r.currency, r.reversal.amount_minor)),
+            ...(r.reversal.psp_reversal_id ? { psp_reversal_id: r.reversal.psp_reversal_id } : {}),
+            ...(r.reversal.failure_code ? { failure_code: r.reversal.failure_code } : {}),
+          },
+        }
+      : {}),
     created_at: r.created_at,
     updated_at: r.updated_at,
   };

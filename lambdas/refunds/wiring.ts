@@ -1,12 +1,19 @@
 /** Builds what the refund and dispute handlers share, once per container, from the function's environment. */
+
+import { envVarFor } from '../../lib/manifest/naming';
+import { powertoolsMetrics } from '../attention/metrics';
+import { attentionSink } from '../attention/store';
 import { createStripeClient } from '../psp/stripe-provider';
 import { documentClient } from '../shared/aws-clients';
 import { optionalEnv, resource, secretValue } from '../shared/config';
 import { policyFromEnv } from './config';
+import { refundMetrics } from './metrics';
 import { type MoneyBackProvider, StripeMoneyBackProvider } from './psp';
 import type { RefundDependencies } from './service';
 
 let deps: RefundDependencies | undefined;
+
+const granted = (kind: 'table', id: string) => Boolean(process.env[envVarFor(kind, id)]);
 let provider: Promise<MoneyBackProvider> | undefined;
 
 function moneyBackProvider(): Promise<MoneyBackProvider> {
@@ -36,10 +43,23 @@ export function moneyBackDependencies(
         payments: resource('table', 'payments'),
         ledger: resource('table', 'ledger'),
         wallets: resource('table', 'wallets'),
+        // Granted where a paid-out seller's transfer is reversed for a refund (reversals.ts).
+        ...(granted('table', 'payouts') ? { payouts: resource('table', 'payouts') } : {}),
       },
       policy: policyFromEnv(process.env),
       commissionBps: Number(optionalEnv('PLATFORM_COMMISSION_BPS', '0')),
+      metrics: refundMetrics(),
+      ...(granted('table', 'attention')
+        ? {
+            attention: attentionSink({
+              db: documentClient(),
+              table: resource('table', 'attention'),
+              metrics: powertoolsMetrics(),
+            }),
+          }
+        : {}),
     },
+    attentionAfterHours: Number(optionalEnv('REFUND_ATTENTION_AFTER_HOURS', '24')),
     psp: moneyBackProvider,
     ...(log ? { log } : {}),
   };

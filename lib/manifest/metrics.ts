@@ -55,6 +55,16 @@ export const MetricName = {
   RefundFailed: 'RefundFailed',
   /** Minor units, dimension `currency`. */
   RefundAmount: 'RefundAmount',
+  /**
+   * Count, one per refund (or money-back event) that needs a person: pending at the PSP too long, not found
+   * after the key window, a transfer reversal that failed or stays unknown, a PSP refund no order can bear.
+   * Alarmed (refunds-need-attention); each also writes a needs-attention record.
+   */
+  RefundsNeedingAttention: 'RefundsNeedingAttention',
+  /** Count: a paid-out seller's transfer reversal the PSP refused (their receivable stays; dashboard). */
+  TransferReversalsRefused: 'TransferReversalsRefused',
+  /** Count: a paid-out seller's transfer reversal that succeeded (dashboard). */
+  TransferReversalsSucceeded: 'TransferReversalsSucceeded',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 

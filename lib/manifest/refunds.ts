@@ -12,10 +12,19 @@ export const MONEY_BACK_POLICY = {
   DISPUTE_BORNE_BY: 'seller',
   PLATFORM_COMMISSION_BPS: '1000',
   PSP_TIMEOUT_MS: '5000',
+  /** A refund unresolved at the PSP this long goes to a person (needs-attention + RefundsNeedingAttention). */
+  REFUND_ATTENTION_AFTER_HOURS: '24',
 } as const;
 
 const MONEY_BACK_ACCESS = {
-  tables: { payments: 'readWrite', ledger: 'append', wallets: 'readWrite' },
+  // payouts (read): the paid-out seller's transfer a refund reverses; attention: what needs a person.
+  tables: {
+    payments: 'readWrite',
+    ledger: 'append',
+    wallets: 'readWrite',
+    payouts: 'read',
+    attention: 'readWrite',
+  },
   secrets: ['stripe-api-key'],
 } as const;
 

@@ -10,9 +10,10 @@
  * - a chargeback opens `needs_response` and withdraws the amount plus a dispute fee (category `dispute`); won,
  *   it reinstates the amount (category `dispute_reversal`; the fee only when configured, since whether Stripe
  *   returns it is not settled); lost, the withdrawal is final. An inquiry (`warning_*`) moves no money;
- * - a transfer reversal needs the connected account's balance (transfers in, less reversals, or what the
- *   control API set) to cover it, else `balance_insufficient`.
+ * - a transfer reversal needs the connected account's balance (transfers in, less reversals and bank payouts,
+ *   or what the control API set) to cover it, else `balance_insufficient`.
  */
+import { connectPayoutsOf } from './connect-payouts';
 import { AUTOMATIC, type MoneyBackHooks, type PspEngine, type RequestContext } from './engine';
 import { invalidRequest, unexpectedState } from './errors';
 import type { Charge, Dispute, Refund, Transfer } from './objects';
@@ -273,10 +274,9 @@ export class MoneyBack implements MoneyBackHooks {
   connectedBalance(account: string, currency: string): number {
     const set = this.balances.get(`${account} ${currency}`);
     if (set !== undefined) return set;
-    return this.store.transfers
-      .all()
-      .filter((t) => t.destination === account && t.currency === currency)
-      .reduce((sum, t) => sum + t.amount - t.amount_reversed, 0);
+    // Transfers in, less reversals and the bank payouts that did not fail: a seller paid out to their bank
+    // has nothing left to reverse (Stripe refuses with balance_insufficient).
+    return connectPayoutsOf(this.engine).balance(account, currency);
   }
 
   checkReversal(transfer: Transfer, amount: number): void {
