@@ -13,6 +13,11 @@ export const AttentionKind = {
   UnresolvedAfterSweeps: 'unresolved_after_sweeps',
   /** An idempotency key was reused with other parameters at the PSP: our bug; the first attempt may have charged. */
   IdempotencyConflict: 'idempotency_conflict',
+  /**
+   * The PSP refused OUR credentials (401/403: a rotated, revoked or wrong key). The order waits (nothing was
+   * charged by the refused call); a person fixes the secret, then the sweeper resumes it.
+   */
+  PspCredentialsRefused: 'psp_credentials_refused',
 } as const;
 export type AttentionKind = (typeof AttentionKind)[keyof typeof AttentionKind];
 

@@ -180,6 +180,28 @@ describe('events verified at the source (the body is only a hint)', () => {
     await system.psp.control.webhooksIdle();
   });
 
+  it('a retrieval that fails is indeterminate: the event is retried through the queue, never FAILED', async () => {
+    const { checkout } = await submit('seller_retrieve', '12.00', 'pm_card_authenticationRequired');
+    const [pending] = await waitForOrders(ctx, checkout.order_ids, (o) =>
+      o.every((x) => x.status === 'PENDING'),
+    );
+    await system.psp.control.webhooksIdle();
+    // More 500s than the SDK's own retries of one call (2): the consumer's attempt fails and the queue retries.
+    const fault = system.psp.control.addFault({
+      kind: 'error',
+      route: `GET /v1/payment_intents/${pending?.psp_reference}`,
+      status: 500,
+      count: 5,
+    });
+    system.psp.control.completeAuthentication(pending?.psp_reference ?? '', 'succeed');
+    const [order] = await waitForOrders(ctx, checkout.order_ids, undefined, 60_000);
+    expect(order?.status).toBe('SUCCESS');
+    expect(system.psp.control.listFaults().find((f) => f.id === fault)?.fired ?? 5).toBe(5);
+    system.psp.control.removeFault(fault);
+    expect(await availableBalance(ctx, 'seller_retrieve', 'USD')).toBe('10.80');
+    await system.psp.control.webhooksIdle();
+  });
+
   it('an event about an object the PSP does not know moves nothing, and is not retried', async () => {
     const id = `evt_unknown${Date.now().toString(36)}`;
     const body = JSON.stringify({
