@@ -21,6 +21,11 @@ export const AttentionKind = {
   TransferReversalFailed: 'transfer_reversal_failed',
   /** A refund or dispute made at the PSP on a payment that paid several orders: which one bears it? */
   MoneyBackUnattributed: 'money_back_unattributed',
+  /**
+   * The PSP refused OUR credentials (401/403: a rotated, revoked or wrong key). The order waits (nothing was
+   * charged by the refused call); a person fixes the secret, then the sweeper resumes it.
+   */
+  PspCredentialsRefused: 'psp_credentials_refused',
 } as const;
 export type AttentionKind = (typeof AttentionKind)[keyof typeof AttentionKind];
 

@@ -9,8 +9,9 @@ import { header } from '../api/http';
 import { documentClient, sqsClient } from '../shared/aws-clients';
 import { resource, secretValue } from '../shared/config';
 import { logger } from '../shared/logger';
+import { businessMetrics } from '../shared/metrics';
 import { instrumented } from '../shared/observability';
-import { InvalidSignatureError, storeEvent, verifyEvent } from '../webhooks/inbox';
+import { InvalidSignatureError, MalformedEventError, storeEvent, verifyEvent } from '../webhooks/inbox';
 
 const inbox = { db: documentClient(), table: resource('table', 'webhook-events') };
 const queueUrl = resource('queue', 'webhook-events');
@@ -34,8 +35,16 @@ async function handle(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
   } catch (error) {
     if (error instanceof InvalidSignatureError) {
       logger.warn('webhook rejected: bad signature', { request_id: requestId, reason: error.message });
+      businessMetrics.webhookSignatureFailure();
       return reply(400, {
         error: { code: 'invalid_signature', message: 'signature verification failed', request_id: requestId },
+      });
+    }
+    if (error instanceof MalformedEventError) {
+      // Signed by the PSP's secret but not an event: storing it would share a key with every such body.
+      logger.warn('webhook rejected: malformed event', { request_id: requestId, reason: error.message });
+      return reply(400, {
+        error: { code: 'malformed_event', message: error.message, request_id: requestId },
       });
     }
     throw error;

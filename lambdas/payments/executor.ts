@@ -6,7 +6,7 @@
  * With one, every retry, the sweeper and reconciliation look the payment up by id, whatever the PSP's key window.
  */
 import { money } from '../money';
-import { isRejection, PspIdempotencyError } from '../psp/errors';
+import { isRejection, PspIdempotencyError, PspUnauthorizedError } from '../psp/errors';
 import type { PaymentProvider, PspPayment } from '../psp/port';
 import type { RiskProvider } from '../risk/rules';
 import { applyPayment } from './apply-payment';
@@ -91,7 +91,11 @@ export async function executeOrder(
   }
   let payment: PspPayment;
   if (order.status === 'PENDING' && order.psp_reference) {
-    payment = await deps.psp.retrievePayment(order.psp_reference);
+    const known = order;
+    payment = await deps.psp.retrievePayment(order.psp_reference).catch(async (error: unknown) => {
+      await reportPspTrouble(ctx, known, known.psp_reference, error);
+      throw error;
+    });
   } else if (order.status === 'EXECUTING') {
     const charged = await charge(ctx, deps, order, checkout, actor);
     if ('order' in charged) return charged.order;
@@ -138,7 +142,7 @@ async function charge(
         });
         return { order: failed.order };
       }
-      await reportConflict(ctx, order, undefined, error);
+      await reportPspTrouble(ctx, order, undefined, error);
       throw error;
     }
     const stored = await attachPspReference(ctx, orderId, payment.pspPaymentId);
@@ -147,25 +151,52 @@ async function charge(
     reference = stored.psp_reference;
   }
   // A retry, the sweeper or a concurrent run: look first, confirm only an intent nobody confirmed yet.
-  payment ??= await deps.psp.retrievePayment(reference);
+  if (!payment) {
+    const known = reference;
+    payment = await deps.psp.retrievePayment(known).catch(async (error: unknown) => {
+      await reportPspTrouble(ctx, order, known, error);
+      throw error;
+    });
+  }
   if (!awaitingConfirmation(payment)) return { payment };
   try {
     return { payment: await deps.psp.confirmPayment(reference, orderId) };
   } catch (error) {
-    await reportConflict(ctx, order, reference, error);
+    await reportPspTrouble(ctx, order, reference, error);
     // Refused (e.g. confirmed meanwhile by a concurrent run): what the intent is now is the evidence.
     if (isRejection(error)) return { payment: await deps.psp.retrievePayment(reference) };
     throw error;
   }
 }
 
-/** A key reused with other parameters is our bug, and the first attempt may have charged: a person looks. */
-async function reportConflict(
+/**
+ * PSP refusals that say nothing about the payment but need a person: a key reused with other parameters (our
+ * bug, and the first attempt may have charged), and our own credentials refused (a rotated or wrong key: the
+ * order waits; nothing was done by the refused call). Both are recorded once per order; the error is rethrown
+ * by the caller, so the order keeps its state and deadline.
+ */
+export async function reportPspTrouble(
   ctx: PaymentsContext,
   order: PaymentOrder,
   pspReference: string | undefined,
   error: unknown,
 ): Promise<void> {
+  if (error instanceof PspUnauthorizedError) {
+    await ctx.attention?.record({
+      kind: 'psp_credentials_refused',
+      subjectType: 'payment_order',
+      subjectId: order.payment_order_id,
+      summary: `the PSP refused our API key while charging order ${order.payment_order_id}: check the stripe-api-key secret (rotated or revoked?)`,
+      details: {
+        payment_order_id: order.payment_order_id,
+        checkout_id: order.checkout_id,
+        psp_reference: pspReference ?? '',
+        http_status: error.httpStatus ?? 0,
+        psp_code: error.pspCode ?? '',
+      },
+    });
+    return;
+  }
   if (!(error instanceof PspIdempotencyError)) return;
   await ctx.attention?.record({
     kind: 'idempotency_conflict',

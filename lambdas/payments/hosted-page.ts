@@ -3,7 +3,7 @@
  * sweeper's look at a checkout whose page nobody reported on.
  */
 import { equals, type Money, money } from '../money';
-import type { PaymentProvider } from '../psp/port';
+import type { HostedCheckout, PaymentProvider } from '../psp/port';
 import { getCheckout } from './checkouts';
 import type { PaymentsContext } from './context';
 import { PaymentError } from './errors';
@@ -112,7 +112,10 @@ export async function applyHostedCheckout(
 }
 
 /** What the PSP says about a hosted checkout, including a delayed payment's own status once the page completed. */
-export async function hostedResult(psp: PaymentProvider, sessionId: string): Promise<HostedResult> {
+export async function hostedResult(
+  psp: PaymentProvider,
+  sessionId: string,
+): Promise<HostedResult & Pick<HostedCheckout, 'checkoutId'>> {
   const session = await psp.retrieveHostedCheckout(sessionId);
   if (session.status !== 'complete' || session.paid || !session.pspPaymentId) return session;
   const payment = await psp.retrievePayment(session.pspPaymentId);

@@ -7,7 +7,7 @@ import { applyPayment } from './apply-payment';
 import { completeCheckoutIfDone } from './checkouts';
 import { later, nowOf, type PaymentsContext } from './context';
 import { postponeDeadline } from './due-index';
-import { type ExecutionDependencies, executeOrder } from './executor';
+import { type ExecutionDependencies, executeOrder, reportPspTrouble } from './executor';
 import { sweepHostedCheckout } from './hosted-page';
 import { isTerminal, type PaymentOrder } from './model';
 import { getOrder } from './order-transitions';
@@ -74,6 +74,8 @@ export async function sweepDueOrders(
         }
       }
     } catch (error) {
+      // Our credentials refused or a key conflict: a person hears of it (the executor's paths record it too).
+      await reportPspTrouble(ctx, before, before.psp_reference, error);
       errors.push({
         payment_order_id: before.payment_order_id,
         error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),

@@ -1,11 +1,11 @@
 /**
  * PSP events about payouts (Stripe Connect: the connected account's bank payout), applied through the same
- * code as the workflow and the sweeper, forward only. Our payout is found by the bank payout's metadata.
+ * code as the workflow and the sweeper, forward only. Our payout is found by the bank payout's metadata; what
+ * happened to it is looked up at the PSP (the event body is only a hint, as for every event).
  * Event types we do not know are reported as `unhandled_type`: logged as an error with a metric, which alarms.
  */
 import type Stripe from 'stripe';
-import { applyProviderResult, type ExecutorDependencies } from './executor';
-import type { ProviderPayout } from './port';
+import { applyProviderResult, type ExecutorDependencies, instructionOf } from './executor';
 import { getPayout, type PayoutsContext } from './store';
 
 export type PayoutEventOutcome =
@@ -43,25 +43,15 @@ export async function applyPayoutEvent(
     });
     return 'unhandled_type';
   }
-  const bank = event.data.object as Stripe.Payout;
-  const payoutId = bank.metadata?.payout_id;
+  // The event only names the payout (its metadata); what happened is what the PSP says now.
+  const hint = event.data.object as Partial<Stripe.Payout>;
+  const payoutId = hint.metadata?.payout_id;
   if (!payoutId) return 'unknown_payout';
   const payout = await getPayout(ctx, payoutId);
   if (!payout) return 'unknown_payout';
-  const result: ProviderPayout =
-    event.type === 'payout.paid'
-      ? {
-          state: 'paid',
-          bankPayoutId: bank.id,
-          ...(payout.provider_reference ? { reference: payout.provider_reference } : {}),
-        }
-      : {
-          state: 'failed',
-          bankPayoutId: bank.id,
-          failureCode:
-            bank.failure_code ?? (event.type === 'payout.canceled' ? 'canceled' : 'could_not_process'),
-          ...(payout.provider_reference ? { reference: payout.provider_reference } : {}),
-        };
+  const result = await deps.provider.lookup(instructionOf(payout));
+  // Nothing at the PSP for this payout: the event was not about a payout of ours.
+  if (!result) return 'no_change';
   const after = await applyProviderResult(ctx, deps, payout, result, 'psp-webhook');
   return after.version === payout.version ? 'no_change' : 'applied';
 }

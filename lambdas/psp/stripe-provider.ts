@@ -44,6 +44,43 @@ export function createStripeClient(options: StripeProviderOptions): Stripe {
 
 const classify = classifyStripeError;
 
+/** How many fresh keys one call tries after saved 5xx answers before it gives up (the caller retries later). */
+const MAX_KEY_HOPS = 3;
+
+/**
+ * The request id of a 5xx that Stripe SAVED for an idempotency key (raised once the request began executing):
+ * every retry with that key gets it again for 24 h, so retrying it cannot help. Stripe marks such an answer
+ * `Stripe-Should-Retry: false` (and a replay `Idempotent-Replayed: true`, `Original-Request: <id>`).
+ */
+export function savedServerErrorOf(error: unknown): string | undefined {
+  if (!(error instanceof Stripe.errors.StripeError)) return undefined;
+  if ((error.statusCode ?? 0) < 500) return undefined;
+  const headers = (error.headers ?? {}) as Record<string, string | undefined>;
+  if (headers['idempotent-replayed'] === 'true') return headers['original-request'] ?? error.requestId;
+  if (headers['stripe-should-retry'] === 'false') return error.requestId;
+  return undefined;
+}
+
+/**
+ * Runs a keyed call; when the PSP answers with a saved 5xx, runs it again under a key derived from that
+ * answer (`<base>-after-<request id>`), so every retry (ours, the sweeper's, another container's) walks the
+ * same chain of keys and never depends on the 24 h window of a poisoned key. Safe for our two keyed calls:
+ * a second create makes an unconfirmed intent nobody confirms; a second confirm of an intent that already
+ * moved is refused by the PSP (the intent is the unit of payment, not the key).
+ */
+async function withKeyChain<T>(baseKey: string, call: (key: string) => Promise<T>): Promise<T> {
+  let key = baseKey;
+  for (let hop = 0; ; hop++) {
+    try {
+      return await call(key);
+    } catch (error) {
+      const saved = savedServerErrorOf(error);
+      if (!saved || hop >= MAX_KEY_HOPS) throw error;
+      key = `${baseKey}-after-${saved}`;
+    }
+  }
+}
+
 export function toPspPayment(intent: Stripe.PaymentIntent): PspPayment {
   const amount: Money = fromStripeAmount(intent.amount, intent.currency);
   const meta = intent.metadata ?? {};
@@ -118,21 +155,23 @@ export class StripePaymentProvider implements PaymentProvider {
   async createPayment(request: ChargeRequest): Promise<PspPayment> {
     const { amount, currency } = toStripeAmount(request.amount);
     try {
-      const intent = await this.stripe.paymentIntents.create(
-        {
-          amount,
-          currency,
-          payment_method: request.paymentMethod,
-          // No redirect-based methods: a 3-D Secure challenge is answered by the storefront (requires_action).
-          automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
-          metadata: {
-            payment_order_id: request.paymentOrderId,
-            checkout_id: request.checkoutId,
-            seller_account: request.sellerAccount,
-            buyer_id: request.buyerId,
+      const intent = await withKeyChain(`payin-create-${request.paymentOrderId}`, (idempotencyKey) =>
+        this.stripe.paymentIntents.create(
+          {
+            amount,
+            currency,
+            payment_method: request.paymentMethod,
+            // No redirect-based methods: a 3-D Secure challenge is answered by the storefront (requires_action).
+            automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+            metadata: {
+              payment_order_id: request.paymentOrderId,
+              checkout_id: request.checkoutId,
+              seller_account: request.sellerAccount,
+              buyer_id: request.buyerId,
+            },
           },
-        },
-        { idempotencyKey: `payin-create-${request.paymentOrderId}` },
+          { idempotencyKey },
+        ),
       );
       return toPspPayment(intent);
     } catch (error) {
@@ -143,10 +182,8 @@ export class StripePaymentProvider implements PaymentProvider {
   /** Confirms (charges) a stored PaymentIntent; its own key, so a retry replays the first confirmation. */
   async confirmPayment(pspPaymentId: string, paymentOrderId: string): Promise<PspPayment> {
     try {
-      const intent = await this.stripe.paymentIntents.confirm(
-        pspPaymentId,
-        {},
-        { idempotencyKey: `payin-confirm-${paymentOrderId}` },
+      const intent = await withKeyChain(`payin-confirm-${paymentOrderId}`, (idempotencyKey) =>
+        this.stripe.paymentIntents.confirm(pspPaymentId, {}, { idempotencyKey }),
       );
       return toPspPayment(intent);
     } catch (error) {

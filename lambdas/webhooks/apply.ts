@@ -1,7 +1,7 @@
 /**
- * Applying a verified PSP event to our orders. Idempotent and forward-only: it goes through the same
- * outcomes code as the executor and the sweeper, so a duplicate, late or out-of-order event leaves the state
- * a clean run would.
+ * Applying a verified PSP event to our orders. Idempotent and forward-only: the object the event points at is
+ * retrieved from the PSP and goes through the same code as the executor and the sweeper, so a duplicate,
+ * late, out-of-order or forged event leaves the state a clean run would.
  */
 import type Stripe from 'stripe';
 import { applyPayment } from '../payments/apply-payment';
@@ -13,8 +13,8 @@ import { getOrder } from '../payments/order-transitions';
 import type { Timing } from '../payments/timing';
 import { applyPayoutEvent, isPayoutEvent, type PayoutEventOutcome } from '../payouts/events';
 import { executorDependencies, payoutsContext } from '../payouts/wiring';
+import { isRejection } from '../psp/errors';
 import type { PaymentProvider } from '../psp/port';
-import { toHostedCheckout, toPspPayment } from '../psp/stripe-provider';
 import { applyMoneyBackEvent, isMoneyBackEvent } from '../refunds/events';
 import { moneyBackDependencies } from '../refunds/wiring';
 
@@ -25,6 +25,8 @@ export type ApplyOutcome =
   | 'unknown_order'
   | 'no_change'
   | 'needs_attention'
+  /** The PSP does not know the object the event points at (a forged or foreign event): nothing to act on. */
+  | 'unknown_at_psp'
   | PayoutEventOutcome;
 
 const PAYMENT_INTENT_EVENTS = new Set([
@@ -42,54 +44,84 @@ const CHECKOUT_EVENTS = new Set([
   'checkout.session.expired',
 ]);
 
+/** The id of the object an event points at: the only part of the body we use before asking the PSP. */
+function objectIdOf(event: Stripe.Event): string | undefined {
+  const id = (event.data?.object as { id?: unknown } | undefined)?.id;
+  return typeof id === 'string' && id !== '' ? id : undefined;
+}
+
+/**
+ * Applies one verified event. The event is only a hint: before anything moves, the object it points at is
+ * retrieved from the PSP and what the PSP says now is applied (Stripe's advice; a validly signed body can
+ * still be forged by whoever holds the secret, replayed from another account, or simply stale). A retrieval
+ * that fails says nothing and is thrown, so the queue retries it; a PSP that does not know the object
+ * answers `unknown_at_psp` and nothing moves.
+ */
 export async function applyEvent(
   ctx: PaymentsContext,
   event: Stripe.Event,
   timing: Timing,
-  /** Used to make a non-final failure final (cancel the PaymentIntent) before an order is FAILED. */
-  psp?: PaymentProvider,
+  psp: PaymentProvider,
 ): Promise<ApplyOutcome> {
-  // Pay-outs (Connect bank payouts, transfers): their own module.
+  // Pay-outs (Connect bank payouts, transfers): their own module, which looks the payout up at the PSP.
   if (isPayoutEvent(event.type))
     return applyPayoutEvent(payoutsContext(), await executorDependencies(), event);
-  if (PAYMENT_INTENT_EVENTS.has(event.type)) {
-    const payment = toPspPayment(event.data.object as Stripe.PaymentIntent);
-    // Hosted-page payments carry no order id, only the checkout's: the event is a hint to ask the PSP about the
-    // checkout's page (its checkout.session events may be lost), and the page's state is applied.
-    if (!payment.paymentOrderId) {
-      if (!payment.checkoutId || !psp) return 'ignored_type';
-      return applyHostedPaymentHint(ctx, psp, payment.checkoutId);
-    }
-    const order = await getOrder(ctx, payment.paymentOrderId);
-    if (!order) return 'unknown_order';
-    const result = await applyPayment(ctx, order, payment, 'psp-webhook', timing, psp);
-    // Also when nothing changed now: a redelivery after a crash must still close the checkout.
-    if (isTerminal(result.order.status)) await completeCheckoutIfDone(ctx, order.checkout_id);
-    return result.changed ? 'applied' : 'no_change';
-  }
   // Refunds and disputes (lambdas/refunds/): their own module retrieves the object and posts it.
   if (isMoneyBackEvent(event.type)) return applyMoneyBackEvent(moneyBackDependencies(), event);
-  if (CHECKOUT_EVENTS.has(event.type)) {
-    const session = toHostedCheckout(event.data.object as Stripe.Checkout.Session);
-    if (!session.checkoutId) return 'unknown_order';
-    const failed = event.type === 'checkout.session.async_payment_failed';
-    try {
-      await applyHostedCheckout(
-        ctx,
-        session.checkoutId,
-        failed ? { ...session, paid: false, paymentFailed: true } : session,
-        'psp-webhook',
-      );
-    } catch (error) {
-      if ((error as { code?: string }).code === 'not_found') return 'unknown_order';
-      // Recorded for a person (lambdas/attention): retrying the event would only say the same again.
-      if ((error as { code?: string }).code === 'needs_attention') return 'needs_attention';
-      throw error;
-    }
-    await completeCheckoutIfDone(ctx, session.checkoutId);
-    return 'applied';
+  const isPayment = PAYMENT_INTENT_EVENTS.has(event.type);
+  if (!isPayment && !CHECKOUT_EVENTS.has(event.type)) return 'ignored_type';
+  const objectId = objectIdOf(event);
+  if (!objectId) return 'ignored_type';
+  try {
+    return isPayment
+      ? await applyPaymentIntent(ctx, objectId, timing, psp)
+      : await applyCheckoutSession(ctx, objectId, psp);
+  } catch (error) {
+    // 400/404 from the PSP on a retrieval: no such object there. Every other error is indeterminate.
+    if (isRejection(error)) return 'unknown_at_psp';
+    throw error;
   }
-  return 'ignored_type';
+}
+
+async function applyPaymentIntent(
+  ctx: PaymentsContext,
+  pspPaymentId: string,
+  timing: Timing,
+  psp: PaymentProvider,
+): Promise<ApplyOutcome> {
+  const payment = await psp.retrievePayment(pspPaymentId);
+  // A hosted page's PaymentIntent without an order id (a page paying several orders): the event is a hint to
+  // ask the PSP about the checkout's page (its checkout.session events may be lost), whose state is applied.
+  if (!payment.paymentOrderId) {
+    if (!payment.checkoutId) return 'ignored_type';
+    return applyHostedPaymentHint(ctx, psp, payment.checkoutId);
+  }
+  const order = await getOrder(ctx, payment.paymentOrderId);
+  if (!order) return 'unknown_order';
+  const result = await applyPayment(ctx, order, payment, 'psp-webhook', timing, psp);
+  // Also when nothing changed now: a redelivery after a crash must still close the checkout.
+  if (isTerminal(result.order.status)) await completeCheckoutIfDone(ctx, order.checkout_id);
+  return result.changed ? 'applied' : 'no_change';
+}
+
+async function applyCheckoutSession(
+  ctx: PaymentsContext,
+  sessionId: string,
+  psp: PaymentProvider,
+): Promise<ApplyOutcome> {
+  // The session as the PSP has it now, and, once completed, its payment's own status (a delayed method).
+  const session = await hostedResult(psp, sessionId);
+  if (!session.checkoutId) return 'unknown_order';
+  try {
+    await applyHostedCheckout(ctx, session.checkoutId, session, 'psp-webhook');
+  } catch (error) {
+    if ((error as { code?: string }).code === 'not_found') return 'unknown_order';
+    // Recorded for a person (lambdas/attention): retrying the event would only say the same again.
+    if ((error as { code?: string }).code === 'needs_attention') return 'needs_attention';
+    throw error;
+  }
+  await completeCheckoutIfDone(ctx, session.checkoutId);
+  return 'applied';
 }
 
 /** A hosted page's PaymentIntent moved: what the PSP says of the checkout's page now is applied to its orders. */

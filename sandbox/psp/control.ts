@@ -3,6 +3,7 @@
  * class) and over HTTP under `/_sim/...` (`handleControlRequest`). Nothing here speaks Stripe's API; these
  * are the knobs Stripe's dashboard and test helpers would be.
  */
+import { AccessRuleError, type ApiAccess, type RateLimitRule } from './access';
 import type { SimClock } from './clock';
 import { type ConnectPayouts, connectPayoutsOf } from './connect-payouts';
 import type { DestinationMode, PspEngine } from './engine';
@@ -26,6 +27,8 @@ export class PspControl {
   moneyBack?: MoneyBack;
   /** The asynchronous payout provider (payee-network.ts), set by the simulator's assembly. */
   payees?: PayeeNetwork;
+  /** Secret keys and rate limits (set by the simulator's assembly). */
+  access?: ApiAccess;
 
   constructor(
     private readonly engine: PspEngine,
@@ -89,6 +92,28 @@ export class PspControl {
 
   releaseHeld(): number {
     return this.gate.release();
+  }
+
+  // keys and rate limits ------------------------------------------------------------------------------
+
+  /** Rolls the secret key: `newKey` works at once, `oldKey` answers 401 `api_key_expired` after `graceMs`. */
+  rotateApiKey(oldKey: string, newKey: string, graceMs = 0): void {
+    this.requireAccess().rotateKey(oldKey, newKey, graceMs);
+  }
+
+  /** A per-account rate limit (429 `rate_limit` past it); `undefined` lifts it. */
+  setRateLimit(rule: RateLimitRule | undefined): void {
+    this.requireAccess().setRateLimit(rule);
+  }
+
+  /** The rate limit in force and how many requests it refused. */
+  rateLimit(): ReturnType<ApiAccess['rateLimit']> {
+    return this.requireAccess().rateLimit();
+  }
+
+  private requireAccess(): ApiAccess {
+    if (!this.access) throw new AccessRuleError('this simulator has no access control');
+    return this.access;
   }
 
   // webhooks ------------------------------------------------------------------------------------------
@@ -169,6 +194,8 @@ const CONTROL_ROUTES = [
   'faults',
   'faults/:id',
   'held/release',
+  'api_keys/rotate',
+  'rate_limit',
   'webhook_endpoints',
   'webhook_endpoints/:id',
   'webhook_deliveries',
@@ -246,6 +273,25 @@ export async function handleControlRequest(
         return { status: 200, body: { cleared: true } };
       case 'DELETE faults/:id':
         return { status: 200, body: { removed: control.removeFault(need(b, 'fault id')) } };
+      case 'POST api_keys/rotate':
+        control.rotateApiKey(
+          String(json.old_key ?? ''),
+          String(json.new_key ?? ''),
+          json.grace_ms === undefined ? 0 : Number(json.grace_ms),
+        );
+        return { status: 200, body: { rotated: true } };
+      case 'GET rate_limit':
+        return { status: 200, body: { rate_limit: control.rateLimit() ?? null } };
+      case 'POST rate_limit':
+        control.setRateLimit({
+          requestsPerSecond: Number(json.requests_per_second),
+          ...(json.burst !== undefined ? { burst: Number(json.burst) } : {}),
+          ...(typeof json.account === 'string' ? { account: json.account } : {}),
+        });
+        return { status: 200, body: { rate_limit: control.rateLimit() } };
+      case 'DELETE rate_limit':
+        control.setRateLimit(undefined);
+        return { status: 200, body: { rate_limit: null } };
       case 'POST held/release':
         return { status: 200, body: { released: control.releaseHeld() } };
       case 'GET webhook_endpoints':

@@ -70,6 +70,20 @@ export function authenticationError(message: string): StripeApiError {
   return new StripeApiError(401, { type: 'invalid_request_error', message }, false);
 }
 
+/** A key rolled out (Stripe's "roll key" with its expiry passed). */
+export function expiredKeyError(redactedKey: string): StripeApiError {
+  return new StripeApiError(
+    401,
+    {
+      type: 'invalid_request_error',
+      code: 'api_key_expired',
+      doc_url: docUrl('api_key_expired'),
+      message: `Expired API Key provided: ${redactedKey}`,
+    },
+    false,
+  );
+}
+
 export function rateLimitError(): StripeApiError {
   return new StripeApiError(
     429,
@@ -81,6 +95,22 @@ export function rateLimitError(): StripeApiError {
         'Too many requests hit the API too quickly. We recommend an exponential backoff of your requests.',
     },
     false,
+  );
+}
+
+/**
+ * A 5xx raised once the request began executing: Stripe saves it for the idempotency key like any result, so
+ * a retry with the same key gets the same error again (for 24 h). Whether the work was done is unknown.
+ */
+export function storedServerError(status: number): StripeApiError {
+  return new StripeApiError(
+    status,
+    {
+      type: 'api_error',
+      message:
+        'An unknown error occurred while processing your request. Retrying with the same idempotency key returns the same result.',
+    },
+    true,
   );
 }
 

@@ -7,7 +7,11 @@
  * API faults (first firing rule wins):
  * - `error`: answer a 5xx (`status`, default 500) before doing anything; nothing is stored for the idempotency
  *   key, so a retry with the same key executes.
- * - `rate_limit`: answer 429 `rate_limit` before doing anything.
+ * - `stored_error`: a 5xx (`status`, default 500) raised after the request began executing. Stripe saves it for
+ *   the idempotency key like any result: every retry with the same key gets the same 5xx (for 24 h). With
+ *   `executed` (default true) the work itself was committed first (the client cannot know); with
+ *   `executed: false` it failed before committing anything.
+ * - `rate_limit`: answer 429 `rate_limit` before doing anything (see also the per-account limit, access.ts).
  * - `latency`: wait `delayMs` (default 5000) before executing, holding the idempotency key (a concurrent retry
  *   with the same key gets 409); the work is done even if the client already gave up.
  * - `hold`: like latency, but wait until `releaseHeld()` (deterministic concurrency and timeout tests).
@@ -19,7 +23,7 @@
  */
 import { type Rng, seededRng } from './random';
 
-export const API_FAULT_KINDS = ['error', 'rate_limit', 'latency', 'hold', 'drop'] as const;
+export const API_FAULT_KINDS = ['error', 'stored_error', 'rate_limit', 'latency', 'hold', 'drop'] as const;
 export const WEBHOOK_FAULT_KINDS = ['duplicate', 'delay', 'reorder', 'loss'] as const;
 export type ApiFaultKind = (typeof API_FAULT_KINDS)[number];
 export type WebhookFaultKind = (typeof WEBHOOK_FAULT_KINDS)[number];
@@ -35,8 +39,10 @@ export interface ApiFaultRule extends FaultFrequency {
   kind: ApiFaultKind;
   /** `METHOD /v1/template` (`POST /v1/payment_intents/:id/confirm`), a concrete path, or `*`. */
   route: string;
-  /** For `error`: 500, 502, 503 or 504 (any 5xx). */
+  /** For `error` and `stored_error`: 500, 502, 503 or 504 (any 5xx). */
   status?: number;
+  /** For `stored_error`: whether the work was committed before the error (default true). */
+  executed?: boolean;
   /** For `latency`. */
   delayMs?: number;
 }

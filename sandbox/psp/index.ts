@@ -6,6 +6,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ApiAccess } from './access';
 import { type Clock, SimClock } from './clock';
 import { connectPayoutRoutes, connectPayoutsOf } from './connect-payouts';
 import { PspControl } from './control';
@@ -147,6 +148,8 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
   engine.moneyBack = moneyBack;
   control.moneyBack = moneyBack;
   const keys = options.apiKeys ? new Set(options.apiKeys) : undefined;
+  const access = new ApiAccess((key) => (keys ? keys.has(key) : key.startsWith('sk_test_')));
+  control.access = access;
   const routes: Route[] = [
     ...paymentIntentRoutes,
     ...checkoutSessionRoutes,
@@ -175,11 +178,11 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       ...(persist ? { persist } : {}),
       gate,
       control,
-      acceptsKey: (key) => (keys ? keys.has(key) : key.startsWith('sk_test_')),
       payee: {
         network: payees,
         acceptsKey: (key) => (payeeKeys ? payeeKeys.has(key) : key.startsWith('payee_test_')),
       },
+      access,
       log,
     }),
   );

@@ -4,9 +4,17 @@
  * Request bodies are never logged (the hosted page's form carries a card number).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApiAccess } from './access';
 import { handleControlRequest, type PspControl } from './control';
 import type { PspEngine, RequestContext } from './engine';
-import { authenticationError, rateLimitError, StripeApiError, serverError } from './errors';
+import {
+  authenticationError,
+  expiredKeyError,
+  rateLimitError,
+  StripeApiError,
+  serverError,
+  storedServerError,
+} from './errors';
 import { expand } from './expand';
 import type { FaultInjector } from './faults';
 import { canonicalParams, Params, parseForm } from './form';
@@ -26,8 +34,8 @@ export interface ServerDeps {
   idempotency: IdempotencyStore;
   gate: HoldGate;
   control: PspControl;
-  /** Accepts a secret key? */
-  acceptsKey(key: string): boolean;
+  /** Which secret keys work (rotation) and how fast each account may call (rate limit). */
+  access: ApiAccess;
   /** Accepts a publishable key (browser tokenization only)? */
   acceptsPublishableKey?(key: string): boolean;
   /** Makes the state durable (persistence.ts); called before any response is sent. */
@@ -115,8 +123,16 @@ export function createRequestHandler(deps: ServerDeps): (req: IncomingMessage, r
         ),
       );
     }
-    if (!deps.acceptsKey(apiKey))
-      return fail(authenticationError(`Invalid API Key provided: ${redact(apiKey)}`));
+    const keyCheck = deps.access.check(apiKey);
+    if (keyCheck === 'expired') return fail(expiredKeyError(redact(apiKey)));
+    if (keyCheck !== 'ok') return fail(authenticationError(`Invalid API Key provided: ${redact(apiKey)}`));
+    const stripeAccountHeader = req.headers['stripe-account'];
+    const stripeAccount = typeof stripeAccountHeader === 'string' ? stripeAccountHeader : null;
+    // Per account, before anything is read or stored (Stripe saves nothing for a 429).
+    if (!deps.access.admit(deps.access.scopeOf(apiKey), stripeAccount)) {
+      deps.log(`rate limited ${method} ${url.pathname}`);
+      return fail(rateLimitError());
+    }
 
     const matched = matchRoute(deps.routes, method, url.pathname);
     if (!matched.route) {
@@ -148,7 +164,7 @@ export function createRequestHandler(deps: ServerDeps): (req: IncomingMessage, r
     if (typeof idempotencyKey === 'string') {
       try {
         claim = deps.idempotency.claim(
-          apiKey,
+          deps.access.scopeOf(apiKey),
           idempotencyKey,
           `${method} ${url.pathname} ${String(req.headers['stripe-account'] ?? '')} ${canonicalParams(params.raw)}`,
         );
@@ -165,6 +181,8 @@ export function createRequestHandler(deps: ServerDeps): (req: IncomingMessage, r
           ...headers,
           'Idempotent-Replayed': 'true',
           'Original-Request': claim.response.requestId,
+          // A saved 5xx: retrying the same key can only replay it (Stripe says so in this header).
+          ...(claim.response.status >= 500 ? { 'Stripe-Should-Retry': 'false' } : {}),
         });
       }
     }
@@ -182,7 +200,13 @@ export function createRequestHandler(deps: ServerDeps): (req: IncomingMessage, r
     let replayable = true;
     try {
       engine.tick();
+      if (fault?.kind === 'stored_error' && fault.executed === false) {
+        // Failed once execution began but before anything was committed.
+        throw storedServerError(fault.status ?? 500);
+      }
       const result = route.handle({ params, path: matched.path, request, engine });
+      // Failed after the work was committed: the client never learns what was done.
+      if (fault?.kind === 'stored_error') throw storedServerError(fault.status ?? 500);
       status = 200;
       responseBody = JSON.stringify(expand(result, params.expand(), engine.store), null, 2);
     } catch (error) {
@@ -208,7 +232,10 @@ export function createRequestHandler(deps: ServerDeps): (req: IncomingMessage, r
       res.socket?.destroy();
       return;
     }
-    send(res, status, responseBody, headers);
+    send(res, status, responseBody, {
+      ...headers,
+      ...(status >= 500 && replayable && claim?.kind === 'fresh' ? { 'Stripe-Should-Retry': 'false' } : {}),
+    });
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -71,6 +71,12 @@ export async function availableBalance(
  * Invariants 1 and 5 of DESIGN.md §8 over every order of a test system: one PaymentIntent per order at the
  * PSP, and every order terminal, or waiting with a deadline (PENDING also with a reason) so none is lost.
  */
+const CHARGING_EVENTS = new Set([
+  'payment_intent.succeeded',
+  'payment_intent.processing',
+  'payment_intent.amount_capturable_updated',
+]);
+
 export async function assertOrderInvariants(system: LocalSystem, ctx: PaymentsContext): Promise<void> {
   const orders: PaymentOrder[] = [];
   let start: Record<string, unknown> | undefined;
@@ -86,12 +92,19 @@ export async function assertOrderInvariants(system: LocalSystem, ctx: PaymentsCo
     orders.push(...((page.Items ?? []) as PaymentOrder[]));
     start = page.LastEvaluatedKey;
   } while (start);
-  const charges = new Map<string, number>();
+  // A charge is an intent that moved money (or is moving it), not one created: an unconfirmed intent left by a
+  // create whose answer was a saved 5xx is never confirmed, so it charges nothing.
+  const intentsByOrder = new Map<string, Set<string>>();
   for (const event of system.psp.control.events()) {
-    if (event.type !== 'payment_intent.created') continue;
-    const orderId = (event.data.object as { metadata?: Record<string, string> }).metadata?.payment_order_id;
-    if (orderId) charges.set(orderId, (charges.get(orderId) ?? 0) + 1);
+    if (!CHARGING_EVENTS.has(event.type)) continue;
+    const object = event.data.object as { id?: string; metadata?: Record<string, string> };
+    const orderId = object.metadata?.payment_order_id;
+    if (!orderId || !object.id) continue;
+    const intents = intentsByOrder.get(orderId) ?? new Set<string>();
+    intents.add(object.id);
+    intentsByOrder.set(orderId, intents);
   }
+  const charges = new Map([...intentsByOrder].map(([orderId, intents]) => [orderId, intents.size]));
   for (const order of orders) {
     const where = `order ${order.payment_order_id} (${order.status})`;
     if ((charges.get(order.payment_order_id) ?? 0) > 1)

@@ -4,7 +4,7 @@
  * payment page, completed only by webhook. Each test ends with the ledger invariants.
  */
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -126,6 +126,172 @@ describe('signature', () => {
   });
 });
 
+const signedBy = (body: string, secret = WEBHOOK_SECRET) =>
+  Stripe.webhooks.generateTestHeaderString({ payload: body, secret });
+
+async function inboxItem(id: string): Promise<Record<string, unknown> | undefined> {
+  const got = await localDocumentClient().send(
+    new GetCommand({ TableName: system.names.tables['webhook-events'], Key: { pk: `EVENT#${id}` } }),
+  );
+  return got.Item;
+}
+
+async function appliedOutcome(id: string): Promise<unknown> {
+  return eventually(async () => {
+    const item = await inboxItem(id);
+    return item?.status === 'APPLIED' ? item.outcome : undefined;
+  });
+}
+
+describe('events verified at the source (the body is only a hint)', () => {
+  it('a validly signed but forged payment_intent.succeeded does not complete a 3-D Secure order the buyer never completed', async () => {
+    const { checkout } = await submit('seller_forged', '30.00', 'pm_card_authenticationRequired');
+    const [pending] = await waitForOrders(ctx, checkout.order_ids, (o) =>
+      o.every((x) => x.status === 'PENDING'),
+    );
+    expect(pending?.pending_reason).toBe('requires_action');
+    const id = `evt_forged${Date.now().toString(36)}`;
+    const body = JSON.stringify({
+      id,
+      object: 'event',
+      type: 'payment_intent.succeeded',
+      created: Math.floor(Date.now() / 1000),
+      data: {
+        object: {
+          id: pending?.psp_reference,
+          object: 'payment_intent',
+          status: 'succeeded',
+          amount: 3000,
+          currency: 'usd',
+          metadata: { payment_order_id: pending?.payment_order_id, checkout_id: checkout.checkout_id },
+        },
+      },
+    });
+    const answer = await postWebhook(body, signedBy(body));
+    expect(answer.status).toBe(200);
+    // Applied: the consumer asked the PSP, which says the buyer has not authenticated.
+    expect(await appliedOutcome(id)).toBe('no_change');
+    const [after] = await waitForOrders(ctx, checkout.order_ids, () => true);
+    expect(after).toMatchObject({ status: 'PENDING', pending_reason: 'requires_action' });
+    expect(['0', '0.00']).toContain(await availableBalance(ctx, 'seller_forged', 'USD'));
+    // The buyer then really completes it: the real event moves the order.
+    system.psp.control.completeAuthentication(pending?.psp_reference ?? '', 'succeed');
+    const [done] = await waitForOrders(ctx, checkout.order_ids);
+    expect(done?.status).toBe('SUCCESS');
+    expect(await availableBalance(ctx, 'seller_forged', 'USD')).toBe('27.00');
+    await system.psp.control.webhooksIdle();
+  });
+
+  it('a retrieval that fails is indeterminate: the event is retried through the queue, never FAILED', async () => {
+    const { checkout } = await submit('seller_retrieve', '12.00', 'pm_card_authenticationRequired');
+    const [pending] = await waitForOrders(ctx, checkout.order_ids, (o) =>
+      o.every((x) => x.status === 'PENDING'),
+    );
+    await system.psp.control.webhooksIdle();
+    // More 500s than the SDK's own retries of one call (2): the consumer's attempt fails and the queue retries.
+    const fault = system.psp.control.addFault({
+      kind: 'error',
+      route: `GET /v1/payment_intents/${pending?.psp_reference}`,
+      status: 500,
+      count: 5,
+    });
+    system.psp.control.completeAuthentication(pending?.psp_reference ?? '', 'succeed');
+    const [order] = await waitForOrders(ctx, checkout.order_ids, undefined, 60_000);
+    expect(order?.status).toBe('SUCCESS');
+    expect(system.psp.control.listFaults().find((f) => f.id === fault)?.fired ?? 5).toBe(5);
+    system.psp.control.removeFault(fault);
+    expect(await availableBalance(ctx, 'seller_retrieve', 'USD')).toBe('10.80');
+    await system.psp.control.webhooksIdle();
+  });
+
+  it('an event about an object the PSP does not know moves nothing, and is not retried', async () => {
+    const id = `evt_unknown${Date.now().toString(36)}`;
+    const body = JSON.stringify({
+      id,
+      object: 'event',
+      type: 'payment_intent.succeeded',
+      created: Math.floor(Date.now() / 1000),
+      data: { object: { id: 'pi_neverexisted', object: 'payment_intent', metadata: {} } },
+    });
+    expect((await postWebhook(body, signedBy(body))).status).toBe(200);
+    expect(await appliedOutcome(id)).toBe('unknown_at_psp');
+  });
+
+  it('a signed body that is not an event gets a 400 and stores nothing, never a 5xx or a shared key', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const bodies: Record<string, string> = {
+      null: 'null',
+      'not JSON': '{"id": "evt_x", ',
+      array: '[]',
+      string: '"evt_x"',
+      'no id': JSON.stringify({
+        object: 'event',
+        type: 'payment_intent.succeeded',
+        created: now,
+        data: { object: {} },
+      }),
+      'empty id': JSON.stringify({
+        id: '',
+        type: 'payment_intent.succeeded',
+        created: now,
+        data: { object: {} },
+      }),
+      'not an event id': JSON.stringify({
+        id: 'EVENT#x',
+        type: 'payment_intent.succeeded',
+        created: now,
+        data: { object: {} },
+      }),
+      'no type': JSON.stringify({ id: 'evt_notype', created: now, data: { object: {} } }),
+      'no data': JSON.stringify({ id: 'evt_nodata', type: 'payment_intent.succeeded', created: now }),
+      'data is null': JSON.stringify({
+        id: 'evt_nulldata',
+        type: 'payment_intent.succeeded',
+        created: now,
+        data: null,
+      }),
+      'no created': JSON.stringify({
+        id: 'evt_nocreated',
+        type: 'payment_intent.succeeded',
+        data: { object: {} },
+      }),
+    };
+    const before = await inboxSize();
+    for (const [what, body] of Object.entries(bodies)) {
+      const answer = await postWebhook(body, signedBy(body));
+      expect(answer.status, what).toBe(400);
+      expect(await answer.json(), what).toMatchObject({ error: { code: 'malformed_event' } });
+    }
+    expect(await inboxSize()).toBe(before);
+    for (const key of ['undefined', 'null', '', 'evt_notype', 'evt_nodata', 'evt_nulldata', 'evt_nocreated'])
+      expect(await inboxItem(key), key).toBeUndefined();
+  });
+
+  it('a signed event larger than an item can hold is stored under its own id (its pointer only) and applied', async () => {
+    const id = `evt_large${Date.now().toString(36)}`;
+    const body = JSON.stringify({
+      id,
+      object: 'event',
+      type: 'payment_intent.succeeded',
+      created: Math.floor(Date.now() / 1000),
+      data: {
+        object: {
+          id: 'pi_largeunknown',
+          object: 'payment_intent',
+          description: 'x'.repeat(450_000),
+          metadata: {},
+        },
+      },
+    });
+    const answer = await postWebhook(body, signedBy(body));
+    expect(answer.status).toBe(200);
+    const stored = await inboxItem(id);
+    expect(stored).toMatchObject({ id, type: 'payment_intent.succeeded', payload_truncated: true });
+    expect(String(stored?.payload).length).toBeLessThan(10_000);
+    expect(await appliedOutcome(id)).toBe('unknown_at_psp');
+  });
+});
+
 describe('late, duplicate, out-of-order and lost webhooks', () => {
   it('ends a 3-D Secure payment in the same state as a clean run despite duplicates and reordering', async () => {
     const dup = system.psp.control.addFault({ kind: 'duplicate', eventType: 'payment_intent.*', copies: 2 });
@@ -155,7 +321,9 @@ describe('late, duplicate, out-of-order and lost webhooks', () => {
   });
 
   it('recovers a lost success webhook with the sweeper', async () => {
-    const loss = system.psp.control.addFault({ kind: 'loss', eventType: 'payment_intent.succeeded' });
+    // Every PaymentIntent event is lost: any one of them would now heal the order (the consumer retrieves the
+    // intent, whatever the event's type), so the sweeper is the only way left.
+    const loss = system.psp.control.addFault({ kind: 'loss', eventType: 'payment_intent.*' });
     const { checkout } = await submit('seller_lost', '8.00', 'pm_card_authenticationRequired');
     const [pending] = await waitForOrders(ctx, checkout.order_ids, (o) =>
       o.every((x) => x.status === 'PENDING'),

@@ -212,3 +212,88 @@ describe('fault dice', () => {
     expect(first).toContain(false);
   });
 });
+
+describe('as unkind as Stripe (issue 8.3)', () => {
+  it('saves a 5xx raised after execution began and replays it to every retry with the same key', async () => {
+    const tag = randomUUID();
+    h.sim.control.addFault({ kind: 'stored_error', route: 'POST /v1/payment_intents', count: 1 });
+    const key = `k-${tag}`;
+    const params = { amount: 700, currency: 'usd', metadata: { tag } };
+    const first = await h.stripe.paymentIntents
+      .create(params, { idempotencyKey: key })
+      .catch((e: unknown) => e);
+    const again = await h.stripe.paymentIntents
+      .create(params, { idempotencyKey: key })
+      .catch((e: unknown) => e);
+    for (const answer of [first, again]) {
+      expect(answer).toBeInstanceOf(Stripe.errors.StripeAPIError);
+      expect((answer as Stripe.errors.StripeError).statusCode).toBe(500);
+      expect((answer as Stripe.errors.StripeError).headers?.['stripe-should-retry']).toBe('false');
+    }
+    expect((again as Stripe.errors.StripeError).headers?.['idempotent-replayed']).toBe('true');
+    expect((again as Stripe.errors.StripeError).headers?.['original-request']).toBe(
+      (first as Stripe.errors.StripeError).requestId,
+    );
+    // The work was committed before the error (executed defaults to true): one intent exists.
+    expect(await intentsTagged(tag)).toHaveLength(1);
+    // A new key executes.
+    const other = await h.stripe.paymentIntents.create(params, { idempotencyKey: `${key}-2` });
+    expect(other.object).toBe('payment_intent');
+  });
+
+  it('with executed: false, saves the 5xx without doing the work', async () => {
+    const tag = randomUUID();
+    h.sim.control.addFault({
+      kind: 'stored_error',
+      route: 'POST /v1/payment_intents',
+      count: 1,
+      executed: false,
+    });
+    const answer = await h.stripe.paymentIntents
+      .create({ amount: 700, currency: 'usd', metadata: { tag } }, { idempotencyKey: `k-${tag}` })
+      .catch((e: unknown) => e);
+    expect((answer as Stripe.errors.StripeError).statusCode).toBe(500);
+    expect(await intentsTagged(tag)).toHaveLength(0);
+  });
+
+  it('refuses a rotated-out key with 401 api_key_expired; the new key works and shares the idempotency keys', async () => {
+    const oldKey = API_KEY;
+    const newKey = `sk_test_new${Date.now().toString(36)}`;
+    const before = h.client({}, oldKey);
+    const key = `rot-${randomUUID()}`;
+    const made = await before.paymentIntents.create(
+      { amount: 900, currency: 'usd' },
+      { idempotencyKey: key },
+    );
+    h.sim.control.rotateApiKey(oldKey, newKey);
+    const refused = await before.paymentIntents.retrieve(made.id).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(Stripe.errors.StripeAuthenticationError);
+    expect((refused as Stripe.errors.StripeError).code).toBe('api_key_expired');
+    const after = h.client({}, newKey);
+    const replayed = await after.paymentIntents.create(
+      { amount: 900, currency: 'usd' },
+      { idempotencyKey: key },
+    );
+    expect(replayed.id).toBe(made.id);
+    // Roll back, for the tests after this one.
+    h.sim.control.rotateApiKey(newKey, oldKey);
+    expect((await before.paymentIntents.retrieve(made.id)).id).toBe(made.id);
+  });
+
+  it("rate-limits per account with 429 rate_limit (Stripe's shape), other accounts unaffected", async () => {
+    h.sim.control.setRateLimit({ requestsPerSecond: 1, burst: 2, account: 'platform' });
+    try {
+      const stripe = h.client({ maxNetworkRetries: 0 });
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, () => stripe.paymentIntents.list({ limit: 1 }).catch((e: unknown) => e)),
+      );
+      const limited = answers.filter((a) => a instanceof Stripe.errors.StripeRateLimitError);
+      expect(limited.length).toBeGreaterThanOrEqual(3);
+      expect((limited[0] as Stripe.errors.StripeError).code).toBe('rate_limit');
+      expect((limited[0] as Stripe.errors.StripeError).statusCode).toBe(429);
+      expect(h.sim.control.rateLimit()?.limited).toBeGreaterThanOrEqual(3);
+    } finally {
+      h.sim.control.setRateLimit(undefined);
+    }
+  });
+});
