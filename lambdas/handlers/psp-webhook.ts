@@ -9,6 +9,7 @@ import { header } from '../api/http';
 import { documentClient, sqsClient } from '../shared/aws-clients';
 import { resource, secretValue } from '../shared/config';
 import { logger } from '../shared/logger';
+import { businessMetrics } from '../shared/metrics';
 import { instrumented } from '../shared/observability';
 import { InvalidSignatureError, storeEvent, verifyEvent } from '../webhooks/inbox';
 
@@ -34,6 +35,7 @@ async function handle(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
   } catch (error) {
     if (error instanceof InvalidSignatureError) {
       logger.warn('webhook rejected: bad signature', { request_id: requestId, reason: error.message });
+      businessMetrics.webhookSignatureFailure();
       return reply(400, {
         error: { code: 'invalid_signature', message: 'signature verification failed', request_id: requestId },
       });
