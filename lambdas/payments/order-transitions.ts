@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { TransactItem } from '../ledger';
 import { businessMetrics } from '../shared/metrics';
-import { isConditionFailure, MAX_ATTEMPTS, nowIso, type PaymentsContext, stripKeys } from './context';
+import { isConditionFailure, MAX_ATTEMPTS, nowIso, nowOf, type PaymentsContext, stripKeys } from './context';
 import { PaymentError } from './errors';
 import { dueIndexKeys, historyKey, orderKey } from './keys';
 import {
@@ -229,7 +229,8 @@ export const PSP_DEGRADED = 'psp_degraded';
 
 /**
  * The PSP is degraded (its circuit is open): the order is not failed (nothing proves money did not move) and
- * not moved. It waits: its deadline goes past the circuit's cool-down (plus up to 10 s of jitter, so a backlog
+ * not moved. It waits: its deadline goes past the circuit's cool-down (plus jitter, up to a quarter of the wait
+ * and at most 10 s, so a backlog
  * does not return at one instant) and, unless it already waits on the buyer (PENDING), its pending_reason says
  * why. No status change, so no history entry; conditional on the version read, so a concurrent move wins.
  */
@@ -238,7 +239,9 @@ export async function waitForPsp(
   order: PaymentOrder,
   retryAt: string,
 ): Promise<PaymentOrder> {
-  const deadline = new Date(Date.parse(retryAt) + Math.floor(Math.random() * 10_000)).toISOString();
+  const wait = Math.max(0, Date.parse(retryAt) - nowOf(ctx).getTime());
+  const jitter = Math.floor(Math.random() * Math.min(10_000, wait / 4));
+  const deadline = new Date(Date.parse(retryAt) + jitter).toISOString();
   const due = dueIndexKeys(order.payment_order_id, deadline);
   const reason = order.status === 'PENDING' ? {} : { ':reason': PSP_DEGRADED };
   try {

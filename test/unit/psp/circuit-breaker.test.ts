@@ -105,9 +105,14 @@ describe('closed', () => {
     // This container knows at once; the others on their next read (at most cacheMs later).
     now += 500;
     expect(await c.permit()).toEqual({ allowed: false, retryAt: new Date(T0 + 30_000).toISOString() });
-    dynamo.on(GetCommand).resolves({ Item: { pk: 'PSP_CIRCUIT#stripe', state: 'open', open_until: T0 + 30_000 } });
+    dynamo
+      .on(GetCommand)
+      .resolves({ Item: { pk: 'PSP_CIRCUIT#stripe', state: 'open', open_until: T0 + 30_000 } });
     now += 10_000;
-    expect(await circuit().permit()).toEqual({ allowed: false, retryAt: new Date(T0 + 30_000).toISOString() });
+    expect(await circuit().permit()).toEqual({
+      allowed: false,
+      retryAt: new Date(T0 + 30_000).toISOString(),
+    });
     expect(evaluated).toEqual([true, true]);
   });
 
