@@ -131,9 +131,19 @@ export class ManifestApi extends Construct {
 
     let validator: RequestValidator | undefined;
     let jsonObject: Model | undefined;
+    // A function behind several routes (the operator's) gets one invoke permission for this API instead of
+    // one per method: CloudFormation allows 500 resources a stack, and the function itself dispatches on the
+    // route and refuses any it does not serve. A single-route function keeps a permission scoped to its method.
+    const routesPerFunction = new Map<string, number>();
+    for (const route of props.routes)
+      routesPerFunction.set(route.function, (routesPerFunction.get(route.function) ?? 0) + 1);
     for (const route of props.routes) {
       const target = props.functionFor(route.function);
-      const integration = new LambdaIntegration(target.function, { proxy: true, allowTestInvoke: false });
+      const shared = (routesPerFunction.get(route.function) ?? 0) > 1;
+      const integration = new LambdaIntegration(
+        target.function,
+        shared ? { proxy: true, scopePermissionToMethod: false } : { proxy: true, allowTestInvoke: false },
+      );
       if (!route.apiKeyRequired) {
         // Public routes: the raw body goes to the handler untouched (the PSP's signature covers its bytes).
         this.api.root
