@@ -143,9 +143,12 @@ export async function checkInvariants(
   // §8.1 one PSP charge per order (card: a PaymentIntent per order; hosted: one per checkout).
   const perOrder = new Map<string, Intent[]>();
   const perHostedCheckout = new Map<string, Intent[]>();
+  // A hosted page's intent may name its order too (issue 10: refunds and disputes on it find the order), but
+  // it is still one charge per checkout: group it by checkout, as the page charged.
+  const hostedOrders = new Set(orders.filter((o) => o.mode === 'hosted').map((o) => o.payment_order_id));
   for (const pi of intents) {
     const orderId = pi.metadata.payment_order_id;
-    if (orderId) perOrder.set(orderId, [...(perOrder.get(orderId) ?? []), pi]);
+    if (orderId && !hostedOrders.has(orderId)) perOrder.set(orderId, [...(perOrder.get(orderId) ?? []), pi]);
     else
       perHostedCheckout.set(pi.metadata.checkout_id ?? '', [
         ...(perHostedCheckout.get(pi.metadata.checkout_id ?? '') ?? []),
