@@ -4,16 +4,16 @@
  * parses it; the event is stored once in the webhook inbox and queued for `apply-webhook-events`; a replay is
  * acknowledged and does nothing more. The provider gets 2xx only once the event is safely stored and queued.
  */
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { header } from '../api/http';
 import { PAYEE_SIGNATURE_HEADER, verifyPayeeEvent } from '../payouts/payee-webhook';
-import { documentClient, sqsClient } from '../shared/aws-clients';
+import { documentClient } from '../shared/aws-clients';
 import { resource, secretValue } from '../shared/config';
 import { logger } from '../shared/logger';
 import { businessMetrics } from '../shared/metrics';
 import { instrumented } from '../shared/observability';
-import { InvalidSignatureError, storeEvent } from '../webhooks/inbox';
+import { acceptVerifiedEvent } from '../webhooks/accept';
+import { InvalidSignatureError } from '../webhooks/inbox';
 
 const inbox = { db: documentClient(), table: resource('table', 'webhook-events') };
 const queueUrl = resource('queue', 'webhook-events');
@@ -44,21 +44,9 @@ async function handle(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
     }
     throw error;
   }
-  const stored = await storeEvent(inbox, verified);
-  if (stored.needsApplying) {
-    await sqsClient().send(
-      new SendMessageCommand({
-        QueueUrl: queueUrl,
-        MessageBody: JSON.stringify({ event_id: verified.id, type: verified.type }),
-      }),
-    );
-  }
-  logger.info('payout webhook accepted', {
-    request_id: requestId,
-    event_id: verified.id,
-    type: verified.type,
-    duplicate: !stored.firstTime,
-    queued: stored.needsApplying,
+  const stored = await acceptVerifiedEvent(inbox, queueUrl, verified, {
+    message: 'payout webhook accepted',
+    requestId,
   });
   return reply(200, { received: true, duplicate: !stored.firstTime });
 }

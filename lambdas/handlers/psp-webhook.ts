@@ -3,15 +3,15 @@
  * it (no JSON body parser on this route); the event is stored once and queued; the PSP gets 2xx only when the
  * event is safely stored and queued, so it retries otherwise.
  */
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { header } from '../api/http';
-import { documentClient, sqsClient } from '../shared/aws-clients';
+import { documentClient } from '../shared/aws-clients';
 import { resource, secretValue } from '../shared/config';
 import { logger } from '../shared/logger';
 import { businessMetrics } from '../shared/metrics';
 import { instrumented } from '../shared/observability';
-import { InvalidSignatureError, MalformedEventError, storeEvent, verifyEvent } from '../webhooks/inbox';
+import { acceptVerifiedEvent } from '../webhooks/accept';
+import { InvalidSignatureError, MalformedEventError, verifyEvent } from '../webhooks/inbox';
 
 const inbox = { db: documentClient(), table: resource('table', 'webhook-events') };
 const queueUrl = resource('queue', 'webhook-events');
@@ -49,21 +49,9 @@ async function handle(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
     }
     throw error;
   }
-  const stored = await storeEvent(inbox, verified);
-  if (stored.needsApplying) {
-    await sqsClient().send(
-      new SendMessageCommand({
-        QueueUrl: queueUrl,
-        MessageBody: JSON.stringify({ event_id: verified.id, type: verified.type }),
-      }),
-    );
-  }
-  logger.info('webhook accepted', {
-    request_id: requestId,
-    event_id: verified.id,
-    type: verified.type,
-    duplicate: !stored.firstTime,
-    queued: stored.needsApplying,
+  const stored = await acceptVerifiedEvent(inbox, queueUrl, verified, {
+    message: 'webhook accepted',
+    requestId,
   });
   return reply(200, { received: true, duplicate: !stored.firstTime });
 }

@@ -199,7 +199,12 @@ export async function markDestinationErrored(
 
 /** Sellers on a daily or weekly schedule. */
 export async function scheduledSellers(ctx: PayoutsContext): Promise<SellerPayoutSettings[]> {
-  const out: SellerPayoutSettings[] = [];
+  return (await wholePartition(ctx, SCHEDULED_PARTITION)).map(readSettings);
+}
+
+/** Every item of one partition of the open/scheduled index, all its pages (these partitions hold few). */
+async function wholePartition(ctx: PayoutsContext, partition: string): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
   do {
     const page = await ctx.db.send(
@@ -207,11 +212,11 @@ export async function scheduledSellers(ctx: PayoutsContext): Promise<SellerPayou
         TableName: ctx.tables.payouts,
         IndexName: OPEN_INDEX,
         KeyConditionExpression: 'gsi1pk = :p',
-        ExpressionAttributeValues: { ':p': SCHEDULED_PARTITION },
+        ExpressionAttributeValues: { ':p': partition },
         ExclusiveStartKey: start,
       }),
     );
-    out.push(...(page.Items ?? []).map(readSettings));
+    out.push(...(page.Items ?? []));
     start = page.LastEvaluatedKey;
   } while (start);
   return out;
@@ -361,22 +366,7 @@ export async function duePayouts(ctx: PayoutsContext, now: Date, limit = 100): P
 
 /** Every open payout (the holds still reserved), oldest check first: few, so one partition's pages. */
 export async function openPayouts(ctx: PayoutsContext): Promise<Payout[]> {
-  const out: Payout[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await ctx.db.send(
-      new QueryCommand({
-        TableName: ctx.tables.payouts,
-        IndexName: OPEN_INDEX,
-        KeyConditionExpression: 'gsi1pk = :p',
-        ExpressionAttributeValues: { ':p': OPEN_PARTITION },
-        ExclusiveStartKey: start,
-      }),
-    );
-    out.push(...(page.Items ?? []).map(readPayout));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return out;
+  return (await wholePartition(ctx, OPEN_PARTITION)).map(readPayout);
 }
 
 function openIndex(status: PayoutStatus, nextCheckAt: string, payoutId: string): Record<string, string> {
