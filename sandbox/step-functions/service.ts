@@ -287,6 +287,9 @@ export class LocalStepFunctions {
     const result = new Promise<unknown>((resolve, reject) => {
       this.tokens.set(token, { executionArn, resolve, reject });
     });
+    // The task may answer (SendTaskFailure) while the runner is still awaiting the call that handed out the
+    // token, before anything awaits `result`: mark the rejection handled here; runTask still receives it.
+    result.catch(() => undefined);
     return { token, result };
   }
 
