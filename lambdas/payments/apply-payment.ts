@@ -9,7 +9,7 @@ import { logger } from '../shared/logger';
 import { later, type PaymentsContext } from './context';
 import { PaymentError } from './errors';
 import { type Actor, isTerminal, type PaymentOrder } from './model';
-import { type TransitionResult, transitionOrder } from './order-transitions';
+import { noteDecline, type TransitionResult, transitionOrder } from './order-transitions';
 import { recordSuccess } from './record-success';
 import { DEFAULT_TIMING, type Timing } from './timing';
 
@@ -85,18 +85,29 @@ export async function applyPayment(
     case 'failed':
     case 'canceled': {
       if (payment.status === 'failed' && psp) {
+        if (order.psp_reference === payment.pspPaymentId) {
+          await noteDecline(ctx, order.payment_order_id, payment.pspPaymentId, {
+            code: payment.failureCode ?? payment.status,
+            reason: payment.failureMessage ?? `the payment was ${payment.status}`,
+          });
+        }
         const settled = await psp.cancelPayment(payment.pspPaymentId, `cancel-${order.payment_order_id}`);
         // Canceling a payment that meanwhile succeeded answers its success: apply that instead.
         if (settled.status !== 'canceled') return applyPayment(ctx, order, settled, actor, timing);
       }
+      // The intent was canceled after a decline we noted (our own cancel): the decline is the reason.
+      const declined =
+        payment.status === 'canceled' && order.decline_code && order.psp_reference === payment.pspPaymentId
+          ? { code: order.decline_code, reason: order.decline_reason ?? `the payment was declined` }
+          : undefined;
       return transitionOrder(ctx, order.payment_order_id, {
         to: 'FAILED',
         actor,
         reason: `PSP reports the payment ${payment.status}`,
         set: {
           psp_reference: payment.pspPaymentId,
-          failure_code: payment.failureCode ?? payment.status,
-          failure_reason: payment.failureMessage ?? `the payment was ${payment.status}`,
+          failure_code: declined?.code ?? payment.failureCode ?? payment.status,
+          failure_reason: declined?.reason ?? payment.failureMessage ?? `the payment was ${payment.status}`,
         },
       });
     }

@@ -68,6 +68,12 @@ export interface PaymentOrder {
   readonly failure_code?: string;
   readonly failure_reason?: string;
   readonly pending_reason?: string;
+  /**
+   * The PSP's decline, noted before we cancel a declined intent: the cancel's own `payment_intent.canceled`
+   * can be applied first (by the webhook consumer), and must not replace the real reason with "canceled".
+   */
+  readonly decline_code?: string;
+  readonly decline_reason?: string;
   /** When the sweeper should look at this order if nothing else moved it. */
   readonly deadline?: string;
   /** Sweeps that could not move this order (errors, or still EXECUTING): a person is told after N. */

@@ -197,6 +197,41 @@ export async function transitionOrder(
 }
 
 /**
+ * Notes the PSP's decline on a still-open order before the declined intent is canceled (no status change, no
+ * history entry): whichever of our cancel's answer and its `payment_intent.canceled` event is applied first,
+ * the FAILED order then carries the decline, not "canceled". Only for the intent the order stores.
+ */
+export async function noteDecline(
+  ctx: PaymentsContext,
+  orderId: string,
+  pspReference: string,
+  decline: { readonly code: string; readonly reason: string },
+): Promise<void> {
+  try {
+    await ctx.db.send(
+      new UpdateCommand({
+        TableName: ctx.tables.payments,
+        Key: orderKey(orderId),
+        UpdateExpression: 'SET decline_code = :code, decline_reason = :reason',
+        ConditionExpression:
+          'attribute_exists(pk) AND psp_reference = :ref AND NOT (#status IN (:success, :failed))',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':ref': pspReference,
+          ':code': decline.code,
+          ':reason': decline.reason,
+          ':success': 'SUCCESS',
+          ':failed': 'FAILED',
+        },
+      }),
+    );
+  } catch (error) {
+    // Terminal already, or another intent: nothing to note (the order's own outcome stands).
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
+/**
  * Stores the PSP's id of an order's payment before it is confirmed (no status change, so no history entry).
  * The first id stored wins: a concurrent run that created another intent (possible only after the PSP forgot
  * the key) reads back the stored one and confirms that, never its own. Answers the order as stored.

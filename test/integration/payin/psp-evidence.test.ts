@@ -11,6 +11,7 @@ import {
   type PaymentsContext,
   sweepDueOrders,
 } from '../../../lambdas/payments';
+import { applyPayment } from '../../../lambdas/payments/apply-payment';
 import { createStripeClient, StripePaymentProvider } from '../../../lambdas/psp/stripe-provider';
 import type { LocalSystem } from '../../../sandbox/local-system';
 import {
@@ -113,6 +114,29 @@ describe('FAILED only on evidence', () => {
     await sweepAt(due + 60 * 60_000);
     expect((await getOrder(ctx, orderId))?.status).toBe('SUCCESS');
     expect(succeededIntents(orderId)).toBe(1);
+  });
+  it("keeps the decline as the reason when our own cancel's payment_intent.canceled is applied first", async () => {
+    const { checkout } = await submitQuiet('declrace', '5.00', 'pm_card_chargeDeclinedInsufficientFunds');
+    const orderId = checkout.order_ids[0] ?? '';
+    // The webhook consumer wins the race: the canceled intent (as a PSP that clears last_payment_error on
+    // cancel shows it) is applied before our cancel call returns to the executor.
+    const racing = Object.create(psp) as StripePaymentProvider;
+    racing.cancelPayment = async (id, key) => {
+      const canceled = await psp.cancelPayment(id, key);
+      const current = await getOrder(ctx, orderId);
+      if (current) {
+        const { failureMessage: _dropped, ...bare } = canceled;
+        await applyPayment(ctx, current, { ...bare, failureCode: 'canceled' }, 'psp-webhook');
+      }
+      return canceled;
+    };
+    const [waiting] = await waitForOrders(ctx, checkout.order_ids, (o) =>
+      o.every((x) => x.status === 'NOT_STARTED'),
+    );
+    await sweepAt(Date.parse(waiting?.deadline ?? '') + 1_000, ctx, racing);
+    const order = await getOrder(ctx, orderId);
+    expect(order).toMatchObject({ status: 'FAILED', failure_code: 'insufficient_funds' });
+    expect(order?.pending_reason).toBeUndefined();
   });
 });
 
