@@ -101,6 +101,10 @@ export interface DeploymentConfig {
   readonly alarmThresholds: AlarmThresholds;
   /** Per function (manifest id): reserved concurrency replacing the manifest's, e.g. after the PSP raised its limit. */
   readonly reservedConcurrency: Readonly<Record<string, number>>;
+  /** How long a function keeps a secret before reading it again: a rotated key takes effect within this. */
+  readonly secretsMaxAgeSeconds: number;
+  /** After a rotation, how long the previous webhook signing secret is still accepted. */
+  readonly secretRotationWindowHours: number;
 }
 
 export class ConfigError extends Error {
@@ -250,6 +254,8 @@ export function readDeploymentConfig(context: ContextReader): DeploymentConfig {
     lambdaConcurrencyQuota: int('lambdaConcurrencyQuota', 1000, 10),
     alarmThresholds: alarmThresholds as unknown as AlarmThresholds,
     reservedConcurrency,
+    secretsMaxAgeSeconds: int('secretsMaxAgeSeconds', 300, 0),
+    secretRotationWindowHours: int('secretRotationWindowHours', 24, 0),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

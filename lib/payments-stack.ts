@@ -414,6 +414,11 @@ export class PaymentsStack extends Stack {
         fn.useStateMachine(id, ref, level);
       }
       for (const id of access.secrets ?? []) fn.useSecret(id, this.secret(id));
+      if ((access.secrets ?? []).length > 0) {
+        // Secrets are re-read after this age (lambdas/shared/secrets.ts): rotation without a cold start.
+        fn.setEnv('SECRETS_MAX_AGE_SECONDS', String(config.secretsMaxAgeSeconds));
+        fn.setEnv('SECRET_ROTATION_WINDOW_HOURS', String(config.secretRotationWindowHours));
+      }
       for (const id of access.topics ?? []) fn.useTopic(id, this.topic(id));
     }
 

@@ -62,6 +62,8 @@ export function baseEnvironment(manifest: Manifest, endpoints: LocalEndpoints): 
     POWERTOOLS_SERVICE_NAME: manifest.service,
     POWERTOOLS_METRICS_NAMESPACE: manifest.service,
     POWERTOOLS_TRACE_ENABLED: 'false',
+    // Secrets are cached this long (lambdas/shared/secrets.ts); short locally so a rotation shows in seconds.
+    SECRETS_MAX_AGE_SECONDS: process.env.SECRETS_MAX_AGE_SECONDS ?? '2',
     SERVICE_NAME: manifest.service,
     ...(endpoints.psp ? { PSP_API_BASE: endpoints.psp, PAYEE_API_BASE: `${endpoints.psp}/payee` } : {}),
   };

@@ -8,7 +8,8 @@ import { manifest } from '../../lib/manifest';
 import { IdempotencyStore } from '../api/idempotency';
 import { operatorActionsHandler } from '../operator/api';
 import { documentClient, sqsClient } from '../shared/aws-clients';
-import { resource, secretValue } from '../shared/config';
+import { resource } from '../shared/config';
+import { secretValue } from '../shared/secrets';
 
 const db = documentClient();
 const sqs = sqsClient();

@@ -4,7 +4,8 @@ import { IdempotencyStore } from '../api/idempotency';
 import { operatorPayoutsHandler } from '../operator/api';
 import { payoutsTableContext } from '../payouts/wiring';
 import { documentClient } from '../shared/aws-clients';
-import { resource, secretValue } from '../shared/config';
+import { resource } from '../shared/config';
+import { secretValue } from '../shared/secrets';
 
 const db = documentClient();
 

@@ -6,7 +6,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { readOnlyPaymentsContext } from '../api/config';
 import { operatorReadHandler } from '../operator/api';
 import { documentClient } from '../shared/aws-clients';
-import { resource, secretValue } from '../shared/config';
+import { resource } from '../shared/config';
+import { secretValue } from '../shared/secrets';
 
 const db = documentClient();
 

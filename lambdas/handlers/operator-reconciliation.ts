@@ -6,7 +6,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { IdempotencyStore } from '../api/idempotency';
 import { operatorReconciliationHandler } from '../operator/api';
 import { documentClient, s3Client } from '../shared/aws-clients';
-import { resource, secretValue } from '../shared/config';
+import { resource } from '../shared/config';
+import { secretValue } from '../shared/secrets';
 
 const db = documentClient();
 const tables = {

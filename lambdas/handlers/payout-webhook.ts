@@ -8,10 +8,11 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { header } from '../api/http';
 import { PAYEE_SIGNATURE_HEADER, verifyPayeeEvent } from '../payouts/payee-webhook';
 import { documentClient } from '../shared/aws-clients';
-import { resource, secretValue } from '../shared/config';
+import { resource } from '../shared/config';
 import { logger } from '../shared/logger';
 import { businessMetrics } from '../shared/metrics';
 import { instrumented } from '../shared/observability';
+import { secretValue } from '../shared/secrets';
 import { acceptVerifiedEvent } from '../webhooks/accept';
 import { InvalidSignatureError } from '../webhooks/inbox';
 

@@ -6,10 +6,11 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { header } from '../api/http';
 import { documentClient } from '../shared/aws-clients';
-import { resource, secretValue } from '../shared/config';
+import { resource } from '../shared/config';
 import { logger } from '../shared/logger';
 import { businessMetrics } from '../shared/metrics';
 import { instrumented } from '../shared/observability';
+import { secrets } from '../shared/secrets';
 import { acceptVerifiedEvent } from '../webhooks/accept';
 import { InvalidSignatureError, MalformedEventError, verifyEvent } from '../webhooks/inbox';
 
@@ -30,7 +31,8 @@ async function handle(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
     verified = verifyEvent(
       raw,
       header(event, 'stripe-signature'),
-      await secretValue('stripe-webhook-secret'),
+      // The current signing secret and, while a rotation is young, the previous one (lambdas/shared/secrets.ts).
+      await secrets().inForce('stripe-webhook-secret'),
     );
   } catch (error) {
     if (error instanceof InvalidSignatureError) {

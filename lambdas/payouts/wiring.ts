@@ -12,9 +12,10 @@ import {
 } from '@aws-sdk/client-sfn';
 import { createStripeClient } from '../psp/stripe-provider';
 import { documentClient, sfnClient } from '../shared/aws-clients';
-import { optionalEnv, resource, secretValue } from '../shared/config';
+import { optionalEnv, resource } from '../shared/config';
 import { logger } from '../shared/logger';
 import { businessMetrics } from '../shared/metrics';
+import { rebuiltOnRotation } from '../shared/secrets';
 import { type CreateTiming, DEFAULT_CREATE_TIMING } from './create';
 import { DEFAULT_RECHECK_MS, type ExecutorDependencies } from './executor';
 import type { Payout, ProviderKind } from './model';
@@ -25,8 +26,7 @@ import { StripeConnectProvider } from './stripe-connect';
 
 let ctx: PayoutsContext | undefined;
 let settingsCtx: PayoutsContext | undefined;
-let provider: Promise<PayoutProvider> | undefined;
-let payeeProvider: Promise<PayoutProvider | undefined> | undefined;
+let payeeProvider: (() => Promise<PayoutProvider>) | undefined;
 
 export function payoutsContext(): PayoutsContext {
   ctx ??= {
@@ -53,22 +53,18 @@ export function payoutsTableContext(): PayoutsContext {
   return settingsCtx;
 }
 
-export function payoutProvider(): Promise<PayoutProvider> {
-  provider ??= secretValue('stripe-api-key').then(
-    (apiKey) =>
-      new StripeConnectProvider(
-        createStripeClient({
-          apiKey,
-          ...(process.env.PSP_API_BASE ? { apiBase: process.env.PSP_API_BASE } : {}),
-          timeoutMs: Number(optionalEnv('PSP_TIMEOUT_MS', '5000')),
-        }),
-      ),
-  );
-  provider.catch(() => {
-    provider = undefined;
-  });
-  return provider;
-}
+/** Stripe Connect, with the current Stripe key (rebuilt after a rotation). */
+export const payoutProvider: () => Promise<PayoutProvider> = rebuiltOnRotation(
+  'stripe-api-key',
+  (apiKey) =>
+    new StripeConnectProvider(
+      createStripeClient({
+        apiKey,
+        ...(process.env.PSP_API_BASE ? { apiBase: process.env.PSP_API_BASE } : {}),
+        timeoutMs: Number(optionalEnv('PSP_TIMEOUT_MS', '5000')),
+      }),
+    ),
+);
 
 /**
  * The payee network (the asynchronous provider), when its API base is configured (`PAYEE_API_BASE`; locally
@@ -78,7 +74,8 @@ export function payoutProvider(): Promise<PayoutProvider> {
 export function payeeNetworkProvider(): Promise<PayoutProvider | undefined> {
   const apiBase = process.env.PAYEE_API_BASE;
   if (!apiBase) return Promise.resolve(undefined);
-  payeeProvider ??= secretValue('payee-api-key').then(
+  payeeProvider ??= rebuiltOnRotation(
+    'payee-api-key',
     (apiKey) =>
       new PayeeNetworkProvider({
         apiBase,
@@ -86,10 +83,7 @@ export function payeeNetworkProvider(): Promise<PayoutProvider | undefined> {
         timeoutMs: Number(optionalEnv('PSP_TIMEOUT_MS', '5000')),
       }),
   );
-  payeeProvider.catch(() => {
-    payeeProvider = undefined;
-  });
-  return payeeProvider;
+  return payeeProvider();
 }
 
 export function createTiming(): CreateTiming {

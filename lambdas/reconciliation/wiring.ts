@@ -5,12 +5,11 @@
 
 import { createStripeClient, StripePaymentProvider } from '../psp/stripe-provider';
 import { documentClient, s3Client, sqsClient } from '../shared/aws-clients';
-import { optionalEnv, resource, secretValue } from '../shared/config';
+import { optionalEnv, resource } from '../shared/config';
+import { rebuiltOnRotation } from '../shared/secrets';
 import { paymentsContext } from '../shared/wiring';
 import { StripeBalanceSource } from './psp-balance';
 import type { FeeSchedule, RunContext } from './run';
-
-let context: Promise<RunContext> | undefined;
 
 function feeSchedule(): FeeSchedule | undefined {
   const text = optionalEnv('PSP_FEE_SCHEDULE', '');
@@ -24,40 +23,35 @@ function feeSchedule(): FeeSchedule | undefined {
   return { basisPoints, fixedMinor };
 }
 
-export function runContext(): Promise<RunContext> {
-  context ??= secretValue('stripe-api-key').then((apiKey) => {
-    const stripe = createStripeClient({
-      apiKey,
-      ...(process.env.PSP_API_BASE ? { apiBase: process.env.PSP_API_BASE } : {}),
-      timeoutMs: Number(optionalEnv('RECON_PSP_TIMEOUT_MS', '10000')),
-      maxNetworkRetries: 3,
-    });
-    const fees = feeSchedule();
-    const payments = paymentsContext();
-    return {
-      db: documentClient(),
-      s3: s3Client(),
-      sqs: sqsClient(),
-      tables: {
-        payments: payments.tables.payments,
-        ledger: payments.tables.ledger,
-        wallets: payments.tables.wallets,
-        reconciliation: resource('table', 'reconciliation'),
-      },
-      queues: {
-        finance: resource('queue', 'reconciliation-breaks'),
-        investigation: resource('queue', 'reconciliation-investigation'),
-      },
-      payments,
-      psp: new StripePaymentProvider(stripe),
-      balance: new StripeBalanceSource(stripe),
-      settlementWindowMs: Number(optionalEnv('SETTLEMENT_WINDOW_HOURS', '48')) * 3_600_000,
-      ...(fees ? { fees } : {}),
-      internalChecks: optionalEnv('RECONCILE_INTERNAL_CHECKS', 'true') === 'true',
-    };
+/** What a run needs, with the current Stripe key (rebuilt after a rotation). */
+export const runContext: () => Promise<RunContext> = rebuiltOnRotation('stripe-api-key', (apiKey) => {
+  const stripe = createStripeClient({
+    apiKey,
+    ...(process.env.PSP_API_BASE ? { apiBase: process.env.PSP_API_BASE } : {}),
+    timeoutMs: Number(optionalEnv('RECON_PSP_TIMEOUT_MS', '10000')),
+    maxNetworkRetries: 3,
   });
-  context.catch(() => {
-    context = undefined;
-  });
-  return context;
-}
+  const fees = feeSchedule();
+  const payments = paymentsContext();
+  return {
+    db: documentClient(),
+    s3: s3Client(),
+    sqs: sqsClient(),
+    tables: {
+      payments: payments.tables.payments,
+      ledger: payments.tables.ledger,
+      wallets: payments.tables.wallets,
+      reconciliation: resource('table', 'reconciliation'),
+    },
+    queues: {
+      finance: resource('queue', 'reconciliation-breaks'),
+      investigation: resource('queue', 'reconciliation-investigation'),
+    },
+    payments,
+    psp: new StripePaymentProvider(stripe),
+    balance: new StripeBalanceSource(stripe),
+    settlementWindowMs: Number(optionalEnv('SETTLEMENT_WINDOW_HOURS', '48')) * 3_600_000,
+    ...(fees ? { fees } : {}),
+    internalChecks: optionalEnv('RECONCILE_INTERNAL_CHECKS', 'true') === 'true',
+  };
+});

@@ -5,7 +5,8 @@ import { powertoolsMetrics } from '../attention/metrics';
 import { attentionSink } from '../attention/store';
 import { createStripeClient } from '../psp/stripe-provider';
 import { documentClient } from '../shared/aws-clients';
-import { optionalEnv, resource, secretValue } from '../shared/config';
+import { optionalEnv, resource } from '../shared/config';
+import { rebuiltOnRotation } from '../shared/secrets';
 import { policyFromEnv } from './config';
 import { refundMetrics } from './metrics';
 import { type MoneyBackProvider, StripeMoneyBackProvider } from './psp';
@@ -14,24 +15,18 @@ import type { RefundDependencies } from './service';
 let deps: RefundDependencies | undefined;
 
 const granted = (kind: 'table', id: string) => Boolean(process.env[envVarFor(kind, id)]);
-let provider: Promise<MoneyBackProvider> | undefined;
-
-function moneyBackProvider(): Promise<MoneyBackProvider> {
-  provider ??= secretValue('stripe-api-key').then(
-    (apiKey) =>
-      new StripeMoneyBackProvider(
-        createStripeClient({
-          apiKey,
-          ...(process.env.PSP_API_BASE ? { apiBase: process.env.PSP_API_BASE } : {}),
-          timeoutMs: Number(optionalEnv('PSP_TIMEOUT_MS', '5000')),
-        }),
-      ),
-  );
-  provider.catch(() => {
-    provider = undefined;
-  });
-  return provider;
-}
+/** Refunds and reversals at the PSP, with the current Stripe key (rebuilt after a rotation). */
+const moneyBackProvider: () => Promise<MoneyBackProvider> = rebuiltOnRotation(
+  'stripe-api-key',
+  (apiKey) =>
+    new StripeMoneyBackProvider(
+      createStripeClient({
+        apiKey,
+        ...(process.env.PSP_API_BASE ? { apiBase: process.env.PSP_API_BASE } : {}),
+        timeoutMs: Number(optionalEnv('PSP_TIMEOUT_MS', '5000')),
+      }),
+    ),
+);
 
 export function moneyBackDependencies(
   log?: (message: string, data: Record<string, unknown>) => void,

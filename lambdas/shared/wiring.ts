@@ -12,11 +12,11 @@ import type { PaymentProvider } from '../psp/port';
 import { createStripeClient, StripePaymentProvider } from '../psp/stripe-provider';
 import { DefaultRiskRules, type RiskProvider, riskRulesFromEnv } from '../risk/rules';
 import { documentClient } from './aws-clients';
-import { optionalEnv, resource, secretValue } from './config';
+import { optionalEnv, resource } from './config';
+import { rebuiltOnRotation } from './secrets';
 
 let payments: PaymentsContext | undefined;
 let orders: PaymentsContext | undefined;
-let psp: Promise<PaymentProvider> | undefined;
 let risk: RiskProvider | undefined;
 
 export function paymentsContext(): PaymentsContext {
@@ -55,22 +55,18 @@ export function ordersContext(): PaymentsContext {
   return orders;
 }
 
-export function paymentProvider(): Promise<PaymentProvider> {
-  psp ??= secretValue('stripe-api-key').then(
-    (apiKey) =>
-      new StripePaymentProvider(
-        createStripeClient({
-          apiKey,
-          ...(process.env.PSP_API_BASE ? { apiBase: process.env.PSP_API_BASE } : {}),
-          timeoutMs: Number(optionalEnv('PSP_TIMEOUT_MS', '5000')),
-        }),
-      ),
-  );
-  psp.catch(() => {
-    psp = undefined;
-  });
-  return psp;
-}
+/** The PSP, with the current Stripe key (rebuilt within the secrets' max age after a rotation). */
+export const paymentProvider: () => Promise<PaymentProvider> = rebuiltOnRotation(
+  'stripe-api-key',
+  (apiKey) =>
+    new StripePaymentProvider(
+      createStripeClient({
+        apiKey,
+        ...(process.env.PSP_API_BASE ? { apiBase: process.env.PSP_API_BASE } : {}),
+        timeoutMs: Number(optionalEnv('PSP_TIMEOUT_MS', '5000')),
+      }),
+    ),
+);
 
 export function riskProvider(): RiskProvider {
   risk ??= new DefaultRiskRules(riskRulesFromEnv(process.env), {

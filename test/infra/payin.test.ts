@@ -69,4 +69,31 @@ describe('pay-in operations', () => {
       attention: 'readWrite',
     });
   });
+
+  it('rotating secrets: functions re-read them after a max age, the webhook reads only its signing secret', () => {
+    const webhook = built.stack.fn('psp-webhook');
+    const statements = statementsOfRole(template, logicalId(built.stack, webhook.role));
+    const secretReads = statements.filter((s) =>
+      [s.Action].flat().some((a) => String(a).startsWith('secretsmanager:')),
+    );
+    // Read-only (GetSecretValue, DescribeSecret), on the webhook signing secret alone: not the Stripe key.
+    expect(secretReads.length).toBeGreaterThan(0);
+    for (const s of secretReads) {
+      expect(
+        [s.Action].flat().every((a) => /^secretsmanager:(GetSecretValue|DescribeSecret)$/.test(String(a))),
+      ).toBe(true);
+      expect(mentions(s.Resource, logicalId(built.stack, built.stack.secret('stripe-webhook-secret')))).toBe(
+        true,
+      );
+      expect(mentions(s.Resource, logicalId(built.stack, built.stack.secret('stripe-api-key')))).toBe(false);
+    }
+    for (const id of ['psp-webhook', 'payin-execute-order']) {
+      const env = (
+        propsOf(template, logicalId(built.stack, built.stack.fn(id).function)).Environment as {
+          Variables: Record<string, unknown>;
+        }
+      ).Variables;
+      expect(env).toMatchObject({ SECRETS_MAX_AGE_SECONDS: '300', SECRET_ROTATION_WINDOW_HOURS: '24' });
+    }
+  });
 });
