@@ -24,6 +24,8 @@ export interface AlarmThresholds {
   readonly oldestNonTerminalOrderSeconds: number;
   /** Needs-attention records created in 5 minutes. */
   readonly needsAttention: number;
+  /** Orders the sweeper failed to move in 15 minutes. */
+  readonly sweeperOrderFailures: number;
   /** Breaks of one class in one reconciliation run (per hour). */
   readonly reconciliationBreaks: number;
   /** 5xx answers / requests over 5 minutes, as a fraction. */
@@ -59,6 +61,7 @@ export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = {
   paymentFailureRateMinVolume: 20,
   oldestNonTerminalOrderSeconds: 1800,
   needsAttention: 1,
+  sweeperOrderFailures: 10,
   reconciliationBreaks: 1,
   api5xxRate: 0.01,
   api5xxMinRequests: 50,

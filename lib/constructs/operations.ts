@@ -49,6 +49,7 @@ export const ALARM_KINDS = [
   'api-p99-latency',
   'payment-failure-rate',
   'oldest-non-terminal-order',
+  'sweeper-order-failures',
   'needs-attention',
   'reconciliation-breaks',
   'webhook-signature-failures',
@@ -381,6 +382,15 @@ export class Operations extends Construct {
       `Pay-ins: an order has not reached a final status for ${t.oldestNonTerminalOrderSeconds} s.`,
       oldest,
       t.oldestNonTerminalOrderSeconds,
+    );
+    // Orders the sweeper tried and could not move (PSP errors, throttles): each retries, but many in a row
+    // mean the pay-in is not healing by itself (the PSP, our key, a bug).
+    this.alarm(
+      'sweeper-order-failures',
+      'SweeperOrderFailures',
+      `Pay-ins: the sweeper failed to move ${t.sweeperOrderFailures} or more orders in 15 minutes.`,
+      this.custom(MetricName.SweeperOrderFailures, 'Sum', Duration.minutes(15)),
+      t.sweeperOrderFailures,
     );
     this.alarm(
       'needs-attention',

@@ -1,4 +1,6 @@
 /** The pay-in's own infrastructure: the needs-attention table and the alarms on the pay-in's metrics. */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MetricName } from '../../lambdas/attention/metrics';
 import { manifest } from '../../lib/manifest';
@@ -21,6 +23,7 @@ describe('pay-in operations', () => {
   it.each([
     ['NeedsAttentionCreated', 'Sum'],
     ['OldestNonTerminalOrderAgeSeconds', 'Maximum'],
+    ['SweeperOrderFailures', 'Sum'],
   ])('alarms on %s (%s), the metric the pay-in emits, in the contract namespace', (name, statistic) => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
       .map((a) => a.Properties as Record<string, unknown>)
@@ -33,7 +36,17 @@ describe('pay-in operations', () => {
     });
   });
 
+  it('the sweeper-failures alarm links its runbook, on 15 minutes of failed orders', () => {
+    const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+      .map((a) => a.Properties as Record<string, unknown>)
+      .find((a) => a.MetricName === 'SweeperOrderFailures');
+    expect(alarm).toMatchObject({ Period: 900, Threshold: 10 });
+    expect(String(alarm?.AlarmDescription)).toMatch(/Runbook: .*sweeper-order-failures\.md/);
+    expect(existsSync(resolve(__dirname, '../../docs/runbooks/sweeper-order-failures.md'))).toBe(true);
+  });
+
   it('the pay-in emits those very names', () => {
+    expect(MetricName.SweeperOrderFailures).toBe('SweeperOrderFailures');
     expect(MetricName.NeedsAttention).toBe('NeedsAttentionCreated');
     expect(MetricName.OldestOpenOrderAgeSeconds).toBe('OldestNonTerminalOrderAgeSeconds');
   });
