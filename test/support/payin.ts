@@ -1,6 +1,7 @@
 /** Helpers for pay-in tests: the payments context of a test system, invariants, and waiting for orders. */
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { type AttentionContext, attentionSink } from '../../lambdas/attention';
 import { verifyLedger, walletBalances } from '../../lambdas/ledger';
 import { formatAmount, parseAmount } from '../../lambdas/money';
@@ -14,6 +15,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../sandbox/engines/local-aws
 import type { LocalSystem } from '../../sandbox/local-system';
 import { localDocumentClient } from './engines';
 import { eventually } from './runtime';
+import { startTestSystem } from './system';
 
 export function paymentsContextOf(system: LocalSystem): PaymentsContext {
   const { tables } = system.names;
@@ -200,4 +202,43 @@ export async function submitTestCheckout(
   } finally {
     sfn.destroy();
   }
+}
+
+export interface PayinTestSystem {
+  readonly system: LocalSystem;
+  readonly ctx: PaymentsContext;
+  readonly psp: StripePaymentProvider;
+}
+
+/**
+ * The hooks every pay-in integration file needs: a local system of its own (started before all, stopped after
+ * all), its payments context and a test PSP client handed to `use`, and after each test the PSP's faults cleared
+ * and the order and ledger invariants (DESIGN.md §8: 1, 2, 3, 5) checked, whatever the test did.
+ */
+export function usePayinSystem(
+  use: (s: PayinTestSystem) => void,
+  options: {
+    /** Before the system starts (e.g. environment the functions read at start). */
+    readonly beforeStart?: () => void;
+    /** After each test, before the invariants (e.g. lift a rate limit, wait for webhooks). */
+    readonly afterEachTest?: (s: PayinTestSystem) => Promise<void>;
+  } = {},
+): void {
+  let started: PayinTestSystem | undefined;
+  beforeAll(async () => {
+    options.beforeStart?.();
+    const system = await startTestSystem();
+    started = { system, ctx: paymentsContextOf(system), psp: testPaymentProvider(system) };
+    use(started);
+  });
+  afterEach(async () => {
+    if (!started) return;
+    started.system.psp.control.clearFaults();
+    await options.afterEachTest?.(started);
+    await assertOrderInvariants(started.system, started.ctx);
+    await assertLedgerInvariants(started.ctx);
+  });
+  afterAll(async () => {
+    await started?.system.stop();
+  });
 }

@@ -3,7 +3,7 @@
  * executeOrder at once for one order, charge once per order, and the losing run moves no order.
  */
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   executeOrder,
   getOrder,
@@ -15,32 +15,18 @@ import type { StripePaymentProvider } from '../../../lambdas/psp/stripe-provider
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../sandbox/engines/local-aws';
 import type { LocalSystem } from '../../../sandbox/local-system';
 import {
-  assertLedgerInvariants,
-  assertOrderInvariants,
   availableBalance,
   executionDependencies,
-  paymentsContextOf,
   submitTestCheckout,
-  testPaymentProvider,
+  usePayinSystem,
   waitForOrders,
 } from '../../support/payin';
-import { startTestSystem } from '../../support/system';
 
 let system: LocalSystem;
 let ctx: PaymentsContext;
 let psp: StripePaymentProvider;
-
-beforeAll(async () => {
-  system = await startTestSystem();
-  ctx = paymentsContextOf(system);
-  psp = testPaymentProvider(system);
-});
-afterEach(async () => {
-  await assertOrderInvariants(system, ctx);
-  await assertLedgerInvariants(ctx);
-});
-afterAll(async () => {
-  await system?.stop();
+usePayinSystem((s) => {
+  ({ system, ctx, psp } = s);
 });
 
 function intentsOf(orderId: string, type: string): number {

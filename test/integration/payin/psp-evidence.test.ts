@@ -3,7 +3,7 @@
  * irreversible step. On the local system with the real Stripe SDK against the simulator.
  */
 import Stripe from 'stripe';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   dueOrders,
   getOrder,
@@ -15,32 +15,17 @@ import { applyPayment } from '../../../lambdas/payments/apply-payment';
 import { createStripeClient, StripePaymentProvider } from '../../../lambdas/psp/stripe-provider';
 import type { LocalSystem } from '../../../sandbox/local-system';
 import {
-  assertLedgerInvariants,
-  assertOrderInvariants,
   executionDependencies,
-  paymentsContextOf,
   submitTestCheckout,
-  testPaymentProvider,
+  usePayinSystem,
   waitForOrders,
 } from '../../support/payin';
-import { startTestSystem } from '../../support/system';
 
 let system: LocalSystem;
 let ctx: PaymentsContext;
 let psp: StripePaymentProvider;
-
-beforeAll(async () => {
-  system = await startTestSystem();
-  ctx = paymentsContextOf(system);
-  psp = testPaymentProvider(system);
-});
-afterEach(async () => {
-  system.psp.control.clearFaults();
-  await assertOrderInvariants(system, ctx);
-  await assertLedgerInvariants(ctx);
-});
-afterAll(async () => {
-  await system?.stop();
+usePayinSystem((s) => {
+  ({ system, ctx, psp } = s);
 });
 
 function submitQuiet(label: string, amount = '5.00', paymentMethod = 'pm_card_visa') {

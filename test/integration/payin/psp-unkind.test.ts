@@ -4,44 +4,35 @@
  * after a rotation (401), and a per-account rate limit (429). Each ends with one charge per order and every
  * order terminal, or waiting with a deadline and a record for a person.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { attentionId, getAttention } from '../../../lambdas/attention';
 import { dueOrders, getOrder, type PaymentsContext, sweepDueOrders } from '../../../lambdas/payments';
 import type { StripePaymentProvider } from '../../../lambdas/psp/stripe-provider';
 import { localSecretValueEnvVar } from '../../../lib/manifest';
 import type { LocalSystem } from '../../../sandbox/local-system';
 import {
-  assertLedgerInvariants,
-  assertOrderInvariants,
   attentionContextOf,
   executionDependencies,
-  paymentsContextOf,
   submitTestCheckout,
-  testPaymentProvider,
+  usePayinSystem,
   waitForOrders,
 } from '../../support/payin';
 import { eventually } from '../../support/runtime';
-import { startTestSystem } from '../../support/system';
 
 let system: LocalSystem;
 let ctx: PaymentsContext;
 let psp: StripePaymentProvider;
-
-beforeAll(async () => {
-  system = await startTestSystem();
-  ctx = paymentsContextOf(system);
-  psp = testPaymentProvider(system);
-});
-afterEach(async () => {
-  system.psp.control.clearFaults();
-  system.psp.control.setRateLimit(undefined);
-  await system.psp.control.webhooksIdle();
-  await assertOrderInvariants(system, ctx);
-  await assertLedgerInvariants(ctx);
-});
-afterAll(async () => {
-  await system?.stop();
-});
+usePayinSystem(
+  (s) => {
+    ({ system, ctx, psp } = s);
+  },
+  {
+    afterEachTest: async (s) => {
+      s.system.psp.control.setRateLimit(undefined);
+      await s.system.psp.control.webhooksIdle();
+    },
+  },
+);
 
 const FAR_FUTURE = () => new Date(Date.now() + 365 * 86_400_000);
 

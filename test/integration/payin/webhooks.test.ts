@@ -6,7 +6,7 @@
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import Stripe from 'stripe';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_TIMING,
   dueOrders,
@@ -22,37 +22,30 @@ import type { LocalSystem } from '../../../sandbox/local-system';
 import { localDocumentClient } from '../../support/engines';
 import {
   assertLedgerInvariants,
-  assertOrderInvariants,
   availableBalance,
   executionDependencies,
-  paymentsContextOf,
   submitTestCheckout,
-  testPaymentProvider,
+  usePayinSystem,
   waitForOrders,
 } from '../../support/payin';
 import { eventually } from '../../support/runtime';
-import { startTestSystem } from '../../support/system';
 
 let system: LocalSystem;
 let ctx: PaymentsContext;
 let psp: StripePaymentProvider;
 const WEBHOOK_SECRET = 'whsec_local_simulator';
 
-beforeAll(async () => {
-  // Failed webhook messages come back after ~1 s instead of the production backoff.
-  process.env.WEBHOOK_RETRY_BASE_SECONDS = '0';
-  system = await startTestSystem();
-  ctx = paymentsContextOf(system);
-  psp = testPaymentProvider(system);
-});
-afterEach(async () => {
-  // Invariants 1, 2, 3 and 5 of DESIGN.md §8 after every test, whatever it did.
-  await assertOrderInvariants(system, ctx);
-  await assertLedgerInvariants(ctx);
-});
-afterAll(async () => {
-  await system?.stop();
-});
+usePayinSystem(
+  (s) => {
+    ({ system, ctx, psp } = s);
+  },
+  {
+    // Failed webhook messages come back after ~1 s instead of the production backoff.
+    beforeStart: () => {
+      process.env.WEBHOOK_RETRY_BASE_SECONDS = '0';
+    },
+  },
+);
 
 function submit(seller: string, amount: string, paymentMethod?: string) {
   return submitTestCheckout(system, ctx, psp, {
