@@ -56,6 +56,7 @@ import {
   StateMachineType,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { SUBSCRIBED_EVENT_TYPES } from '../lambdas/webhooks/subscribed-events';
 import type { DeploymentConfig } from './config';
 import { ManifestApi } from './constructs/manifest-api';
 import { Operations } from './constructs/operations';
@@ -590,6 +591,10 @@ export class PaymentsStack extends Stack {
       });
     }
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
+    new CfnOutput(this, 'WebhookEnabledEvents', {
+      value: SUBSCRIBED_EVENT_TYPES.join(','),
+      description: 'The event types to enable on the Stripe webhook endpoint (docs/deploy.md, step 5).',
+    });
 
     acknowledgeStackFindings(this);
   }

@@ -2,6 +2,8 @@
  * The whole local system in one call: engines, resources from the manifest, the runtime, and the PSP
  * simulator. Used by `npm start` and by end-to-end tests.
  */
+
+import { SUBSCRIBED_EVENT_TYPES } from '../lambdas/webhooks/subscribed-events';
 import type { Manifest } from '../lib/manifest';
 import { devPages } from './dev-pages';
 import { startDynamoDb } from './engines/dynamodb';
@@ -126,7 +128,12 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     });
     stops.push(() => runtime.stop());
     if (options.manifest.routes.some((r) => r.path === WEBHOOK_PATH)) {
-      psp.control.addWebhookEndpoint({ url: `${runtime.apiUrl}${WEBHOOK_PATH}`, secret: webhookSecret });
+      // Subscribed to what the consumer acts on, as the endpoint registered at Stripe is (docs/deploy.md).
+      psp.control.addWebhookEndpoint({
+        url: `${runtime.apiUrl}${WEBHOOK_PATH}`,
+        secret: webhookSecret,
+        enabledEvents: [...SUBSCRIBED_EVENT_TYPES],
+      });
       // After a restart on a data folder: what the webhook route had not acknowledged is sent again.
       const resent = psp.resumeWebhooks();
       if (resent > 0) log(`PSP simulator: resending ${resent} unacknowledged webhook deliveries`);

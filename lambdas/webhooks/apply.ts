@@ -17,6 +17,7 @@ import { isRejection } from '../psp/errors';
 import type { PaymentProvider } from '../psp/port';
 import { applyMoneyBackEvent, isMoneyBackEvent } from '../refunds/events';
 import { moneyBackDependencies } from '../refunds/wiring';
+import { CHECKOUT_SESSION_EVENT_TYPES, PAYMENT_INTENT_EVENT_TYPES } from './subscribed-events';
 
 /** What applying an event did, recorded in the inbox. */
 export type ApplyOutcome =
@@ -29,20 +30,8 @@ export type ApplyOutcome =
   | 'unknown_at_psp'
   | PayoutEventOutcome;
 
-const PAYMENT_INTENT_EVENTS = new Set([
-  'payment_intent.succeeded',
-  'payment_intent.payment_failed',
-  'payment_intent.processing',
-  'payment_intent.requires_action',
-  'payment_intent.canceled',
-]);
-
-const CHECKOUT_EVENTS = new Set([
-  'checkout.session.completed',
-  'checkout.session.async_payment_succeeded',
-  'checkout.session.async_payment_failed',
-  'checkout.session.expired',
-]);
+const PAYMENT_INTENT_EVENTS: ReadonlySet<string> = new Set(PAYMENT_INTENT_EVENT_TYPES);
+const CHECKOUT_EVENTS: ReadonlySet<string> = new Set(CHECKOUT_SESSION_EVENT_TYPES);
 
 /** The id of the object an event points at: the only part of the body we use before asking the PSP. */
 function objectIdOf(event: Stripe.Event): string | undefined {
