@@ -16,6 +16,7 @@ import { paymentProvider } from '../lambdas/shared/wiring';
 import { manifest } from '../lib/manifest';
 import { startLocalSystem } from '../sandbox/local-system';
 import { Meter, PLATFORM_LOG_BYTES_PER_INVOCATION, type Usage } from '../sandbox/metering';
+import { formatChecks } from '../test/chaos/invariants';
 import { chaosEnvironment, runChaos } from '../test/chaos/run';
 import { PRICES } from './prices';
 
@@ -241,8 +242,12 @@ async function main(): Promise<void> {
     console.log(
       `DynamoDB calls: ${JSON.stringify(meter.usage.dynamo.calls)} (unmetered ${meter.usage.dynamo.unmetered})`,
     );
+    console.log('DynamoDB write units per pay-in, by table and operation:');
+    for (const [by, units] of Object.entries(meter.usage.dynamo.writeUnitsBy).sort((a, b) => b[1] - a[1]))
+      console.log(`  ${(units / payIns).toFixed(2).padStart(7)}  ${by}`);
     if (values.json)
       writeFileSync(values.json, JSON.stringify({ usage: meter.usage, lines, payIns }, null, 2));
+    if (!report.ok) console.log(`\n${formatChecks(report.checks.filter((c) => !c.ok))}`);
     code = report.ok ? 0 : 1;
   } finally {
     meter.remove();

@@ -29,7 +29,14 @@ export interface FunctionUsage {
 export interface Usage {
   apiRequests: number;
   functions: Record<string, FunctionUsage>;
-  dynamo: { readUnits: number; writeUnits: number; calls: Record<string, number>; unmetered: number };
+  dynamo: {
+    readUnits: number;
+    writeUnits: number;
+    calls: Record<string, number>;
+    unmetered: number;
+    /** Write units per table and operation (`<table> <operation>`), to see where a payment's writes go. */
+    writeUnitsBy: Record<string, number>;
+  };
   sqs: Record<string, number>;
   sns: Record<string, number>;
   s3: Record<string, number>;
@@ -64,6 +71,7 @@ const CAPACITY_OPERATIONS = new Set([
 ]);
 
 interface CapacityEntry {
+  TableName?: string;
   CapacityUnits?: number;
   ReadCapacityUnits?: number;
   WriteCapacityUnits?: number;
@@ -79,7 +87,7 @@ export class Meter {
   readonly usage: Usage = {
     apiRequests: 0,
     functions: {},
-    dynamo: { readUnits: 0, writeUnits: 0, calls: {}, unmetered: 0 },
+    dynamo: { readUnits: 0, writeUnits: 0, calls: {}, unmetered: 0, writeUnitsBy: {} },
     sqs: {},
     sns: {},
     s3: {},
@@ -154,6 +162,10 @@ export class Meter {
             const write = e.WriteCapacityUnits ?? (READS.test(operation) ? 0 : (e.CapacityUnits ?? 0));
             this.usage.dynamo.readUnits += read;
             this.usage.dynamo.writeUnits += write;
+            if (write > 0) {
+              const by = `${e.TableName ?? '?'} ${operation.replace(/Command$/, '')}`;
+              this.usage.dynamo.writeUnitsBy[by] = (this.usage.dynamo.writeUnitsBy[by] ?? 0) + write;
+            }
           }
           if (asked) delete output.ConsumedCapacity;
           return result;
