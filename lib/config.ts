@@ -91,6 +91,12 @@ export interface DeploymentConfig {
   /** The storefront's pages the hosted payment page returns the buyer to (`{CHECKOUT_ID}` is replaced). */
   readonly storefrontSuccessUrl: string;
   readonly storefrontCancelUrl: string;
+  /**
+   * The payee network's API base (the asynchronous payout provider, e.g. `https://api.payee.example/payee`):
+   * required on prod (https); absent on dev, a payout to a payee fails loudly as `provider_not_configured`.
+   * Its API key is the `payee-api-key` secret (Secrets Manager), like the PSP's.
+   */
+  readonly payeeApiBase?: string;
   /** Second region AWS Backup copies the money tables to; absent only on dev. */
   readonly backupCopyRegion?: string;
   /** Daily backups kept this many days (the copies too). */
@@ -185,6 +191,28 @@ export function readDeploymentConfig(context: ContextReader): DeploymentConfig {
   const storefrontSuccessUrl = url('storefrontSuccessUrl');
   const storefrontCancelUrl = url('storefrontCancelUrl');
 
+  const payeeApiBase = str('payeeApiBase');
+  if (payeeApiBase) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(payeeApiBase);
+    } catch {
+      problems.push(`payeeApiBase ${payeeApiBase} is not a URL`);
+    }
+    if (parsed && parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+      problems.push(`payeeApiBase must be an http(s) URL (got ${parsed.protocol})`);
+    if (parsed && parsed.protocol !== 'https:' && stage === 'prod')
+      problems.push('payeeApiBase must be https on prod');
+    if (parsed && (parsed.search || parsed.hash))
+      problems.push('payeeApiBase must have no query or fragment (paths are appended to it)');
+    if (parsed && /(^|\.)example(\.|$)/.test(parsed.hostname) && stage === 'prod')
+      problems.push(`payeeApiBase points at an example host (${parsed.hostname})`);
+  } else if (stage === 'prod') {
+    problems.push(
+      "payeeApiBase is required on prod: the payee network's API (payouts to payees are sent there)",
+    );
+  }
+
   const ephemeral =
     str('ephemeral') === undefined ? Boolean(defaults.ephemeral) : str('ephemeral') === 'true';
   if (ephemeral && stage === 'prod')
@@ -249,6 +277,7 @@ export function readDeploymentConfig(context: ContextReader): DeploymentConfig {
     apiStageName: str('apiStageName') ?? stage ?? 'dev',
     storefrontSuccessUrl,
     storefrontCancelUrl,
+    ...(payeeApiBase ? { payeeApiBase: payeeApiBase.replace(/\/+$/, '') } : {}),
     ...(backupCopyRegion ? { backupCopyRegion } : {}),
     backupRetentionDays: int('backupRetentionDays', defaults.backupRetentionDays ?? 35, 1),
     stageThrottle: defaults.stageThrottle ?? { rateLimit: 100, burstLimit: 200 },

@@ -365,7 +365,9 @@ export class PaymentsStack extends Stack {
       });
       this.functions.set(spec.id, fn);
       for (const [variable, setting] of Object.entries(spec.deploymentSettings ?? {})) {
-        fn.setEnv(variable, config[setting]);
+        // An optional setting left out (the payee network on dev) leaves the variable unset, never empty.
+        const value = config[setting];
+        if (value !== undefined) fn.setEnv(variable, value);
       }
       this.operations.watchFunction(pascalCase(spec.id), fn.function, spec.reservedConcurrency);
       this.acknowledgeLambdaDlq(fn, manifest);

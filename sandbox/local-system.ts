@@ -143,6 +143,9 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
         url: `${runtime.apiUrl}${PAYOUT_WEBHOOK_PATH}`,
         secret: localSecretValue(options.manifest, 'payee-webhook-secret'),
       });
+      // After a restart on a data folder: the payee events the payout webhook had not acknowledged.
+      const resentPayee = psp.restored ? (psp.control.payees?.resumeWebhooks() ?? 0) : 0;
+      if (resentPayee > 0) log(`payee network: resending ${resentPayee} unacknowledged webhook deliveries`);
     }
 
     const endpoints = {

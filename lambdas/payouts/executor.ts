@@ -9,6 +9,7 @@
  *                and the hold voided: RETURNED, and payouts to that destination stop until it is updated.
  * A workflow waiting on the result (its task token is on the payout) is answered once a result is final.
  */
+import { randomUUID } from 'node:crypto';
 import { HoldNotPendingError, postHold, returnHold, voidHold } from '../ledger';
 import { type CurrencyCode, money } from '../money';
 import { PayoutProviderPermanentError } from './errors';
@@ -17,12 +18,14 @@ import type { PayoutInstruction, PayoutProvider, ProviderPayout } from './port';
 import {
   changeGuards,
   changePayout,
+  claimPayoutLease,
   getPayout,
   ledgerOf,
   markDestinationErrored,
   nowOf,
   PayoutChangedError,
   type PayoutsContext,
+  releasePayoutLease,
   requirePayout,
   scheduleCheck,
 } from './store';
@@ -41,9 +44,14 @@ export interface ExecutorDependencies {
   readonly log?: (message: string, data: Record<string, unknown>) => void;
   /** How long after a submission the sweeper looks again if no answer came (the provider's usual time). */
   readonly recheckMs?: number;
+  /** How long a run holds the right to create at the provider (longer than any function that holds it). */
+  readonly leaseMs?: number;
 }
 
 export const DEFAULT_RECHECK_MS = 24 * 60 * 60_000;
+
+/** Lambda's longest timeout: no run that took the lease can still be running when it lapses. */
+export const DEFAULT_LEASE_MS = 15 * 60_000;
 
 /** The provider the payout's destination names; one that is not configured here is a person's problem. */
 export function providerFor(deps: ExecutorDependencies, payout: Payout): PayoutProvider {
@@ -74,8 +82,26 @@ export async function advancePayout(
 ): Promise<Payout> {
   const payout = await requirePayout(ctx, payoutId);
   if (!isOpen(payout.status)) return payout;
-  const result = await providerFor(deps, payout).advance(instructionOf(payout));
-  return applyProviderResult(ctx, deps, payout, result, by);
+  const provider = providerFor(deps, payout);
+  const owner = randomUUID();
+  if (!(await claimPayoutLease(ctx, payoutId, owner, deps.leaseMs ?? DEFAULT_LEASE_MS))) {
+    // Another run (a workflow retry, the sweeper, a redriven execution) is between its lookup and its create.
+    // Creating too could send a second transfer once the key window has passed: only look, and apply what
+    // is there. Nothing yet: the payout stays as it is; the holder's result reaches the workflow's wait (its
+    // task token) and the sweeper looks again at the next check.
+    const found = await provider.lookup(instructionOf(payout));
+    const now = await requirePayout(ctx, payoutId);
+    return found && isOpen(now.status) ? applyProviderResult(ctx, deps, now, found, by) : now;
+  }
+  try {
+    const result = await provider.advance(instructionOf(payout));
+    return await applyProviderResult(ctx, deps, payout, result, by);
+  } finally {
+    await releasePayoutLease(ctx, payoutId, owner).catch((error: unknown) => {
+      // It lapses on its own; the payout is only delayed until then.
+      deps.log?.('payout lease not released', { payout_id: payoutId, error: String(error) });
+    });
+  }
 }
 
 /** Applies the provider's answer, forward only; safe to repeat and to race (conditional on the version). */

@@ -558,3 +558,65 @@ export async function storeTaskToken(ctx: PayoutsContext, payoutId: string, toke
     throw error;
   }
 }
+
+/**
+ * The right to ask the provider for this payout: a conditional write on the payout item (its own attributes,
+ * not its version, so a webhook applying a result is never held up by it). Only the holder may look up and
+ * then create; the provider's idempotency key alone cannot stop two runs that both looked up "nothing yet"
+ * once its 24 h window has passed. The lease outlives any run that holds it (it is longer than the longest
+ * function timeout), so a holder that crashed only delays the payout until the lease lapses. False when
+ * another run holds it, or the payout is no longer open.
+ */
+export async function claimPayoutLease(
+  ctx: PayoutsContext,
+  payoutId: string,
+  owner: string,
+  leaseMs: number,
+): Promise<boolean> {
+  const now = nowOf(ctx);
+  try {
+    await ctx.db.send(
+      new UpdateCommand({
+        TableName: ctx.tables.payouts,
+        Key: payoutKey(payoutId),
+        UpdateExpression: 'SET lease_owner = :owner, lease_until = :until',
+        ConditionExpression:
+          'attribute_exists(pk) AND #status IN (:created, :submitted) AND ' +
+          '(attribute_not_exists(lease_until) OR lease_until <= :now)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':owner': owner,
+          ':until': new Date(now.getTime() + leaseMs).toISOString(),
+          ':now': now.toISOString(),
+          ':created': 'CREATED',
+          ':submitted': 'SUBMITTED',
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/** Gives the lease back (only our own: a lease that lapsed and was taken by another run is theirs). */
+export async function releasePayoutLease(
+  ctx: PayoutsContext,
+  payoutId: string,
+  owner: string,
+): Promise<void> {
+  try {
+    await ctx.db.send(
+      new UpdateCommand({
+        TableName: ctx.tables.payouts,
+        Key: payoutKey(payoutId),
+        UpdateExpression: 'REMOVE lease_owner, lease_until',
+        ConditionExpression: 'lease_owner = :owner',
+        ExpressionAttributeValues: { ':owner': owner },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}

@@ -18,6 +18,12 @@ const PAYOUT_MONEY_ACCESS = {
   secrets: ['stripe-api-key', 'payee-api-key'],
 } as const;
 
+/**
+ * Where the functions that call payout providers find the payee network when deployed (CDK context
+ * `payeeApiBase`, lib/config.ts); the local runtime points them at the simulator (sandbox/environment.ts).
+ */
+const PAYEE_DEPLOYMENT_SETTINGS = { PAYEE_API_BASE: 'payeeApiBase' } as const;
+
 /** Timings of a payout; tests shorten them. */
 export const PAYOUT_ENVIRONMENT = {
   PSP_TIMEOUT_MS: '5000',
@@ -114,6 +120,7 @@ export const payoutFunctions: FunctionSpec[] = [
     timeoutSeconds: 25,
     access: { ...PAYOUT_MONEY_ACCESS, stateMachines: { 'pay-out': 'callback' } },
     environment: PAYOUT_ENVIRONMENT,
+    deploymentSettings: PAYEE_DEPLOYMENT_SETTINGS,
   },
   {
     id: 'payout-await-result',
@@ -122,6 +129,7 @@ export const payoutFunctions: FunctionSpec[] = [
     timeoutSeconds: 10,
     access: { ...PAYOUT_MONEY_ACCESS, stateMachines: { 'pay-out': 'callback' } },
     environment: PAYOUT_ENVIRONMENT,
+    deploymentSettings: PAYEE_DEPLOYMENT_SETTINGS,
   },
   {
     id: 'payout-webhook',
@@ -145,6 +153,7 @@ export const payoutFunctions: FunctionSpec[] = [
     timeoutSeconds: 120,
     access: { ...PAYOUT_MONEY_ACCESS, stateMachines: { 'pay-out': 'startAndCallback' } },
     environment: PAYOUT_ENVIRONMENT,
+    deploymentSettings: PAYEE_DEPLOYMENT_SETTINGS,
     reservedConcurrency: 1,
   },
 ];

@@ -107,7 +107,7 @@ export interface FunctionSpec {
 }
 
 /** Settings a deployment must provide (see lib/config.ts and docs/deploy.md). */
-export type DeploymentSetting = 'storefrontSuccessUrl' | 'storefrontCancelUrl';
+export type DeploymentSetting = 'storefrontSuccessUrl' | 'storefrontCancelUrl' | 'payeeApiBase';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
 

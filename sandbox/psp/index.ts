@@ -140,7 +140,13 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
   const settlement = new SettlementService(store, fees, options.settlement);
   const gate = new HoldGate();
   const control = new PspControl(engine, clock, faults, gate, webhooks, settlement);
-  const payees = new PayeeNetwork(clock, faults, { retryBaseMs: options.webhookRetryBaseMs ?? 1000, log });
+  // Set once persistence exists (below): an acknowledged payee delivery is written like any other change.
+  let persistPayees: (() => void) | undefined;
+  const payees = new PayeeNetwork(clock, faults, {
+    retryBaseMs: options.webhookRetryBaseMs ?? 1000,
+    log,
+    onChange: () => persistPayees?.(),
+  });
   engine.onTick((now) => payees.tick(now));
   control.payees = payees;
   const payeeKeys = options.payeeApiKeys ? new Set(options.payeeApiKeys) : undefined;
@@ -163,11 +169,12 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
 
   const idempotency = new IdempotencyStore(clock);
   const persistence = options.dataDir
-    ? new SimulatorPersistence(options.dataDir, { store, clock, idempotency, webhooks })
+    ? new SimulatorPersistence(options.dataDir, { store, clock, idempotency, webhooks, payees })
     : undefined;
   const restored = persistence?.load() ?? false;
   if (restored) log(`state restored from ${options.dataDir}`);
   const persist = persistence ? () => persistence.save() : undefined;
+  persistPayees = persist;
 
   const server = createServer(
     createRequestHandler({

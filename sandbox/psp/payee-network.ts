@@ -78,6 +78,8 @@ interface Internals {
   dueAt: number;
 }
 
+const deliveredKey = (eventId: string, url: string) => `${eventId} ${url}`;
+
 export function signPayeePayload(payload: string, secret: string, timestampSeconds: number): string {
   const v1 = createHmac('sha256', secret).update(`${timestampSeconds}.${payload}`).digest('hex');
   return `t=${timestampSeconds},v1=${v1}`;
@@ -98,6 +100,20 @@ export interface PayeeAnswer {
   readonly delayMs?: number;
 }
 
+/**
+ * What the payee network keeps across a restart of the simulator on a data folder (persistence.ts), as the
+ * PSP's side does: payments and their next steps, events, outcomes set by tests, idempotency keys still in
+ * their window, and which events each endpoint URL acknowledged (the rest are sent again on `resumeWebhooks`).
+ */
+export interface PayeeNetworkState {
+  readonly payments: PayeePayment[];
+  readonly events: PayeeEvent[];
+  readonly internals: [string, Internals][];
+  readonly outcomes: [string, PayeeOutcome][];
+  readonly keys: [string, { at: number; fingerprint: string; answer: PayeeAnswer }][];
+  readonly delivered: string[];
+}
+
 export class PayeeNetwork {
   readonly payments = new Map<string, PayeePayment>();
   readonly events: PayeeEvent[] = [];
@@ -106,6 +122,8 @@ export class PayeeNetwork {
   private readonly outcomes = new Map<string, PayeeOutcome>();
   private readonly keys = new Map<string, { at: number; fingerprint: string; answer: PayeeAnswer }>();
   private readonly endpoints: PayeeEndpoint[] = [];
+  /** `<event id> <endpoint url>` pairs an endpoint acknowledged (2xx). */
+  private readonly delivered = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private delayMs = 10_000;
   private stopped = false;
@@ -113,7 +131,12 @@ export class PayeeNetwork {
   constructor(
     private readonly clock: SimClock,
     private readonly faults: FaultInjector,
-    private readonly options: { retryBaseMs: number; log: (line: string) => void },
+    private readonly options: {
+      retryBaseMs: number;
+      log: (line: string) => void;
+      /** Something worth persisting changed outside a request (a delivery acknowledged). */
+      onChange?: () => void;
+    },
   ) {}
 
   /** Simulator time between two steps of a payment; tests set it long and step payments themselves. */
@@ -127,6 +150,51 @@ export class PayeeNetwork {
 
   addWebhookEndpoint(endpoint: PayeeEndpoint): void {
     this.endpoints.push(endpoint);
+  }
+
+  /** The state worth keeping (persistence.ts): keys past their window are dropped, as they would be. */
+  snapshot(): PayeeNetworkState {
+    const now = this.clock.now();
+    return {
+      payments: [...this.payments.values()].map((p) => ({ ...p })),
+      events: [...this.events],
+      internals: [...this.internals].map(([id, i]) => [id, { ...i }]),
+      outcomes: [...this.outcomes],
+      keys: [...this.keys].filter(([, k]) => now - k.at < KEY_WINDOW_MS),
+      delivered: [...this.delivered],
+    };
+  }
+
+  restore(state: PayeeNetworkState): void {
+    this.payments.clear();
+    for (const payment of state.payments ?? []) this.payments.set(payment.id, { ...payment });
+    this.events.length = 0;
+    this.events.push(...(state.events ?? []));
+    this.internals.clear();
+    for (const [id, internals] of state.internals ?? []) this.internals.set(id, { ...internals });
+    this.outcomes.clear();
+    for (const [payee, outcome] of state.outcomes ?? []) this.outcomes.set(payee, outcome);
+    this.keys.clear();
+    for (const [key, entry] of state.keys ?? []) this.keys.set(key, entry);
+    this.delivered.clear();
+    for (const pair of state.delivered ?? []) this.delivered.add(pair);
+  }
+
+  /**
+   * After a restart: sends again, to every endpoint registered now, each event its URL never acknowledged
+   * (the network keeps retrying, as the PSP does). Answers how many deliveries were started.
+   */
+  resumeWebhooks(): number {
+    let started = 0;
+    for (const endpoint of this.endpoints) {
+      for (const event of this.events) {
+        if (this.delivered.has(deliveredKey(event.id, endpoint.url))) continue;
+        const payload = JSON.stringify(event);
+        this.later(0, () => void this.deliver(endpoint, event, payload, 1));
+        started++;
+      }
+    }
+    return started;
   }
 
   list(filter: { refCode?: string } = {}): PayeePayment[] {
@@ -338,7 +406,11 @@ export class PayeeNetwork {
     }
     this.deliveries.push({ eventId: event.id, type: event.type, attempt, outcome });
     this.options.log(`payee webhook ${event.type} ${event.id} attempt ${attempt}: ${outcome}`);
-    if (typeof outcome === 'number' && outcome >= 200 && outcome < 300) return;
+    if (typeof outcome === 'number' && outcome >= 200 && outcome < 300) {
+      this.delivered.add(deliveredKey(event.id, endpoint.url));
+      this.options.onChange?.();
+      return;
+    }
     if (attempt >= 12) return;
     const delay = Math.min(this.options.retryBaseMs * 2 ** (attempt - 1), 60_000);
     this.later(delay, () => void this.deliver(endpoint, event, payload, attempt + 1));

@@ -9,6 +9,9 @@
  * Webhook deliveries: which (event, endpoint URL) pairs were delivered (2xx) is kept too, so after a restart
  * every event an endpoint has not acknowledged is sent again (`resumeWebhooks`), as Stripe keeps retrying.
  *
+ * The payee network (payee-network.ts) is kept in the same file: its payments, events, keys and acknowledged
+ * deliveries, so both providers of the simulator remember alike.
+ *
  * The whole state is rewritten each time (simple and crash-safe; fine for a local simulator's volumes, not
  * meant for millions of objects). Without a data folder nothing is written and the state lives in memory.
  */
@@ -26,6 +29,7 @@ import { join } from 'node:path';
 import type { SimClock } from './clock';
 import type { IdempotencyStore } from './idempotency';
 import type { StripeEvent } from './objects';
+import type { PayeeNetwork, PayeeNetworkState } from './payee-network';
 import type { Collection, Store } from './store';
 import type { WebhookDispatcher } from './webhooks';
 
@@ -39,6 +43,8 @@ interface Snapshot {
   readonly maps: Record<string, [string, unknown][]>;
   readonly idempotency: [string, unknown][];
   readonly delivered: string[];
+  /** The payee network's own state (absent in files written before it was kept). */
+  readonly payees?: PayeeNetworkState;
 }
 
 const COLLECTIONS = [
@@ -65,6 +71,8 @@ export interface PersistenceParts {
   readonly clock: SimClock;
   readonly idempotency: IdempotencyStore;
   readonly webhooks: WebhookDispatcher;
+  /** The asynchronous payout provider served by the same simulator (`/payee/v1`). */
+  readonly payees?: PayeeNetwork;
 }
 
 export class SimulatorPersistence {
@@ -100,6 +108,7 @@ export class SimulatorPersistence {
     clock.restoreOffset(snapshot.clockOffsetMs);
     idempotency.restore(snapshot.idempotency as Parameters<IdempotencyStore['restore']>[0]);
     for (const pair of snapshot.delivered) this.delivered.add(pair);
+    if (snapshot.payees) this.parts.payees?.restore(snapshot.payees);
     this.last = JSON.stringify(snapshot);
     return true;
   }
@@ -121,6 +130,7 @@ export class SimulatorPersistence {
       maps: Object.fromEntries(MAPS.map((name) => [name, [...(store[name] as Map<string, unknown>)]])),
       idempotency: idempotency.entriesToKeep(),
       delivered: [...this.delivered],
+      ...(this.parts.payees ? { payees: this.parts.payees.snapshot() } : {}),
     };
     const text = JSON.stringify(snapshot);
     if (text === this.last) return;

@@ -284,6 +284,8 @@ export function createRequestHandler(deps: ServerDeps): (req: IncomingMessage, r
         body,
         typeof idempotencyKey === 'string' ? idempotencyKey : undefined,
       );
+      // On disk before the answer (or the dropped socket) leaves, as for the PSP's own requests.
+      deps.persist?.();
       if (answer.delayMs) await sleep(answer.delayMs);
       deps.log(`${method} ${url.pathname} (payee network) -> ${answer.drop ? 'dropped' : answer.status}`);
       if (answer.drop) {

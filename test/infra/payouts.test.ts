@@ -1,8 +1,9 @@
 /** The pay-out resources in the stack built from the real manifest: the Standard state machine, its functions, routes. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { manifest } from '../../lib/manifest';
-import { type Synthesized, synth } from './synth';
-import { logicalId, mentions, propsOf, resources, routesIn } from './template-helpers';
+import { readDeploymentConfig } from '../../lib/config';
+import { envVarFor, manifest } from '../../lib/manifest';
+import { type Synthesized, synth, testContext } from './synth';
+import { logicalId, mentions, propsOf, resources, routesIn, statementsOfRole } from './template-helpers';
 
 describe('pay-out in the stack from the real manifest', () => {
   let built: Synthesized;
@@ -116,5 +117,62 @@ describe('pay-out in the stack from the real manifest', () => {
       expect(String(alarm?.AlarmDescription), metric).toContain(`docs/runbooks/${runbook}.md`);
       expect((alarm?.AlarmActions as unknown[] | undefined)?.length, metric).toBeGreaterThan(0);
     }
+  });
+
+  it('points the provider-calling functions at the configured payee network, its key from Secrets Manager', () => {
+    const { stack, template, config } = built;
+    expect(config.payeeApiBase).toBe(testContext.payeeApiBase);
+    const secret = logicalId(stack, stack.secret('payee-api-key'));
+    expect(resources(template)[secret]?.Type).toBe('AWS::SecretsManager::Secret');
+    for (const fn of ['payout-submit', 'payout-await-result', 'sweep-payouts']) {
+      const id = logicalId(stack, stack.fn(fn).function);
+      const variables = ((propsOf(template, id).Environment as { Variables?: Record<string, unknown> })
+        ?.Variables ?? {}) as Record<string, unknown>;
+      expect(variables.PAYEE_API_BASE, fn).toBe('https://api.payee-network.test/payee');
+      expect(mentions(variables[envVarFor('secret', 'payee-api-key')], secret), fn).toBe(true);
+      const role = logicalId(stack, stack.fn(fn).role);
+      const reads = statementsOfRole(template, role).filter(
+        (st) =>
+          JSON.stringify(st.Action).includes('secretsmanager:GetSecretValue') &&
+          mentions(st.Resource, secret),
+      );
+      expect(reads.length, `${fn} reads payee-api-key`).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('the payee network setting', () => {
+  const read = (context: Record<string, string>) => () => readDeploymentConfig((key) => context[key]);
+  const dev = {
+    alarmEmail: 'dev@marketplace.test',
+    storefrontSuccessUrl: 'https://dev.shop.marketplace.test/checkout/{CHECKOUT_ID}/done',
+    storefrontCancelUrl: 'https://dev.shop.marketplace.test/checkout/{CHECKOUT_ID}/cancelled',
+  };
+
+  it('is required on prod, https and not an example host; a trailing slash is dropped', () => {
+    const { payeeApiBase: _, ...withoutPayee } = testContext;
+    expect(read(withoutPayee)).toThrow(/payeeApiBase is required on prod/);
+    expect(read({ ...testContext, payeeApiBase: 'http://api.payee-network.test/payee' })).toThrow(
+      /payeeApiBase must be https on prod/,
+    );
+    expect(read({ ...testContext, payeeApiBase: 'https://api.example.com/payee' })).toThrow(
+      /payeeApiBase points at an example host/,
+    );
+    expect(read({ ...testContext, payeeApiBase: 'not a url' })).toThrow(
+      /payeeApiBase not a url is not a URL/,
+    );
+    expect(read({ ...testContext, payeeApiBase: 'https://api.payee-network.test/payee?x=1' })).toThrow(
+      /no query or fragment/,
+    );
+    expect(
+      read({ ...testContext, payeeApiBase: 'https://api.payee-network.test/payee/' })().payeeApiBase,
+    ).toBe('https://api.payee-network.test/payee');
+  });
+
+  it('is optional on dev (payouts to payees then fail as provider_not_configured), and may be plain http there', () => {
+    expect(read(dev)().payeeApiBase).toBeUndefined();
+    expect(read({ ...dev, payeeApiBase: 'http://payee.internal:8080/payee' })().payeeApiBase).toBe(
+      'http://payee.internal:8080/payee',
+    );
   });
 });

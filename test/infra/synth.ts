@@ -42,6 +42,7 @@ export const testContext: Readonly<Record<string, string>> = {
   storefrontCancelUrl: 'https://shop.marketplace.test/checkout/{CHECKOUT_ID}/cancelled',
   backupCopyRegion: 'eu-central-1',
   apiStageName: 'prod',
+  payeeApiBase: 'https://api.payee-network.test/payee',
 };
 
 export function testConfig(context: Record<string, string> = {}): DeploymentConfig {

@@ -10,7 +10,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPayout } from '../../../lambdas/payouts/create';
-import { lookUpPayout } from '../../../lambdas/payouts/executor';
+import { advancePayout, lookUpPayout } from '../../../lambdas/payouts/executor';
 import { PayeeNetworkProvider } from '../../../lambdas/payouts/payee-network';
 import { getPayout, type PayoutsContext } from '../../../lambdas/payouts/store';
 import { StripeConnectProvider } from '../../../lambdas/payouts/stripe-connect';
@@ -25,6 +25,7 @@ import {
   testPaymentProvider,
   waitForOrders,
 } from '../../support/payin';
+import { racingFetch } from '../../support/racing-fetch';
 import { eventually } from '../../support/runtime';
 import { callApi, startTestSystem } from '../../support/system';
 import { Inbox } from '../events/support';
@@ -384,6 +385,41 @@ describe('exactly once at the payee network, even late', () => {
     );
     expect(after.status).toBe('SUBMITTED');
     expect(after.provider_reference).toBe(paymentOf(payout.payout_id).id);
+    payees.finish(paymentOf(payout.payout_id).id);
+    await waitForStatus(payout.payout_id, ['PAID']);
+  });
+
+  it('two runs racing past the key window: only the lease holder creates, the other looks; one payment', async () => {
+    const { seller } = await paidInSeller('race', 'payee_ok');
+    const { payout } = await createPayout(ctx, {
+      payoutId: `pout_pn_race_${Date.now().toString(36)}`,
+      sellerId: seller,
+      currency: 'USD',
+      amount: { currency: 'USD', minor: 900n },
+      origin: 'api',
+    });
+    const race = racingFetch({
+      isLookup: (method, path) => method === 'GET' && path === '/payee/v1/payments',
+      isCreate: (method, path) => method === 'POST' && path === '/payee/v1/payments',
+      between: () => system.psp.control.advanceClock(25 * 3_600_000),
+    });
+    const racing = new PayeeNetworkProvider({
+      apiBase: `${system.endpoints.psp}/payee`,
+      apiKey: PAYEE_KEY,
+      timeoutMs: 5_000,
+      fetch: race.fetch,
+    });
+    const deps = { provider: stripe, providers: { payee_network: racing } };
+    const [first, second] = await Promise.all([
+      advancePayout(ctx, deps, payout.payout_id, 'pay-out-workflow'),
+      advancePayout(ctx, deps, payout.payout_id, 'sweeper'),
+    ]);
+    expect(race.lookups()).toBe(2);
+    expect(race.creates()).toBe(1);
+    expect(payees.list({ refCode: payout.payout_id })).toHaveLength(1);
+    // The holder applied what it created; the other found nothing yet (or, read late, the holder's result).
+    expect([first.status, second.status]).toContain('SUBMITTED');
+    expect((await getPayout(ctx, payout.payout_id))?.provider_reference).toBe(paymentOf(payout.payout_id).id);
     payees.finish(paymentOf(payout.payout_id).id);
     await waitForStatus(payout.payout_id, ['PAID']);
   });

@@ -6,10 +6,11 @@
  * period and dispute holds. After each: the ledger invariants (DESIGN.md §8) and one transfer per payout.
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPayout } from '../../../lambdas/payouts/create';
-import { lookUpPayout } from '../../../lambdas/payouts/executor';
-import { getPayout, type PayoutsContext, putSeller } from '../../../lambdas/payouts/store';
+import { advancePayout, lookUpPayout } from '../../../lambdas/payouts/executor';
+import { claimPayoutLease, getPayout, type PayoutsContext, putSeller } from '../../../lambdas/payouts/store';
 import { StripeConnectProvider } from '../../../lambdas/payouts/stripe-connect';
 import { sweepPayouts } from '../../../lambdas/payouts/sweeper';
 import { createStripeClient } from '../../../lambdas/psp/stripe-provider';
@@ -22,6 +23,7 @@ import {
   testPaymentProvider,
   waitForOrders,
 } from '../../support/payin';
+import { racingFetch } from '../../support/racing-fetch';
 import { eventually } from '../../support/runtime';
 import { callApi, startTestSystem } from '../../support/system';
 
@@ -336,6 +338,73 @@ describe('exactly once, even late', () => {
     const after = await lookUpPayout(ctx, { provider }, payout.payout_id, 'test');
     expect(after.status).toBe('SUBMITTED');
     expect(after.provider_reference).toBeDefined();
+    expect(transfersOf(payout.payout_id)).toHaveLength(1);
+    system.psp.control.connect.settle(after.bank_payout_id ?? '');
+    await waitForStatus(payout.payout_id, ['PAID']);
+  });
+
+  it('two runs racing past the key window: only the lease holder creates, the other looks; one transfer', async () => {
+    const { seller } = await paidInSeller('race', 'acct_race');
+    const { payout } = await createPayout(ctx, {
+      payoutId: `pout_race_${Date.now().toString(36)}`,
+      sellerId: seller,
+      currency: 'USD',
+      amount: { currency: 'USD', minor: 600n },
+      origin: 'api',
+    });
+    // Both runs look up before either creates, and the key window passes between the two creates: without
+    // the lease both would find "no transfer yet" and the forgotten key would let the second create through.
+    const race = racingFetch({
+      isLookup: (method, path) => method === 'GET' && path === '/v1/transfers',
+      isCreate: (method, path) => method === 'POST' && path === '/v1/transfers',
+      between: () => system.psp.control.advanceClock(25 * 3_600_000),
+    });
+    const base = new URL(system.endpoints.psp);
+    const racing = new StripeConnectProvider(
+      new Stripe('sk_test_e2e', {
+        host: base.hostname,
+        port: Number(base.port),
+        protocol: 'http',
+        maxNetworkRetries: 0,
+        telemetry: false,
+        httpClient: Stripe.createFetchHttpClient(race.fetch),
+      }),
+    );
+    const [first, second] = await Promise.all([
+      advancePayout(ctx, { provider: racing }, payout.payout_id, 'pay-out-workflow'),
+      advancePayout(ctx, { provider: racing }, payout.payout_id, 'sweeper'),
+    ]);
+    expect(race.lookups()).toBe(2);
+    expect(race.creates()).toBe(1);
+    expect(transfersOf(payout.payout_id)).toHaveLength(1);
+    // The holder applied what it created; the other found nothing yet (or, read late, the holder's result).
+    expect([first.status, second.status]).toContain('SUBMITTED');
+    const after = await getPayout(ctx, payout.payout_id);
+    expect(after?.status).toBe('SUBMITTED');
+    // The lease was given back: a later run (the sweeper) may carry the payout on.
+    const again = await lookUpPayout(ctx, { provider }, payout.payout_id, 'sweeper');
+    expect(again.bank_payout_id).toBe(after?.bank_payout_id);
+    expect(transfersOf(payout.payout_id)).toHaveLength(1);
+    system.psp.control.connect.settle(after?.bank_payout_id ?? '');
+    await waitForStatus(payout.payout_id, ['PAID']);
+  });
+
+  it('a run that crashed holding the lease: others only look until it lapses, then one carries it on', async () => {
+    const { seller } = await paidInSeller('lapse', 'acct_lapse');
+    const { payout } = await createPayout(ctx, {
+      payoutId: `pout_lapse_${Date.now().toString(36)}`,
+      sellerId: seller,
+      currency: 'USD',
+      amount: { currency: 'USD', minor: 400n },
+      origin: 'api',
+    });
+    expect(await claimPayoutLease(ctx, payout.payout_id, 'crashed-run', 15 * 60_000)).toBe(true);
+    const meanwhile = await advancePayout(ctx, { provider }, payout.payout_id, 'sweeper');
+    expect(meanwhile.status).toBe('CREATED');
+    expect(transfersOf(payout.payout_id)).toHaveLength(0);
+    const lapsed = { ...ctx, clock: () => new Date(Date.now() + 16 * 60_000) };
+    const after = await advancePayout(lapsed, { provider }, payout.payout_id, 'sweeper');
+    expect(after.status).toBe('SUBMITTED');
     expect(transfersOf(payout.payout_id)).toHaveLength(1);
     system.psp.control.connect.settle(after.bank_payout_id ?? '');
     await waitForStatus(payout.payout_id, ['PAID']);

@@ -46,6 +46,27 @@ async function start(
   return { sim, stripe };
 }
 
+const PAYEE_SECRET = 'payee_whsec_persistence';
+
+async function payeeCall(
+  sim: PspSimulator,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+  idempotencyKey?: string,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const response = await fetch(`${sim.url}${path}`, {
+    method,
+    headers: {
+      authorization: 'Bearer payee_test_persistence',
+      'content-type': 'application/json',
+      ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+}
+
 function folder(): string {
   const dir = mkdtempSync(join(tmpdir(), 'psp-state-'));
   dirs.push(dir);
@@ -134,6 +155,52 @@ describe('a simulator with a data folder', () => {
     // Assess
     const resent = receiver.received.slice(delivered).filter((x) => x.status === 200);
     expect(resent.length).toBeGreaterThan(0);
+  });
+
+  it('keeps the payee network too: payments and their next step, keys, unacknowledged payee webhooks', async () => {
+    // Prepare: a payee payment made and moved to paid; its endpoint fails every delivery
+    const dir = folder();
+    const receiver = await startReceiver();
+    running.push({ stop: () => receiver.close() });
+    receiver.script(Array.from({ length: 50 }, () => 500));
+    const first = await start(dir);
+    const payees = first.sim.control.payees;
+    if (!payees) throw new Error('no payee network');
+    payees.setDelayMs(365 * 86_400_000);
+    payees.addWebhookEndpoint({ url: receiver.url, secret: PAYEE_SECRET });
+    const ref = `pout_persist_${Date.now().toString(36)}`;
+    const body = { ref_code: ref, payee_id: 'payee_ok_persist', amount: 1200, currency: 'usd' };
+    const created = await payeeCall(first.sim, 'POST', '/payee/v1/payments', body, `payout-${ref}-payment`);
+    expect(created.status).toBe(201);
+    const id = String(created.json.id);
+    payees.step(id);
+    await receiver.waitFor((r) => r.length >= 2);
+    await first.sim.stop();
+
+    // Act: restarted on the same folder, the endpoint healthy again
+    receiver.script([]);
+    const delivered = receiver.received.length;
+    const second = await start(dir);
+    const again = second.sim.control.payees;
+    if (!again) throw new Error('no payee network');
+    again.addWebhookEndpoint({ url: receiver.url, secret: PAYEE_SECRET });
+    const resent = again.resumeWebhooks();
+    const found = await payeeCall(second.sim, 'GET', `/payee/v1/payments?ref_code=${ref}`);
+    const replay = await payeeCall(second.sim, 'POST', '/payee/v1/payments', body, `payout-${ref}-payment`);
+    again.finish(id);
+    await receiver.waitFor((r) =>
+      ['payment.submitted', 'payment.paid', 'payment.cleared'].every((type) =>
+        r.slice(delivered).some((x) => x.status === 200 && x.eventType === type && x.rawBody.includes(id)),
+      ),
+    );
+
+    // Assess
+    expect(second.sim.restored).toBe(true);
+    expect(resent).toBe(2);
+    expect(found.json.data).toEqual([expect.objectContaining({ id, ref_code: ref, status: 'paid' })]);
+    expect(replay.json.id).toBe(id);
+    expect(again.list({ refCode: ref })).toHaveLength(1);
+    expect(again.list({ refCode: ref })[0]?.status).toBe('cleared');
   });
 
   it('without a data folder, forgets (the default, in memory)', async () => {
