@@ -116,6 +116,8 @@ export async function verifyLedger(ctx: LedgerContext): Promise<LedgerCheckRepor
         sums(String(item.seller_id), String(item.currency)).heldInReserve += minorUnits(item.amount);
       continue;
     }
+    // The table holds other items too (buyer totals, lambdas/refunds/buyer-totals.ts): only balances are wallets.
+    if (item.kind !== ItemKind.Balance) continue;
     walletCount++;
     seen.add(key);
     const stored = {

@@ -22,7 +22,7 @@ import { RefundError } from './errors';
 import { disputeKey, orderDisputeKey } from './keys';
 import { type DisputeRecord, FINAL_DISPUTE_STATUSES } from './model';
 import type { PspDispute } from './psp';
-import type { RefundDependencies } from './service';
+import { orderOfMoneyBack, type RefundDependencies } from './service';
 import { ledgerOf, type MoneyBackContext, orderChildren } from './store';
 
 const nowIso = (ctx: MoneyBackContext) => (ctx.clock ? ctx.clock() : new Date()).toISOString();
@@ -54,13 +54,19 @@ type Step = 'funds_withdrawn' | 'funds_reinstated' | 'lost';
 export async function applyPspDispute(
   deps: RefundDependencies,
   dispute: PspDispute,
-): Promise<'applied' | 'no_change' | 'unknown_order'> {
+): Promise<'applied' | 'no_change' | 'unknown_order' | 'needs_attention'> {
   const { ctx } = deps;
   let record = await getDispute(ctx, dispute.id);
   let changed = false;
   if (!record) {
-    const psp = await deps.psp();
-    const orderId = dispute.paymentIntent ? await psp.orderOfPayment(dispute.paymentIntent) : undefined;
+    const orderId = await orderOfMoneyBack(deps, {
+      subject: 'dispute',
+      pspId: dispute.id,
+      ...(dispute.paymentIntent ? { paymentIntent: dispute.paymentIntent } : {}),
+      amountMinor: dispute.amountMinor,
+      currency: dispute.currency,
+    });
+    if (orderId === 'unattributed') return 'needs_attention';
     const order = orderId ? await getOrder({ db: ctx.db, tables: ctx.tables }, orderId) : undefined;
     if (!order) {
       deps.log?.('dispute of an unknown order', {

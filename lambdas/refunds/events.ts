@@ -14,7 +14,13 @@ export function isMoneyBackEvent(type: string): boolean {
   return REFUND_EVENTS.has(type) || type === 'charge.refunded' || type.startsWith('charge.dispute.');
 }
 
-export type MoneyBackOutcome = 'applied' | 'no_change' | 'unknown_order' | 'ignored_type';
+export type MoneyBackOutcome =
+  | 'applied'
+  | 'no_change'
+  | 'unknown_order'
+  /** A refund or dispute no single order can bear (a multi-order hosted page): a person decides. */
+  | 'needs_attention'
+  | 'ignored_type';
 
 export async function applyMoneyBackEvent(
   deps: RefundDependencies,
@@ -29,6 +35,7 @@ export async function applyMoneyBackEvent(
     for (const refund of await psp.refundsOfCharge(id)) {
       const applied = await applyPspRefund(deps, refund);
       if (applied === 'applied') outcome = 'applied';
+      else if (applied === 'needs_attention' && outcome !== 'applied') outcome = 'needs_attention';
       else if (applied === 'unknown_order' && outcome === 'no_change') outcome = 'unknown_order';
     }
     return outcome;

@@ -8,7 +8,9 @@
  *   REFUNDS_DUE#{shard}     {refund_id}       a refund whose PSP answer was ambiguous, for the sweeper
  *   DISPUTE#{dispute_id}    META              a dispute
  *   ORDER#{order_id}        DISPUTE#{id}      pointer, for the order's list of disputes
- *   BUYER#{buyer_id}        ORDER#{order_id}  what a buyer paid and got back on one order (buyer totals)
+ * and, in the `wallets` table (written off the pay-in path by the stream consumer, buyer-totals.ts):
+ *   BUYER#{buyer_id}        ORDER#{order_id}[#REFUND#{id} | #DISPUTE#{id}]  what a buyer paid on one order, and
+ *                                             each refund or lost dispute of it (buyer totals)
  */
 import { createHash } from 'node:crypto';
 

@@ -36,6 +36,25 @@ export interface PspDispute {
   readonly balanceTransactions: readonly { readonly amount: number; readonly fee: number }[];
 }
 
+/** What a PaymentIntent's metadata says it paid: its checkout, and its order ids (none when it names none). */
+export interface PaymentOrders {
+  readonly orderIds: readonly string[];
+  readonly checkoutId?: string;
+}
+
+/** Reads a PaymentIntent's metadata: `payment_order_id` (one order), else `payment_order_ids` (a hosted page's). */
+export function paymentOrdersOf(
+  metadata: Readonly<Record<string, string>> | null | undefined,
+): PaymentOrders {
+  const one = metadata?.payment_order_id;
+  const several = (metadata?.payment_order_ids ?? '')
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
+  const orderIds = one ? [one] : [...new Set(several)];
+  return { orderIds, ...(metadata?.checkout_id ? { checkoutId: metadata.checkout_id } : {}) };
+}
+
 export class PspRefusedError extends Error {
   constructor(
     readonly pspCode: string,
@@ -68,8 +87,11 @@ export interface MoneyBackProvider {
   /** Every refund of a charge (charge.refunded does not say which one happened). */
   refundsOfCharge(charge: string): Promise<PspRefund[]>;
   retrieveDispute(disputeId: string): Promise<PspDispute>;
-  /** The order a PaymentIntent paid (its metadata), for refunds and disputes made outside our API. */
-  orderOfPayment(paymentIntent: string): Promise<string | undefined>;
+  /**
+   * The order(s) a PaymentIntent paid (its metadata), for refunds and disputes made outside our API: one for a
+   * card checkout or a single-order hosted page, several for a hosted page that paid a multi-seller checkout.
+   */
+  ordersOfPayment(paymentIntent: string): Promise<PaymentOrders>;
   reverseTransfer(request: {
     readonly transferId: string;
     readonly amountMinor: number;
@@ -190,10 +212,10 @@ export class StripeMoneyBackProvider implements MoneyBackProvider {
     }
   }
 
-  async orderOfPayment(paymentIntent: string): Promise<string | undefined> {
+  async ordersOfPayment(paymentIntent: string): Promise<PaymentOrders> {
     try {
       const pi = await this.stripe.paymentIntents.retrieve(paymentIntent);
-      return pi.metadata?.payment_order_id || undefined;
+      return paymentOrdersOf(pi.metadata);
     } catch (error) {
       throw classify(error, `payment ${paymentIntent}`);
     }

@@ -11,6 +11,7 @@ import { COMMON_ERRORS, JSON_BODY_ERRORS, RouteAuth, type RouteDoc } from '../ap
 import { idSchema } from '../api/schemas';
 import { MoneyErrorCode } from '../money/errors';
 import type { RefundRequestBody } from './api';
+import type { BuyerTotals } from './buyer-totals';
 import { RefundErrorCode } from './errors';
 import { RefundOrigin, RefundStatus } from './model';
 import { REFUND_REASONS } from './service';
@@ -100,6 +101,29 @@ export const paymentOrderWithMoneyBackSchema = paymentOrderDetailSchema
   })
   .meta({ id: 'PaymentOrderWithMoneyBack' });
 
+const buyerAmount = amount.describe('A decimal string in `currency`.');
+
+/** GET /v1/buyers/{buyer_id}/totals (lambdas/refunds/buyer-totals.ts). */
+export const buyerTotalsSchema = z
+  .strictObject({
+    buyer_id: z.string(),
+    totals: z
+      .array(
+        z.strictObject({
+          currency: z.string(),
+          paid: buyerAmount.describe('What the buyer paid: their payment orders that reached SUCCESS.'),
+          refunded: buyerAmount.describe('Refunds that succeeded (ours and those made at the PSP).'),
+          disputes_lost: buyerAmount.describe('Disputes the seller lost (the buyer kept the money).'),
+          net: z.string().describe('paid - refunded - disputes_lost, a decimal string (may be negative).'),
+          net_minor: z.number().int().describe('`net` in minor units.'),
+          orders: z.number().int().describe('Payment orders paid in this currency.'),
+        }),
+      )
+      .readonly()
+      .describe('One entry per currency, sorted; empty for a buyer who never paid.'),
+  })
+  .meta({ id: 'BuyerTotals' });
+
 const refundListSchema = z
   .strictObject({ payment_order_id: z.string(), data: z.array(refundSchema) })
   .meta({ id: 'RefundList' });
@@ -170,6 +194,14 @@ export const refundRouteDocs: Readonly<Record<string, RouteDoc>> = {
     responses: { 200: { description: 'The refund.', schema: refundSchema } },
     errors: READ_ERRORS,
   }),
+  'GET /v1/buyers/{buyer_id}/totals': doc({
+    summary: "A buyer's totals",
+    description:
+      'Per currency, what the buyer paid in total, net of refunds and of disputes lost. Kept off the pay-in path from the payments stream: it follows a payment or a refund within seconds (eventually consistent).',
+    pathParams: { buyer_id: idSchema },
+    responses: { 200: { description: 'The totals.', schema: buyerTotalsSchema } },
+    errors: { 400: [ApiErrorCode.ValidationError], ...COMMON_ERRORS },
+  }),
   'GET /v1/disputes/{dispute_id}': doc({
     summary: 'A dispute',
     description: "The PSP's status of the dispute (chargeback or inquiry) and the money steps posted for it.",
@@ -185,5 +217,6 @@ const agree: [
   ViewFits<RefundRequestBody, z.output<typeof refundRequestSchema>>,
   ViewFits<ReturnType<typeof refundView>, z.output<typeof refundSchema>>,
   ViewFits<ReturnType<typeof disputeView>, z.output<typeof disputeSchema>>,
-] = [true, true, true, true];
+  ViewFits<BuyerTotals, z.output<typeof buyerTotalsSchema>>,
+] = [true, true, true, true, true];
 void agree;

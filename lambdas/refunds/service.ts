@@ -42,6 +42,45 @@ async function buyerOf(deps: RefundDependencies, checkoutId: string): Promise<st
 }
 
 /**
+ * The one order a refund or dispute made outside our API belongs to, from its PaymentIntent's metadata. A
+ * hosted page that paid a multi-seller checkout is one payment for several orders: which seller bears a
+ * dashboard refund or a chargeback of it is not ours to guess, so a person is told (money_back_unattributed,
+ * RefundsNeedingAttention) and nothing is posted. `undefined`: no order is named (not ours, or unknown).
+ */
+export async function orderOfMoneyBack(
+  deps: RefundDependencies,
+  money: {
+    readonly subject: 'refund' | 'dispute';
+    readonly pspId: string;
+    readonly paymentIntent?: string;
+    readonly amountMinor: number;
+    readonly currency: string;
+  },
+): Promise<string | 'unattributed' | undefined> {
+  if (!money.paymentIntent) return undefined;
+  const paid = await (await deps.psp()).ordersOfPayment(money.paymentIntent);
+  if (paid.orderIds.length <= 1) return paid.orderIds[0];
+  await refundNeedsPerson(
+    deps.ctx,
+    {
+      kind: 'money_back_unattributed',
+      subjectId: money.pspId,
+      summary: `${money.subject} ${money.pspId} was made at the PSP on a payment of ${paid.orderIds.length} orders: decide which order (seller) bears it`,
+      details: {
+        [money.subject === 'refund' ? 'psp_refund_id' : 'dispute_id']: money.pspId,
+        payment_intent: money.paymentIntent,
+        ...(paid.checkoutId ? { checkout_id: paid.checkoutId } : {}),
+        payment_order_ids: paid.orderIds.join(','),
+        amount_minor: money.amountMinor,
+        currency: money.currency,
+      },
+    },
+    deps.log,
+  );
+  return 'unattributed';
+}
+
+/**
  * POST /v1/payments/{id}/refunds: the record (and its posting) is stored BEFORE the PSP is called, with our
  * refund id as the PSP's idempotency key; an ambiguous answer leaves it pending and flagged for a look-up.
  */
@@ -134,7 +173,7 @@ async function applyRefundState(deps: RefundDependencies, record: RefundRecord, 
 export async function applyPspRefund(
   deps: RefundDependencies,
   refund: PspRefund,
-): Promise<'applied' | 'no_change' | 'unknown_order'> {
+): Promise<'applied' | 'no_change' | 'unknown_order' | 'needs_attention'> {
   const refundId = refund.refundId ?? refund.id;
   let record = await getRefund(deps.ctx, refundId);
   if (!record) {
@@ -144,9 +183,17 @@ export async function applyPspRefund(
         psp_refund_id: refund.id,
       });
     }
-    const psp = await deps.psp();
-    const orderId = refund.paymentIntent ? await psp.orderOfPayment(refund.paymentIntent) : undefined;
-    const order = orderId ? await getOrder({ db: deps.ctx.db, tables: deps.ctx.tables }, orderId) : undefined;
+    const attributed = await orderOfMoneyBack(deps, {
+      subject: 'refund',
+      pspId: refund.id,
+      ...(refund.paymentIntent ? { paymentIntent: refund.paymentIntent } : {}),
+      amountMinor: refund.amountMinor,
+      currency: refund.currency,
+    });
+    if (attributed === 'unattributed') return 'needs_attention';
+    const order = attributed
+      ? await getOrder({ db: deps.ctx.db, tables: deps.ctx.tables }, attributed)
+      : undefined;
     if (order?.status !== 'SUCCESS') {
       deps.log?.('refund of an unknown or unpaid order', {
         psp_refund_id: refund.id,

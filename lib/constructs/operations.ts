@@ -51,6 +51,7 @@ export const ALARM_KINDS = [
   'oldest-non-terminal-order',
   'sweeper-order-failures',
   'needs-attention',
+  'refunds-need-attention',
   'reconciliation-breaks',
   'webhook-signature-failures',
   'psp-circuit-open',
@@ -398,6 +399,15 @@ export class Operations extends Construct {
       'A payment, pay-out or refund could not resolve itself: a needs-attention record waits for a person.',
       this.custom(MetricName.NeedsAttentionCreated, 'Sum'),
       t.needsAttention,
+    );
+    // Refunds' own: every call that found a refund (or a dashboard refund, a dispute) a person must handle,
+    // also while the problem persists (a sweeper finding it again each run), so it stays in ALARM until resolved.
+    this.alarm(
+      'refunds-need-attention',
+      'RefundsNeedAttention',
+      'Refunds: a refund, transfer reversal or money-back event needs a person (stuck at the PSP, not found after its key window, a reversal that failed, a refund or dispute no single order can bear).',
+      this.custom(MetricName.RefundsNeedingAttention, 'Sum'),
+      1,
     );
     for (const breakClass of RECONCILIATION_BREAK_CLASSES) {
       this.alarm(

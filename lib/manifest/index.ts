@@ -330,7 +330,7 @@ const declared: Manifest = {
     {
       id: 'get-seller-wallet',
       description:
-        "GET /v1/sellers/{seller_account}/wallet: a seller's available, reserved and paid-out balances.",
+        "GET /v1/sellers/{seller_account}/wallet (a seller's balances) and GET /v1/buyers/{buyer_id}/totals (what a buyer paid, net).",
       entry: 'lambdas/handlers/get-seller-wallet.ts',
       timeoutSeconds: 10,
       access: { tables: { ledger: 'read', wallets: 'read', payouts: 'read' } },
@@ -338,10 +338,16 @@ const declared: Manifest = {
     {
       id: 'publish-domain-events',
       description:
-        "Payments and payouts tables' streams -> domain events on the domain-events topic (at least once).",
+        "Payments and payouts tables' streams -> domain events on the domain-events topic (at least once), and the buyer totals.",
       entry: 'lambdas/handlers/publish-domain-events.ts',
       timeoutSeconds: 30,
-      access: { topics: ['domain-events'], queues: { 'domain-events-publish-failures': 'send' } },
+      access: {
+        topics: ['domain-events'],
+        queues: { 'domain-events-publish-failures': 'send' },
+        // Buyer totals (lambdas/refunds/buyer-totals.ts): an order's checkout is read for its buyer; the
+        // lines are written to the wallets table, off the pay-in path.
+        tables: { payments: 'read', wallets: 'readWrite' },
+      },
     },
     ...refundFunctions,
     ...productionFunctions,
@@ -374,6 +380,13 @@ const declared: Manifest = {
     {
       method: 'GET',
       path: '/v1/sellers/{seller_account}/wallet',
+      function: 'get-seller-wallet',
+      apiKeyRequired: true,
+    },
+    // The same function (it dispatches on the route): no Lambda function or permission more in the stack.
+    {
+      method: 'GET',
+      path: '/v1/buyers/{buyer_id}/totals',
       function: 'get-seller-wallet',
       apiKeyRequired: true,
     },

@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { manifest } from '../../lib/manifest';
 import { type Synthesized, synth } from './synth';
-import { logicalId, mentions, propsOf, routesIn, statementsOfRole } from './template-helpers';
+import { logicalId, mentions, propsOf, resources, routesIn, statementsOfRole } from './template-helpers';
 
 describe('refunds and disputes in the stack', () => {
   let built: Synthesized;
@@ -18,6 +18,8 @@ describe('refunds and disputes in the stack', () => {
       ['GET', '/v1/payments/{payment_order_id}/refunds', 'list-payment-refunds'],
       ['GET', '/v1/refunds/{refund_id}', 'get-refund'],
       ['GET', '/v1/disputes/{dispute_id}', 'get-dispute'],
+      // Buyer totals ride on the wallets reader, which dispatches on the route (no function more).
+      ['GET', '/v1/buyers/{buyer_id}/totals', 'get-seller-wallet'],
     ] as const) {
       const found = routes.find((r) => r.method === method && r.path === path);
       expect(found?.apiKeyRequired, path).toBe(true);
@@ -51,5 +53,47 @@ describe('refunds and disputes in the stack', () => {
         fn,
       ).toBe(false);
     }
+  });
+
+  it('alarms on RefundsNeedingAttention, with its runbook, notifying the alarm topic', () => {
+    const alarms = Object.values(resources(built.template))
+      .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
+      .map((r) => r.Properties ?? {})
+      .filter((a) => a.MetricName === 'RefundsNeedingAttention');
+    expect(alarms).toHaveLength(1);
+    const [alarm] = alarms;
+    expect(alarm).toMatchObject({
+      Namespace: 'MarketplacePayments',
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    expect(String(alarm?.AlarmDescription)).toContain('docs/runbooks/refunds-need-attention.md');
+    expect(alarm?.Dimensions).toEqual([{ Name: 'service', Value: manifest.service }]);
+    expect((alarm?.AlarmActions as unknown[] | undefined)?.length).toBeGreaterThan(0);
+    expect((alarm?.OKActions as unknown[] | undefined)?.length).toBeGreaterThan(0);
+  });
+
+  it('buyer totals: the stream publisher writes only the wallets table (no delete) and reads payments', () => {
+    const role = logicalId(built.stack, built.stack.fn('publish-domain-events').role);
+    const statements = statementsOfRole(built.template, role);
+    const wallets = logicalId(built.stack, built.stack.table('wallets'));
+    const payments = logicalId(built.stack, built.stack.table('payments'));
+    const writes = statements.filter((s) =>
+      [s.Action].flat().some((a) => /PutItem|UpdateItem|TransactWrite|BatchWrite/.test(String(a))),
+    );
+    expect(writes.length).toBeGreaterThan(0);
+    for (const s of writes) {
+      expect(mentions(s.Resource, wallets), JSON.stringify(s.Resource)).toBe(true);
+      expect(mentions(s.Resource, payments)).toBe(false);
+    }
+    const actions = statements.flatMap((s) => [s.Action].flat()).map(String);
+    expect(actions.some((a) => a.includes('DeleteItem'))).toBe(false);
+    expect(
+      statements.some(
+        (s) => mentions(s.Resource, payments) && [s.Action].flat().some((a) => String(a).includes('GetItem')),
+      ),
+    ).toBe(true);
   });
 });

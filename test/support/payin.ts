@@ -4,7 +4,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { type AttentionContext, attentionSink } from '../../lambdas/attention';
 import { verifyLedger, walletBalances } from '../../lambdas/ledger';
-import { formatAmount, parseAmount } from '../../lambdas/money';
+import { type CurrencyCode, formatAmount, parseAmount } from '../../lambdas/money';
 import { type ExecutionDependencies, getOrders, type PaymentsContext } from '../../lambdas/payments';
 import { isTerminal, type PaymentOrder } from '../../lambdas/payments/model';
 import { type SubmitResult, submitCheckout } from '../../lambdas/payments/submit';
@@ -155,6 +155,10 @@ export async function submitTestCheckout(
     orders: readonly { seller: string; amount: string }[];
     paymentMethod?: string;
     startWorkflow?: boolean;
+    /** USD unless told; the orders' amounts are read in it. */
+    currency?: CurrencyCode;
+    /** A buyer of the test's own (a fresh one per checkout unless told). */
+    buyerId?: string;
   },
 ): Promise<SubmitResult> {
   submitted++;
@@ -189,13 +193,16 @@ export async function submitTestCheckout(
       },
       {
         checkoutId,
-        buyer: { buyer_id: `buyer_${request.label}_${submitted}`, email: 'buyer@example.com' },
-        currency: 'USD',
+        buyer: {
+          buyer_id: request.buyerId ?? `buyer_${request.label}_${submitted}`,
+          email: 'buyer@example.com',
+        },
+        currency: request.currency ?? 'USD',
         ...(request.paymentMethod ? { paymentMethod: request.paymentMethod } : {}),
         orders: request.orders.map((o, i) => ({
           paymentOrderId: `${checkoutId}_po${i + 1}`,
           sellerAccount: o.seller,
-          amount: parseAmount(o.amount, 'USD'),
+          amount: parseAmount(o.amount, request.currency ?? 'USD'),
         })),
       },
     );
