@@ -14,6 +14,7 @@ const tables = {
   ledger: resource('table', 'ledger'),
   wallets: resource('table', 'wallets'),
   reconciliation: resource('table', 'reconciliation'),
+  payouts: resource('table', 'payouts'),
 };
 const store = { db, table: tables.reconciliation };
 
@@ -22,7 +23,7 @@ export const handler = operatorReconciliationHandler({
   resolve: {
     store,
     ledger: { db, tables: { ledger: tables.ledger, wallets: tables.wallets } },
-    tables: { payments: tables.payments, ledger: tables.ledger },
+    tables: { payments: tables.payments, ledger: tables.ledger, payouts: tables.payouts },
   },
   audit: { db, table: resource('table', 'operator-audit') },
   idempotency: new IdempotencyStore(db, resource('table', 'idempotency')),

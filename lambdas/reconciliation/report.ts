@@ -56,6 +56,8 @@ export function rowView(row: SettlementRow): Record<string, string | number> {
     ...(row.paymentOrderId ? { payment_order_id: row.paymentOrderId } : {}),
     ...(row.checkoutId ? { checkout_id: row.checkoutId } : {}),
     ...(row.payoutId ? { payout_id: row.payoutId } : {}),
+    ...(row.refundId ? { refund_id: row.refundId } : {}),
+    ...(row.transferPayoutId ? { transfer_group: row.transferPayoutId } : {}),
     ...(row.createdAt ? { created_utc: row.createdAt } : {}),
   };
 }
@@ -70,6 +72,7 @@ export function breakView(b: Break): Record<string, unknown> {
     ...(b.paymentOrderId ? { payment_order_id: b.paymentOrderId } : {}),
     ...(b.checkoutId ? { checkout_id: b.checkoutId } : {}),
     ...(b.payoutId ? { payout_id: b.payoutId } : {}),
+    ...(b.record ? { record: b.record } : {}),
     ...(b.expected ? { expected: b.expected } : {}),
     ...(b.actual ? { actual: b.actual } : {}),
     ...(b.row ? { row: rowView(b.row) } : {}),

@@ -43,6 +43,7 @@ export function runContext(): Promise<RunContext> {
         ledger: payments.tables.ledger,
         wallets: payments.tables.wallets,
         reconciliation: resource('table', 'reconciliation'),
+        payouts: resource('table', 'payouts'),
       },
       queues: {
         finance: resource('queue', 'reconciliation-breaks'),

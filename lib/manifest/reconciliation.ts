@@ -58,6 +58,8 @@ const RECONCILE_ACCESS = {
     ledger: 'append',
     wallets: 'readWrite',
     reconciliation: 'readWrite',
+    // Transfer rows are matched against sellers' payouts.
+    payouts: 'read',
   },
   queues: { 'reconciliation-breaks': 'send', 'reconciliation-investigation': 'send' },
   buckets: { settlements: 'readWrite' },
@@ -96,7 +98,13 @@ export const reconciliationFunctions: readonly FunctionSpec[] = [
     entry: 'lambdas/handlers/resolve-reconciliation-break.ts',
     timeoutSeconds: 30,
     access: {
-      tables: { payments: 'read', ledger: 'append', wallets: 'readWrite', reconciliation: 'readWrite' },
+      tables: {
+        payments: 'read',
+        ledger: 'append',
+        wallets: 'readWrite',
+        reconciliation: 'readWrite',
+        payouts: 'read',
+      },
     },
   },
 ];
