@@ -1,20 +1,27 @@
 /**
- * Reconciliation end to end: a day of pay-ins (card, two sellers, the hosted page, a decline), the PSP
- * simulator's settlement file uploaded to the settlements bucket, the S3 trigger, the report next to it. Then
- * the same content again (skipped), a corrected file with every discrepancy the simulator can inject (each
- * classified, the settled-but-not-recorded order repaired), the same day from the PSP's API, an operator's
- * resolutions, and a hand-written generic file with malformed rows, a split and missing rows.
+ * Reconciliation end to end: a day of mixed traffic (pay-ins by card, two sellers, the hosted page, a
+ * decline; a partial refund; a dispute withdrawn then won; a seller's payout by Stripe Connect, then a refund
+ * of that paid-out seller clawed back by a transfer reversal), the PSP simulator's settlement file uploaded
+ * to the settlements bucket, the S3 trigger, the report next to it: every row of every kind matched. Then
+ * the same content again (skipped), a corrected file with every discrepancy the simulator can inject, on
+ * charges and on the other kinds (each classified, the settled-but-not-recorded order repaired), the same
+ * day from the PSP's API, an operator's resolutions (a link that posts), and a hand-written generic file
+ * with malformed rows, a split and missing rows.
  */
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { getTransaction } from '../../../lambdas/ledger';
+import { accountBalance, getTransaction } from '../../../lambdas/ledger';
 import { getOrder, type PaymentsContext } from '../../../lambdas/payments';
 import { createStripeClient, type StripePaymentProvider } from '../../../lambdas/psp/stripe-provider';
 import type { ReconciliationReport } from '../../../lambdas/reconciliation/report';
 import { resolveBreak } from '../../../lambdas/reconciliation/resolve';
 import { reconcileObject, reconcilePayoutsFromApi } from '../../../lambdas/reconciliation/run';
 import { getBreak } from '../../../lambdas/reconciliation/store';
+import { getDispute } from '../../../lambdas/refunds/disputes';
+import type { RefundRecord } from '../../../lambdas/refunds/model';
+import { getRefund } from '../../../lambdas/refunds/store';
 import type { LocalSystem } from '../../../sandbox/local-system';
+import type { MoneyBack } from '../../../sandbox/psp/money-back';
 import {
   assertLedgerInvariants,
   paymentsContextOf,
@@ -22,7 +29,8 @@ import {
   testPaymentProvider,
   waitForOrders,
 } from '../../support/payin';
-import { startTestSystem } from '../../support/system';
+import { eventually } from '../../support/runtime';
+import { callApi, startTestSystem } from '../../support/system';
 import { drain, putObject, readObject, runContextOf, s3Of, sqsOf } from './support';
 
 let system: LocalSystem;
@@ -33,6 +41,27 @@ const day = new Date().toISOString().slice(0, 10);
 const fileKey = `settlements/payout_reconciliation.itemized.5/${day}.csv`;
 const reportKey = `settlements/payout_reconciliation.itemized.5/${day}.reconciliation.json`;
 const orderIds: Record<string, string[]> = {};
+/** The day's money going back and out: the PSP's ids of each. */
+const moved = {
+  refund: '',
+  dispute: '',
+  transfer: '',
+  payoutId: '',
+  clawbackRefund: '',
+  reversal: '',
+};
+const ledgerOf = () => ({ db: ctx.db, tables: { ledger: ctx.tables.ledger, wallets: ctx.tables.wallets } });
+const moneyBackOf = () => ({ db: ctx.db, tables: ctx.tables, policy: {} as never });
+
+async function refundVia(orderId: string, amount: string, done = (_r: RefundRecord) => true) {
+  const asked = await callApi(system, 'POST', `/v1/payments/${orderId}/refunds`, { amount });
+  expect(asked.status).toBe(201);
+  const id = String(asked.body.refund_id);
+  return eventually(async () => {
+    const r = await getRefund(moneyBackOf(), id);
+    return r?.status === 'succeeded' && r.psp_refund_id && done(r) ? r : undefined;
+  });
+}
 
 async function report(key = reportKey): Promise<ReconciliationReport> {
   const text = await readObject(s3Of(system), bucket, key);
@@ -89,6 +118,55 @@ beforeAll(async () => {
   });
   expect([302, 303]).toContain(paid.status);
   await waitForOrders(ctx, Object.values(orderIds).flat());
+
+  // Money going back: a partial refund of order one; a dispute of order four, withdrawn, then won.
+  moved.refund = String((await refundVia(orderIds.one?.[0] ?? '', '10.00')).psp_refund_id);
+  const sim = system.psp.control.moneyBack as MoneyBack;
+  const four = await getOrder(ctx, orderIds.four?.[0] ?? '');
+  const dispute = sim.openDispute({ paymentIntent: String(four?.psp_reference) });
+  moved.dispute = dispute.id;
+  await eventually(async () =>
+    (await getDispute(moneyBackOf(), dispute.id))?.steps.includes('funds_withdrawn') ? true : undefined,
+  );
+  sim.closeDispute(dispute.id, 'won');
+  await eventually(async () =>
+    (await getDispute(moneyBackOf(), dispute.id))?.steps.includes('funds_reinstated') ? true : undefined,
+  );
+
+  // Money going out: a seller paid out through Stripe Connect (the transfer), then a refund of their order
+  // that the platform claws back from the connected account (the transfer reversal).
+  const account = `acct_recon_${Date.now().toString(36)}`;
+  const put = await callApi(system, 'PUT', '/v1/sellers/seller_prints', {
+    destination: { provider: 'stripe_connect', account },
+  });
+  expect(put.status).toBe(201);
+  await pay('prints', [{ seller: 'seller_prints', amount: '20.00' }], 'pm_card_visa');
+  await waitForOrders(ctx, orderIds.prints ?? []);
+  const posted = await callApi(system, 'POST', '/v1/payouts', {
+    seller_account: 'seller_prints',
+    currency: 'USD',
+    all_payable: true,
+  });
+  expect(posted.status).toBe(201);
+  moved.payoutId = String(posted.body.payout_id);
+  const status = (wanted: string) =>
+    eventually(async () => {
+      const got = await callApi(system, 'GET', `/v1/payouts/${moved.payoutId}`);
+      return got.body.status === wanted ? got.body : undefined;
+    });
+  const submitted = await status('SUBMITTED');
+  system.psp.control.connect.settle(String(submitted.bank_payout_id));
+  const paidOut = await status('PAID');
+  moved.transfer = String(paidOut.provider_reference);
+  sim.setConnectedBalance(account, 'usd', 5_000);
+  const clawed = await refundVia(
+    orderIds.prints?.[0] ?? '',
+    '5.00',
+    (r) => r.reversal?.status === 'succeeded',
+  );
+  moved.clawbackRefund = String(clawed.psp_refund_id);
+  moved.reversal = String(clawed.reversal?.psp_reversal_id);
+  await system.psp.control.webhooksIdle();
 });
 afterEach(async () => {
   await assertLedgerInvariants(ctx);
@@ -98,30 +176,47 @@ afterAll(async () => {
 });
 
 describe('the settlement file through the S3 trigger', () => {
-  it('reconciles a day of mixed pay-ins clean, posts the settlement and writes the report next to the file', async () => {
+  it('reconciles a day of mixed traffic clean (every kind of row matched), posts the settlement and writes the report next to the file', async () => {
     const published = await system.psp.control.publishSettlement({ date: day });
     expect(published.key).toBe(fileKey);
+    const categories = published.rows.map((row) => row.reporting_category).sort();
+    expect(categories).toEqual(
+      [
+        ...Array(6).fill('charge'),
+        'dispute',
+        'dispute_reversal',
+        'refund',
+        'refund',
+        'transfer',
+        'transfer_reversal',
+      ].sort(),
+    );
     await system.runtime.settleBuckets();
     expect(system.runtime.failedAsyncInvocations).toEqual([]);
     const r = await report();
     expect(r.source).toMatchObject({ format: 'stripe_itemized', bucket, key: fileKey });
-    // card one, card two-seller (2 PaymentIntents), four, hosted (1 PaymentIntent for 2 orders); the decline
-    // settles nothing.
-    expect(classesOf(r)).toEqual({ matched: 5 });
+    // Charges: card one, card two-seller (2 PaymentIntents), four, hosted (1 PaymentIntent for 2 orders),
+    // prints (the decline settles nothing); two refunds, the dispute and its reversal, the payout's transfer
+    // and the claw-back's reversal.
+    expect(classesOf(r)).toEqual({ matched: 12 });
     expect(r.breaks).toEqual([]);
-    expect(r.payouts).toEqual([expect.objectContaining({ currency: 'USD', status: 'ok', rows: 5 })]);
+    expect(r.payouts).toEqual([expect.objectContaining({ currency: 'USD', status: 'ok', rows: 12 })]);
     expect(r.internal?.ok).toBe(true);
     const payoutId = String(r.payouts[0]?.payout_id);
-    const posted = await getTransaction(
-      { db: ctx.db, tables: { ledger: ctx.tables.ledger, wallets: ctx.tables.wallets } },
-      `settlement:${payoutId}:1`,
-    );
-    // 30.00 + 12.34 + 7.66 + 9.99 + 25.50 = 85.49 gross; fees 2.9 % + 0.30 per PaymentIntent:
-    // 1.17 + 0.66 + 0.52 + 0.59 + 1.04 = 3.98.
+    const posted = await getTransaction(ledgerOf(), `settlement:${payoutId}:1`);
+    // Charges 30.00 + 12.34 + 7.66 + 9.99 + 25.50 + 20.00 = 105.49 gross; fees 2.9 % + 0.30 per PaymentIntent:
+    // 1.17 + 0.66 + 0.52 + 0.59 + 1.04 + 0.88 = 4.86. Cash: their net 100.63, less the refunds 10.00 + 5.00,
+    // less the dispute 9.99 + its 15.00 fee (posted to PSP fees at the withdrawal, not again), plus its
+    // reversal 9.99 and the claw-back 4.50 (5.00 less the commission given back); the transfer 18.00 was
+    // taken from cash when the payout was paid.
     const byAccount = Object.fromEntries(posted?.entries.map((e) => [e.account, e.amount.minor]) ?? []);
-    expect(byAccount).toEqual({ platform_cash: 8549n - 398n, psp_fees: 398n, psp_receivable: -8549n });
+    expect(byAccount).toEqual({ platform_cash: 7513n, psp_fees: 486n, psp_receivable: -7999n });
+    // What the PSP held for us is all paid out: every capture, refund, dispute step and reversal closed.
+    expect(await accountBalance(ledgerOf(), 'psp_receivable')).toEqual([
+      expect.objectContaining({ currency: 'USD', minor: 0n }),
+    ]);
     const csv = await readObject(s3Of(system), bucket, reportKey.replace('.json', '.csv'));
-    expect(csv?.split('\n')[1]).toBe('summary,matched,,,,,,,USD,85.49,,,5,,,,');
+    expect(csv?.split('\n')[1]).toBe('summary,matched,,,,,,,USD,76.99,,,12,,,,');
   });
 
   it('acknowledges and skips the same content delivered again, changing nothing', async () => {
