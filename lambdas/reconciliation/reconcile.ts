@@ -213,7 +213,7 @@ export async function reconcileRows(
 
   const record = (row: SettlementRow, verdict: Verdict, handling?: Handling) => {
     for (const id of verdict.orderIds ?? []) seenOrders.add(id);
-    if (verdict.class === 'matched') for (const id of verdict.postings ?? []) seenPostings.add(id);
+    for (const id of verdict.postings ?? []) seenPostings.add(id);
     const group = groupOf(row);
     if (verdict.payoutTotal !== undefined) {
       group.stated = (group.stated ?? 0n) + verdict.payoutTotal;

@@ -24,9 +24,12 @@ export const disputeMatcher: CategoryMatcher = {
     const what = reversal ? 'dispute reversal' : 'dispute withdrawal';
     const record: DisputeRecord | undefined = loaded.disputes.get(row.sourceId);
     const orderId = record?.payment_order_id ?? row.paymentOrderId;
+    const step = reversal ? 'funds_reinstated' : 'funds_withdrawn';
     const base = {
       record: `dispute ${row.sourceId}`,
       ...(orderId ? { paymentOrderId: orderId } : {}),
+      // The step's row is in the file, whatever its class: not "missing in the file".
+      ...(record ? { postings: [`dispute:${record.dispute_id}:${step}`] } : {}),
     };
     if (!record) {
       return {
@@ -54,7 +57,6 @@ export const disputeMatcher: CategoryMatcher = {
         actual: { gross: row.gross.toString() },
       };
     }
-    const step = reversal ? 'funds_reinstated' : 'funds_withdrawn';
     if (!record.steps.includes(step)) {
       return {
         ...base,
@@ -80,7 +82,6 @@ export const disputeMatcher: CategoryMatcher = {
       class: 'matched',
       detail: '',
       settlement: { cash: row.net, fees: 0n, receivable: -row.net },
-      postings: [`dispute:${record.dispute_id}:${step}`],
     };
   },
 };

@@ -32,10 +32,13 @@ export const refundMatcher: CategoryMatcher = {
     const base = {
       record: `refund ${id}`,
       ...(orderId ? { paymentOrderId: orderId } : {}),
+      // The refund's row is in the file, whatever its class: not "missing in the file".
+      ...(record && !failure ? { postings: [`refund:${record.refund_id}:requested`] } : {}),
     };
     if (!record) {
       return {
-        ...base,
+        record: `refund ${id}`,
+        ...(orderId ? { paymentOrderId: orderId } : {}),
         class: 'missing_internally',
         detail: `the PSP settled a ${what} ${row.sourceId}${row.refundId ? ` (our refund ${row.refundId})` : ''} that we do not hold`,
       };
@@ -44,6 +47,8 @@ export const refundMatcher: CategoryMatcher = {
       // A second PSP refund for one of ours: the buyer may have been paid back twice.
       return {
         ...base,
+        // Not our refund's row: ours may still be missing.
+        postings: [],
         class: 'missing_internally',
         detail: `refund ${id} is recorded with ${record.psp_refund_id}; the PSP settled another refund ${row.sourceId}`,
         expected: { psp_refund_id: record.psp_refund_id },
@@ -93,7 +98,6 @@ export const refundMatcher: CategoryMatcher = {
       class: 'matched',
       detail: '',
       settlement: { cash: row.net, fees: row.fee, receivable: -row.gross },
-      ...(failure ? {} : { postings: [`refund:${record.refund_id}:requested`] }),
     };
   },
 };

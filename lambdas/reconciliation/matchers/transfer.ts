@@ -118,6 +118,7 @@ export const transferReversalMatcher: CategoryMatcher = {
       const claw = {
         ...base,
         ...(refund ? { record: `refund ${refund}` } : {}),
+        postings: [posted.id],
       };
       if (currency !== row.currency) {
         return {
@@ -142,7 +143,6 @@ export const transferReversalMatcher: CategoryMatcher = {
         class: 'matched',
         detail: '',
         settlement: { cash: row.net, fees: 0n, receivable: -row.net },
-        postings: [posted.id],
       };
     }
     if (!payout) {

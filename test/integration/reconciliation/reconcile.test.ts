@@ -49,6 +49,11 @@ const moved = {
   payoutId: '',
   clawbackRefund: '',
   reversal: '',
+  dashboardRefund: '',
+};
+const major = (minor: bigint) => {
+  const abs = minor < 0n ? -minor : minor;
+  return `${minor < 0n ? '-' : ''}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`;
 };
 const ledgerOf = () => ({ db: ctx.db, tables: { ledger: ctx.tables.ledger, wallets: ctx.tables.wallets } });
 const moneyBackOf = () => ({ db: ctx.db, tables: ctx.tables, policy: {} as never });
@@ -254,6 +259,13 @@ describe('the settlement file through the S3 trigger', () => {
       },
       { idempotencyKey: `payin-${lostOrder}` },
     );
+    // A refund made in the PSP's dashboard whose events are lost too: a refund row we hold no record of.
+    const two1 = await getOrder(ctx, orderIds.two?.[1] ?? '');
+    const dashboard = (system.psp.control.moneyBack as MoneyBack).dashboardRefund({
+      paymentIntent: String(two1?.psp_reference),
+      amount: 200,
+    });
+    moved.dashboardRefund = dashboard.id;
     system.psp.control.clearFaults();
     expect((await getOrder(ctx, lostOrder))?.status).toBe('NOT_STARTED');
     const pi = async (label: string, i = 0) =>
@@ -270,40 +282,79 @@ describe('the settlement file through the S3 trigger', () => {
         { kind: 'duplicate_row', target: await pi('hosted') },
         { kind: 'extra_row', amountMinor: 4321 },
         { kind: 'missing_row', target: await pi('four') },
+        // The other kinds of row: a refund short, a dispute's fee off, a transfer in another currency, a
+        // claw-back's reversal missing, a refund twice.
+        { kind: 'amount_off', target: moved.refund, deltaMinor: -50 },
+        { kind: 'fee_off', target: moved.dispute, deltaMinor: 5 },
+        { kind: 'currency_off', target: moved.transfer, currency: 'eur' },
+        { kind: 'missing_row', target: moved.reversal },
+        { kind: 'duplicate_row', target: moved.clawbackRefund },
       ],
     });
-    expect(published.applied).toHaveLength(6);
+    expect(published.applied).toHaveLength(11);
     await system.runtime.settleBuckets();
     expect(system.runtime.failedAsyncInvocations).toEqual([]);
     const r = await report();
     expect(r.supersedes).toEqual({ sha256: first.source.sha256, source: `s3://${bucket}/${fileKey}` });
     const classes = classesOf(r);
     expect(classes).toMatchObject({
-      amount_mismatch: 1,
-      fee_mismatch: 1,
-      currency_mismatch: 1,
-      duplicate_row: 1,
-      missing_internally: 1,
-      // The missing row's order was captured today: within the settlement window it is only awaited.
-      awaiting_settlement: 1,
+      amount_mismatch: 2,
+      fee_mismatch: 2,
+      currency_mismatch: 2,
+      duplicate_row: 2,
+      missing_internally: 2,
+      // The missing rows' order and reversal were posted today: within the settlement window only awaited.
+      awaiting_settlement: 2,
       status_mismatch: 1,
       payout_mismatch: 1,
     });
+    // Matched: the hosted page's and prints' charges, the claw-back refund (its first row), the dispute's
+    // reversal, and the repaired order's charge once repaired.
+    expect(classes.matched).toBe(5);
     const byClass = (c: string) => r.breaks.filter((b) => b.class === c);
-    expect(byClass('amount_mismatch')[0]).toMatchObject({
+    const ofRow = (c: string, category: string) =>
+      byClass(c).find(
+        (b) => (b.row as { reporting_category?: string } | undefined)?.reporting_category === category,
+      );
+    expect(ofRow('amount_mismatch', 'charge')).toMatchObject({
       handling: 'finance',
       payment_order_id: orderIds.one?.[0],
       expected: { gross: '3000' },
       actual: { gross: '2900' },
     });
-    expect(byClass('fee_mismatch')[0]).toMatchObject({ payment_order_id: orderIds.two?.[0] });
-    expect(byClass('currency_mismatch')[0]).toMatchObject({ actual: { currency: 'EUR' } });
-    expect(byClass('missing_internally')[0]?.row).toMatchObject({ gross: '43.21' });
+    expect(ofRow('fee_mismatch', 'charge')).toMatchObject({ payment_order_id: orderIds.two?.[0] });
+    expect(ofRow('currency_mismatch', 'charge')).toMatchObject({ actual: { currency: 'EUR' } });
+    expect(ofRow('missing_internally', 'charge')?.row).toMatchObject({ gross: '43.21' });
     expect(byClass('status_mismatch')[0]).toMatchObject({
       handling: 'auto_repaired',
       payment_order_id: lostOrder,
     });
     expect(typeof byClass('amount_mismatch')[0]?.line).toBe('number');
+    // The other kinds, each by its own record.
+    expect(ofRow('amount_mismatch', 'refund')).toMatchObject({
+      handling: 'finance',
+      payment_order_id: orderIds.one?.[0],
+      record: expect.stringMatching(/^refund rf_/),
+      expected: { gross: '-1000' },
+      actual: { gross: '-1050' },
+    });
+    expect(ofRow('fee_mismatch', 'dispute')).toMatchObject({
+      record: `dispute ${moved.dispute}`,
+      payment_order_id: orderIds.four?.[0],
+      expected: { fee: '1500' },
+      actual: { fee: '1505' },
+    });
+    expect(ofRow('currency_mismatch', 'transfer')).toMatchObject({
+      record: `payout ${moved.payoutId}`,
+      expected: { currency: 'USD' },
+      actual: { currency: 'EUR' },
+    });
+    expect(ofRow('duplicate_row', 'refund')?.row).toMatchObject({ source_id: moved.clawbackRefund });
+    expect(ofRow('missing_internally', 'refund')).toMatchObject({
+      record: `refund ${moved.dashboardRefund}`,
+      payment_order_id: orderIds.two?.[1],
+    });
+    expect(r.classes.awaiting_settlement?.amounts).toEqual({ USD: '14.49' }); // 9.99 + the reversal's 4.50
     // Repaired through the payments code: SUCCESS, posted, in the history as reconciliation's doing.
     const repaired = await getOrder(ctx, lostOrder);
     expect(repaired).toMatchObject({ status: 'SUCCESS', ledger_updated: true, psp_reference: lostPi.id });
@@ -313,9 +364,14 @@ describe('the settlement file through the S3 trigger', () => {
     expect(handed).toEqual(
       [
         'amount_mismatch',
+        'amount_mismatch',
+        'currency_mismatch',
         'currency_mismatch',
         'duplicate_row',
+        'duplicate_row',
         'fee_mismatch',
+        'fee_mismatch',
+        'missing_internally',
         'missing_internally',
         'payout_mismatch',
       ].sort(),
@@ -335,9 +391,10 @@ describe('the settlement file through the S3 trigger', () => {
     });
     expect(run.status).toBe('reconciled');
     const r = run.report as ReconciliationReport;
-    // Six PaymentIntents (the repaired one included) and the payout's own row.
-    expect(classesOf(r)).toEqual({ matched: 7 });
-    expect(r.payouts).toEqual([expect.objectContaining({ status: 'ok', rows: 6 })]);
+    // The day's 12 rows, the repaired order's charge and the payout's own row; the dashboard refund we
+    // never heard of is, truthfully, missing internally.
+    expect(classesOf(r)).toEqual({ matched: 14, missing_internally: 1 });
+    expect(r.payouts).toEqual([expect.objectContaining({ status: 'ok', rows: 14 })]);
     const again = await reconcilePayoutsFromApi(rc, {
       day,
       payoutIds,
@@ -373,7 +430,13 @@ describe("an operator's resolution", () => {
     expect(tx?.reason).toBe('reconciliation_write_off');
     expect((await getBreak(resolveCtx.store, day, amountBreak))?.status).toBe('resolved');
 
-    const extra = String(r.breaks.find((b) => b.class === 'missing_internally')?.id);
+    const extra = String(
+      r.breaks.find(
+        (b) =>
+          b.class === 'missing_internally' &&
+          (b.row as { reporting_category?: string }).reporting_category === 'charge',
+      )?.id,
+    );
     const link = await resolveBreak(resolveCtx, {
       day,
       breakId: extra,
@@ -400,6 +463,82 @@ describe("an operator's resolution", () => {
       }),
     );
     expect(audits.Count).toBe(3);
+  });
+});
+
+describe('an operator linking a money-back row', () => {
+  it('posts what the linked refund implies once, and later runs of the day match the row as linked, counting that posting', async () => {
+    const r = await report();
+    const resolveCtx = {
+      store: { db: ctx.db, table: system.names.tables.reconciliation ?? '' },
+      ledger: ledgerOf(),
+      tables: { ...ctx.tables, payouts: system.names.tables.payouts ?? '' },
+    };
+    const refundBreak = r.breaks.find(
+      (b) =>
+        b.class === 'missing_internally' &&
+        (b.row as { source_id?: string }).source_id === moved.dashboardRefund,
+    );
+    expect(refundBreak).toBeDefined();
+    const breakId = String(refundBreak?.id);
+    const request = {
+      day,
+      breakId,
+      action: 'link' as const,
+      reason: 'the dashboard refund, recorded since',
+      operator: 'ada@finance',
+      requestId: 'req-link-refund',
+      recordId: moved.dashboardRefund,
+    };
+    // Not recorded yet: the link re-evaluates and the break stays open, nothing posted.
+    expect(await resolveBreak(resolveCtx, { ...request, requestId: 'req-link-early' })).toMatchObject({
+      status: 'open',
+      detail: expect.stringMatching(/still missing_internally/),
+    });
+    // Its lost events delivered again: the refund is recorded (under the PSP's id) and posted.
+    for (const event of system.psp.control.events()) {
+      const object = event.data.object as { id?: string };
+      if (object.id === moved.dashboardRefund) system.psp.control.redeliver(event.id);
+    }
+    await eventually(async () => {
+      const got = await getRefund(moneyBackOf(), moved.dashboardRefund);
+      return got?.status === 'succeeded' ? got : undefined;
+    });
+    const linked = await resolveBreak(resolveCtx, request);
+    expect(linked).toMatchObject({ status: 'resolved', replayed: false });
+    expect(linked.detail).toMatch(/matched/);
+    const payoutId = String(refundBreak?.payout_id);
+    const row = refundBreak?.row as { balance_transaction_id: string };
+    const linkTx = `settlement:${payoutId}:link-${row.balance_transaction_id}`;
+    const posted = await getTransaction(ledgerOf(), linkTx);
+    const byAccount = Object.fromEntries(posted?.entries.map((e) => [e.account, e.amount.minor]) ?? []);
+    // The PSP paid the buyer 2.00 of the payout's money: cash less, the receivable our refund opened closed.
+    expect(byAccount).toEqual({ platform_cash: -200n, psp_receivable: 200n });
+    expect(await resolveBreak(resolveCtx, request)).toMatchObject({ status: 'resolved', replayed: true });
+    expect((await getBreak(resolveCtx.store, day, breakId))?.status).toBe('resolved');
+
+    // The day's file again (corrected, without the unknown charge): the linked row is matched, and the
+    // payout's chain counts the link's posting instead of posting the row a second time.
+    const published = await system.psp.control.publishSettlement({
+      date: day,
+      key: `settlements/payout_reconciliation.itemized.5/${day}.again.csv`,
+      discrepancies: [{ kind: 'amount_off', target: moved.refund, deltaMinor: -50 }],
+    });
+    await system.runtime.settleBuckets();
+    expect(system.runtime.failedAsyncInvocations).toEqual([]);
+    const again = await report();
+    expect(again.source).toMatchObject({ key: published.key });
+    expect(again.breaks.map((b) => b.id)).not.toContain(breakId);
+    const settled = again.settlements.find((x) => x.key === payoutId);
+    let chain = 0n;
+    for (let link = 1; ; link++) {
+      const tx = await getTransaction(ledgerOf(), `settlement:${payoutId}:${link}`);
+      if (!tx) break;
+      for (const e of tx.entries) if (e.account === 'psp_receivable') chain += e.amount.minor;
+    }
+    const total = chain + 200n;
+    expect(major(total)).toBe(settled?.psp_receivable);
+    expect((await getBreak(resolveCtx.store, day, breakId))?.status).toBe('resolved');
   });
 });
 
