@@ -35,7 +35,7 @@ export interface ReconciliationReport {
   readonly settlements: readonly Record<string, string>[];
   readonly breaks: readonly Record<string, unknown>[];
   readonly internal?: InternalChecks;
-  /** What this branch does not match yet (see matchers/not-yet-recorded.ts). */
+  /** What the matchers do not cover (see matchers/not-yet-recorded.ts). */
   readonly notes: readonly string[];
 }
 
@@ -80,7 +80,8 @@ export function breakView(b: Break): Record<string, unknown> {
 }
 
 export const NOTES = [
-  'refund, dispute, transfer and payout_reversal rows are classified against the records that exist on this branch (none yet): missing_internally; their own matchers are the extension point in lambdas/reconciliation/matchers/',
+  "refund, dispute, transfer and transfer_reversal rows are matched against our refunds, disputes, sellers' payouts and reversal postings; payout_reversal rows (the platform's own automatic payout returned) have no record of ours: missing_internally",
+  "missing_in_file covers pay-ins, refunds, dispute steps and transfer reversals posted on the day; sellers' payouts (their transfers) are not listed by day",
 ];
 
 export function buildReport(

@@ -583,6 +583,15 @@ describe('a generic CSV, read directly', () => {
     const missing = byClass('missing_in_file').map((x) => x.payment_order_id);
     expect(missing).toContain(orderIds.one?.[0]);
     expect(missing).not.toContain(a);
+    // And the day's money going back: refunds asked for (ours and the dashboard's), the dispute's two
+    // steps, the claw-back's reversal, each by its record.
+    const missingRecords = byClass('missing_in_file').map((x) => x.record);
+    expect(missingRecords.filter((x) => x === `dispute ${moved.dispute}`)).toHaveLength(2);
+    expect(missingRecords).toContain(`refund ${moved.dashboardRefund}`);
+    expect(missingRecords.filter((x) => /^refund rf_/.test(String(x))).length).toBeGreaterThanOrEqual(2);
+    expect(byClass('missing_in_file').map((x) => x.id)).toContain(
+      `missing_in_file:transfer_reversal:${moved.reversal}`,
+    );
     const investigation = await drain(
       sqsOf(system),
       system.names.queues['reconciliation-investigation']?.url ?? '',
