@@ -3,11 +3,13 @@
  * yields them; for each batch our records are loaded in bulk, then every row gets exactly one class (a row
  * repaired on the way gets its class before and after). After the last row: the checkouts whose shares
  * differ but whose total is right (split), the pay-ins the PSP should have settled by now but did not
- * (missing in the file), and each payout's rows against the payout's amount.
+ * (missing in the file) and the refunds, dispute steps and reversals we posted that have no row, and each
+ * payout's rows against the payout's amount.
  *
  * Nothing here writes: repairs go through the callback (the payments code's own idempotent path), and the
- * outcome is handed to run.ts for postings, break records, queues and the report. Memory: two sets of ids
- * (rows seen, orders seen) and per-payout sums; never the rows themselves, except the breaks.
+ * outcome is handed to run.ts for postings, break records, queues and the report. Memory: three sets of ids
+ * (rows seen, orders seen, money-back postings seen) and per-payout sums; never the rows themselves, except
+ * the breaks.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CurrencyCode } from '../money';

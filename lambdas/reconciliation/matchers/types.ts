@@ -1,8 +1,8 @@
 /**
  * The contract of a category matcher: which of our records a row needs (loaded in bulk for a whole batch of
  * rows before any is classified), and the row's class given those records. One module per reporting
- * category; a new category (or a richer one, when refunds, disputes and pay-outs keep their own records) is a
- * new module registered in index.ts.
+ * category (charge, refund, dispute, transfer, fee, payout, ...); a new category is a new module registered
+ * in index.ts.
  */
 import type { LedgerTransaction } from '../../ledger';
 import type { Checkout, PaymentOrder } from '../../payments/model';
