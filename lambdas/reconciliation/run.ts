@@ -26,6 +26,8 @@ import {
   recordSuccess,
 } from '../payments';
 import type { PaymentProvider } from '../psp/port';
+import { applyPspDispute } from '../refunds/disputes';
+import { applyPspRefund, type RefundDependencies } from '../refunds/service';
 import { logger } from '../shared/logger';
 import { csvRecords, isCsvError } from './csv';
 import { type RowError, readerFor, UnknownFormatError } from './formats';
@@ -68,6 +70,8 @@ export interface RunContext {
   readonly payments: PaymentsContext;
   /** To confirm with the PSP that a payment succeeded before an order is driven to SUCCESS. */
   readonly psp?: PaymentProvider;
+  /** For refund and dispute repairs: the refunds code's dependencies (the webhook's). */
+  readonly moneyBack?: RefundDependencies;
   /** The PSP's balance API: payouts' amounts, and API-sourced runs. */
   readonly balance?: BalanceSource;
   readonly clock?: () => Date;
@@ -296,6 +300,9 @@ function dependencies(rc: RunContext) {
  * sweeper use. Anything else leaves the break to finance.
  */
 async function repairSettled(rc: RunContext, row: SettlementRow, verdict: Verdict): Promise<boolean> {
+  if (verdict.repair === 'apply_psp_refund' || verdict.repair === 'apply_psp_dispute') {
+    return repairMoneyBack(rc, row, verdict.repair);
+  }
   const psp = rc.psp;
   const pi = row.paymentIntentId;
   const orderIds = verdict.orderIds ?? [];
@@ -324,6 +331,34 @@ async function repairSettled(rc: RunContext, row: SettlementRow, verdict: Verdic
   } catch (error) {
     logger.warn('reconciliation could not repair a settled payment; left to finance', {
       payment_intent: pi,
+      error: error as Error,
+    });
+    return false;
+  }
+}
+
+/**
+ * The PSP moved a refund's or a dispute's money that we hold no (or an older) state of: what the PSP says
+ * now is applied by the refunds code the webhook uses (forward only, idempotent: a replay changes nothing).
+ * The row is then classified again against what that recorded.
+ */
+async function repairMoneyBack(
+  rc: RunContext,
+  row: SettlementRow,
+  repair: 'apply_psp_refund' | 'apply_psp_dispute',
+): Promise<boolean> {
+  const deps = rc.moneyBack;
+  if (!deps || !row.sourceId) return false;
+  try {
+    const psp = await deps.psp();
+    const outcome =
+      repair === 'apply_psp_refund'
+        ? await applyPspRefund(deps, await psp.retrieveRefund(row.sourceId))
+        : await applyPspDispute(deps, await psp.retrieveDispute(row.sourceId));
+    return outcome === 'applied';
+  } catch (error) {
+    logger.warn('reconciliation could not repair a refund or dispute; left to finance', {
+      source_id: row.sourceId,
       error: error as Error,
     });
     return false;

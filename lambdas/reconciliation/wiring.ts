@@ -4,8 +4,10 @@
  */
 
 import { createStripeClient, StripePaymentProvider } from '../psp/stripe-provider';
+import { moneyBackDependencies } from '../refunds/wiring';
 import { documentClient, s3Client, sqsClient } from '../shared/aws-clients';
 import { optionalEnv, resource, secretValue } from '../shared/config';
+import { logger } from '../shared/logger';
 import { paymentsContext } from '../shared/wiring';
 import { StripeBalanceSource } from './psp-balance';
 import type { FeeSchedule, RunContext } from './run';
@@ -51,6 +53,7 @@ export function runContext(): Promise<RunContext> {
       },
       payments,
       psp: new StripePaymentProvider(stripe),
+      moneyBack: moneyBackDependencies((message, data) => logger.info(message, data)),
       balance: new StripeBalanceSource(stripe),
       settlementWindowMs: Number(optionalEnv('SETTLEMENT_WINDOW_HOURS', '48')) * 3_600_000,
       ...(fees ? { fees } : {}),

@@ -36,6 +36,8 @@ export const disputeMatcher: CategoryMatcher = {
         ...base,
         class: 'missing_internally',
         detail: `the PSP settled a ${what} for ${row.sourceId}, a dispute we do not hold`,
+        // Its events never reached us: recorded and posted as the webhook would.
+        repair: 'apply_psp_dispute',
       };
     }
     if (record.currency !== row.currency) {
@@ -64,6 +66,7 @@ export const disputeMatcher: CategoryMatcher = {
         detail: `the PSP settled a ${what} for ${row.sourceId}; we hold the dispute as ${record.status} without ${step}`,
         expected: { step },
         actual: { status: record.status, steps: record.steps.join(',') },
+        repair: 'apply_psp_dispute',
       };
     }
     const fee = BigInt(record.fee_minor);

@@ -41,6 +41,9 @@ export const refundMatcher: CategoryMatcher = {
         ...(orderId ? { paymentOrderId: orderId } : {}),
         class: 'missing_internally',
         detail: `the PSP settled a ${what} ${row.sourceId}${row.refundId ? ` (our refund ${row.refundId})` : ''} that we do not hold`,
+        // A refund made in the PSP's dashboard whose events never reached us: recorded as the webhook would.
+        // One that names our id yet is not stored is data lost: a person.
+        ...(row.refundId ? {} : { repair: 'apply_psp_refund' as const }),
       };
     }
     if (record.psp_refund_id && record.psp_refund_id !== row.sourceId) {
@@ -82,6 +85,7 @@ export const refundMatcher: CategoryMatcher = {
         detail: `the PSP settled ${what} ${row.sourceId}; we hold refund ${id} as ${record.status}`,
         expected: { status: failure ? 'failed' : 'succeeded' },
         actual: { status: record.status },
+        repair: 'apply_psp_refund',
       };
     }
     if (row.fee !== 0n) {

@@ -46,6 +46,10 @@ export interface MatchPolicy {
 export const Repair = {
   /** The PSP settled the payment of orders we hold as not done: drive them to SUCCESS. */
   RecordSuccess: 'record_success',
+  /** The PSP moved a refund's money we hold no (or an older) state of: apply the PSP's refund (the webhook's code). */
+  ApplyPspRefund: 'apply_psp_refund',
+  /** Likewise a dispute: apply the PSP's dispute (the webhook's code). */
+  ApplyPspDispute: 'apply_psp_dispute',
 } as const;
 export type Repair = (typeof Repair)[keyof typeof Repair];
 

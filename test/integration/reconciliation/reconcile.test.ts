@@ -50,10 +50,8 @@ const moved = {
   clawbackRefund: '',
   reversal: '',
   dashboardRefund: '',
-};
-const major = (minor: bigint) => {
-  const abs = minor < 0n ? -minor : minor;
-  return `${minor < 0n ? '-' : ''}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`;
+  /** Our id of order one's refund. */
+  refundOurs: '',
 };
 const ledgerOf = () => ({ db: ctx.db, tables: { ledger: ctx.tables.ledger, wallets: ctx.tables.wallets } });
 const moneyBackOf = () => ({ db: ctx.db, tables: ctx.tables, policy: {} as never });
@@ -125,7 +123,9 @@ beforeAll(async () => {
   await waitForOrders(ctx, Object.values(orderIds).flat());
 
   // Money going back: a partial refund of order one; a dispute of order four, withdrawn, then won.
-  moved.refund = String((await refundVia(orderIds.one?.[0] ?? '', '10.00')).psp_refund_id);
+  const refundOne = await refundVia(orderIds.one?.[0] ?? '', '10.00');
+  moved.refund = String(refundOne.psp_refund_id);
+  moved.refundOurs = refundOne.refund_id;
   const sim = system.psp.control.moneyBack as MoneyBack;
   const four = await getOrder(ctx, orderIds.four?.[0] ?? '');
   const dispute = sim.openDispute({ paymentIntent: String(four?.psp_reference) });
@@ -309,8 +309,8 @@ describe('the settlement file through the S3 trigger', () => {
       payout_mismatch: 1,
     });
     // Matched: the hosted page's and prints' charges, the claw-back refund (its first row), the dispute's
-    // reversal, and the repaired order's charge once repaired.
-    expect(classes.matched).toBe(5);
+    // reversal, and, once repaired, the lost order's charge and the dashboard refund.
+    expect(classes.matched).toBe(6);
     const byClass = (c: string) => r.breaks.filter((b) => b.class === c);
     const ofRow = (c: string, category: string) =>
       byClass(c).find(
@@ -350,8 +350,16 @@ describe('the settlement file through the S3 trigger', () => {
       actual: { currency: 'EUR' },
     });
     expect(ofRow('duplicate_row', 'refund')?.row).toMatchObject({ source_id: moved.clawbackRefund });
+    // The dashboard refund whose events were lost: the PSP's refund applied by the webhook's code, then matched.
     expect(ofRow('missing_internally', 'refund')).toMatchObject({
       record: `refund ${moved.dashboardRefund}`,
+      payment_order_id: orderIds.two?.[1],
+      handling: 'auto_repaired',
+    });
+    expect(await getRefund(moneyBackOf(), moved.dashboardRefund)).toMatchObject({
+      origin: 'psp',
+      status: 'succeeded',
+      amount_minor: 200,
       payment_order_id: orderIds.two?.[1],
     });
     expect(r.classes.awaiting_settlement?.amounts).toEqual({ USD: '14.49' }); // 9.99 + the reversal's 4.50
@@ -372,7 +380,6 @@ describe('the settlement file through the S3 trigger', () => {
         'fee_mismatch',
         'fee_mismatch',
         'missing_internally',
-        'missing_internally',
         'payout_mismatch',
       ].sort(),
     );
@@ -391,9 +398,8 @@ describe('the settlement file through the S3 trigger', () => {
     });
     expect(run.status).toBe('reconciled');
     const r = run.report as ReconciliationReport;
-    // The day's 12 rows, the repaired order's charge and the payout's own row; the dashboard refund we
-    // never heard of is, truthfully, missing internally.
-    expect(classesOf(r)).toEqual({ matched: 14, missing_internally: 1 });
+    // The day's 12 rows, the repaired order's charge, the repaired dashboard refund and the payout's own row.
+    expect(classesOf(r)).toEqual({ matched: 15 });
     expect(r.payouts).toEqual([expect.objectContaining({ status: 'ok', rows: 14 })]);
     const again = await reconcilePayoutsFromApi(rc, {
       day,
@@ -468,76 +474,68 @@ describe("an operator's resolution", () => {
 
 describe('an operator linking a money-back row', () => {
   it('posts what the linked refund implies once, and later runs of the day match the row as linked, counting that posting', async () => {
-    const r = await report();
     const resolveCtx = {
       store: { db: ctx.db, table: system.names.tables.reconciliation ?? '' },
       ledger: ledgerOf(),
       tables: { ...ctx.tables, payouts: system.names.tables.payouts ?? '' },
     };
-    const refundBreak = r.breaks.find(
-      (b) =>
-        b.class === 'missing_internally' &&
-        (b.row as { source_id?: string }).source_id === moved.dashboardRefund,
-    );
-    expect(refundBreak).toBeDefined();
+    // A refund row without our refund id (another PSP export, say): found by neither id, missing internally.
+    const unique = Date.now().toString(36);
+    const payout = `po_link_${unique}`;
+    const txn = `txn_link_${unique}`;
+    const line = `${txn},refund,usd,-10.00,0.00,${moved.refund},${payout}`;
+    const header = 'id,category,currency,amount,fee,source_id,payout_id';
+    const rc = runContextOf(system, ctx);
+    await putObject(s3Of(system), bucket, `manual/${day}-link.csv`, `${header}\n${line}\n`);
+    const first = (await reconcileObject(rc, bucket, `manual/${day}-link.csv`))
+      .report as ReconciliationReport;
+    const refundBreak = first.breaks.find((b) => b.class === 'missing_internally');
+    expect(refundBreak).toMatchObject({ record: `refund ${moved.refund}`, line: 2 });
     const breakId = String(refundBreak?.id);
     const request = {
       day,
       breakId,
       action: 'link' as const,
-      reason: 'the dashboard refund, recorded since',
+      reason: 'the refund of order one, by its PSP id',
       operator: 'ada@finance',
-      requestId: 'req-link-refund',
-      recordId: moved.dashboardRefund,
+      requestId: `req-link-${unique}`,
+      recordId: moved.refundOurs,
     };
-    // Not recorded yet: the link re-evaluates and the break stays open, nothing posted.
-    expect(await resolveBreak(resolveCtx, { ...request, requestId: 'req-link-early' })).toMatchObject({
-      status: 'open',
-      detail: expect.stringMatching(/still missing_internally/),
-    });
-    // Its lost events delivered again: the refund is recorded (under the PSP's id) and posted.
-    for (const event of system.psp.control.events()) {
-      const object = event.data.object as { id?: string };
-      if (object.id === moved.dashboardRefund) system.psp.control.redeliver(event.id);
-    }
-    await eventually(async () => {
-      const got = await getRefund(moneyBackOf(), moved.dashboardRefund);
-      return got?.status === 'succeeded' ? got : undefined;
-    });
+    // Linked to the wrong refund: re-evaluated, still a break, nothing posted.
+    expect(
+      await resolveBreak(resolveCtx, {
+        ...request,
+        requestId: `req-link-wrong-${unique}`,
+        recordId: moved.dashboardRefund,
+      }),
+    ).toMatchObject({ status: 'open', detail: expect.stringMatching(/still missing_internally/) });
     const linked = await resolveBreak(resolveCtx, request);
     expect(linked).toMatchObject({ status: 'resolved', replayed: false });
     expect(linked.detail).toMatch(/matched/);
-    const payoutId = String(refundBreak?.payout_id);
-    const row = refundBreak?.row as { balance_transaction_id: string };
-    const linkTx = `settlement:${payoutId}:link-${row.balance_transaction_id}`;
-    const posted = await getTransaction(ledgerOf(), linkTx);
+    const posted = await getTransaction(ledgerOf(), `settlement:${payout}:link-${txn}`);
     const byAccount = Object.fromEntries(posted?.entries.map((e) => [e.account, e.amount.minor]) ?? []);
-    // The PSP paid the buyer 2.00 of the payout's money: cash less, the receivable our refund opened closed.
-    expect(byAccount).toEqual({ platform_cash: -200n, psp_receivable: 200n });
+    // The PSP paid the buyer 10.00 of the payout's money: cash less, the receivable our refund opened closed.
+    expect(byAccount).toEqual({ platform_cash: -1000n, psp_receivable: 1000n });
     expect(await resolveBreak(resolveCtx, request)).toMatchObject({ status: 'resolved', replayed: true });
     expect((await getBreak(resolveCtx.store, day, breakId))?.status).toBe('resolved');
 
-    // The day's file again (corrected, without the unknown charge): the linked row is matched, and the
-    // payout's chain counts the link's posting instead of posting the row a second time.
-    const published = await system.psp.control.publishSettlement({
-      date: day,
-      key: `settlements/payout_reconciliation.itemized.5/${day}.again.csv`,
-      discrepancies: [{ kind: 'amount_off', target: moved.refund, deltaMinor: -50 }],
-    });
-    await system.runtime.settleBuckets();
-    expect(system.runtime.failedAsyncInvocations).toEqual([]);
-    const again = await report();
-    expect(again.source).toMatchObject({ key: published.key });
+    // A corrected file of the day with the same row: matched as linked, and the payout's settlement chain
+    // counts the link's posting instead of posting the row a second time.
+    const fee = `txn_fee_${unique},fee,usd,-0.50,0.00,,${payout}`;
+    await putObject(s3Of(system), bucket, `manual/${day}-link-2.csv`, `${header}\n${line}\n${fee}\n`);
+    const again = (await reconcileObject(rc, bucket, `manual/${day}-link-2.csv`))
+      .report as ReconciliationReport;
     expect(again.breaks.map((b) => b.id)).not.toContain(breakId);
-    const settled = again.settlements.find((x) => x.key === payoutId);
-    let chain = 0n;
-    for (let link = 1; ; link++) {
-      const tx = await getTransaction(ledgerOf(), `settlement:${payoutId}:${link}`);
-      if (!tx) break;
-      for (const e of tx.entries) if (e.account === 'psp_receivable') chain += e.amount.minor;
-    }
-    const total = chain + 200n;
-    expect(major(total)).toBe(settled?.psp_receivable);
+    expect(again.classes.matched?.count).toBe(2);
+    expect(again.settlements.find((x) => x.key === payout)).toMatchObject({
+      platform_cash: '-10.50',
+      psp_fees: '0.50',
+      psp_receivable: '10.00',
+    });
+    // The chain's first link holds only what the link's posting does not: the fee row.
+    const chain = await getTransaction(ledgerOf(), `settlement:${payout}:1`);
+    const chained = Object.fromEntries(chain?.entries.map((e) => [e.account, e.amount.minor]) ?? []);
+    expect(chained).toEqual({ platform_cash: -50n, psp_fees: 50n });
     expect((await getBreak(resolveCtx.store, day, breakId))?.status).toBe('resolved');
   });
 });
