@@ -15,6 +15,7 @@ const tables = {
   ledger: resource('table', 'ledger'),
   wallets: resource('table', 'wallets'),
   reconciliation: resource('table', 'reconciliation'),
+  payouts: resource('table', 'payouts'),
 };
 const store = { db, table: tables.reconciliation };
 
@@ -23,7 +24,7 @@ export const handler = operatorReconciliationHandler({
   resolve: {
     store,
     ledger: { db, tables: { ledger: tables.ledger, wallets: tables.wallets } },
-    tables: { payments: tables.payments, ledger: tables.ledger },
+    tables: { payments: tables.payments, ledger: tables.ledger, payouts: tables.payouts },
   },
   audit: { db, table: resource('table', 'operator-audit') },
   idempotency: new IdempotencyStore(db, resource('table', 'idempotency')),

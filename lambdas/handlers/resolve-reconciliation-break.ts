@@ -19,6 +19,8 @@ const Request = z.object({
   operator: z.string().min(1).max(200),
   request_id: z.string().min(1).max(255),
   payment_order_id: z.string().min(1).max(200).optional(),
+  /** link, a refund, dispute or transfer row: our refund, dispute or payout id. */
+  record_id: z.string().min(1).max(200).optional(),
   amount: z.string().max(40).optional(),
   currency: z.string().length(3).optional(),
 });
@@ -28,6 +30,7 @@ const tables = {
   ledger: resource('table', 'ledger'),
   wallets: resource('table', 'wallets'),
   reconciliation: resource('table', 'reconciliation'),
+  payouts: resource('table', 'payouts'),
 };
 
 export async function handler(event: unknown) {
@@ -58,6 +61,7 @@ export async function handler(event: unknown) {
         operator: r.operator,
         requestId: r.request_id,
         ...(r.payment_order_id ? { paymentOrderId: r.payment_order_id } : {}),
+        ...(r.record_id ? { recordId: r.record_id } : {}),
         ...(r.amount ? { amount: r.amount } : {}),
         ...(r.currency ? { currency: r.currency } : {}),
       },

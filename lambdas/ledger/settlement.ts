@@ -31,15 +31,24 @@ export interface SettlementPosting {
 
 export const settlementTransactionId = (key: string, link: number) => `settlement:${key}:${link}`;
 
+/** An operator's link of one row (reconciliation's resolve): posted on its own, counted in its payout's chain. */
+export const linkedSettlementTransactionId = (key: string, balanceTransactionId: string) =>
+  `settlement:${key}:link-${balanceTransactionId}`;
+
 const ACCOUNTS = [
   ['cash', Accounts.platformCash],
   ['fees', Accounts.pspFees],
   ['receivable', Accounts.pspReceivable],
 ] as const;
 
+/**
+ * `alsoHeld`: transactions outside the chain that are part of the payout's totals (operators' linked rows,
+ * `linkedSettlementTransactionId`): counted as held, so a run that now matches those rows posts them once.
+ */
 export async function postSettlement(
   ctx: LedgerContext,
   totals: SettlementTotals,
+  alsoHeld: readonly string[] = [],
 ): Promise<SettlementPosting> {
   checkKeySafeId('settlement key', totals.key);
   if (totals.cash + totals.fees + totals.receivable !== 0n) {
@@ -47,6 +56,13 @@ export async function postSettlement(
   }
   for (let attempt = 0; attempt < 10; attempt++) {
     const held = { cash: 0n, fees: 0n, receivable: 0n };
+    for (const id of alsoHeld) {
+      const tx = await readTransactionById(ctx, id);
+      for (const entry of tx?.entries ?? []) {
+        for (const [name, account] of ACCOUNTS)
+          if (entry.account === account) held[name] += entry.amount.minor;
+      }
+    }
     let link = 1;
     for (; ; link++) {
       const tx = await readTransactionById(ctx, settlementTransactionId(totals.key, link));
@@ -77,6 +93,26 @@ export async function postSettlement(
     }
   }
   throw new Error(`settlement ${totals.key} kept changing under concurrent runs`);
+}
+
+/** The posting of one row an operator linked to our record: platform cash, PSP fees, PSP receivable. */
+export function linkedSettlementTransaction(
+  totals: SettlementTotals & { readonly balanceTransactionId: string },
+): TransactionInput {
+  checkKeySafeId('settlement key', totals.key);
+  if (totals.cash + totals.fees + totals.receivable !== 0n) {
+    throw new RangeError(`settlement ${totals.key} does not balance`);
+  }
+  const entries: EntryInput[] = [];
+  for (const [name, account] of ACCOUNTS) {
+    if (totals[name] !== 0n) entries.push({ account, amount: money(totals.currency, totals[name]) });
+  }
+  return {
+    id: linkedSettlementTransactionId(totals.key, totals.balanceTransactionId),
+    reason: 'settlement_received',
+    refs: { settlementRowId: totals.balanceTransactionId },
+    entries,
+  };
 }
 
 /** An operator's write-off of a break: PSP fees (the cost) + amount, PSP receivable - amount. */

@@ -439,6 +439,7 @@ export function operatorReconciliationHandler(deps: OperatorReconciliationDepend
             operator: body.actor,
             requestId: String(header(event, 'idempotency-key')),
             ...(body.payment_order_id ? { paymentOrderId: body.payment_order_id } : {}),
+            ...(body.record_id ? { recordId: body.record_id } : {}),
             ...(body.amount ? { amount: body.amount } : {}),
             ...(body.currency ? { currency: body.currency.toUpperCase() } : {}),
           });

@@ -75,6 +75,8 @@ export const resolveBreakBodySchema = z
     action: z.enum(['accept', 'link', 'write_off'], { error: 'must be accept, link or write_off' }),
     /** link: the payment order the row belongs to. */
     payment_order_id: idSchema.optional(),
+    /** link, a refund, dispute or transfer row: our refund, dispute or payout id. */
+    record_id: idSchema.optional(),
     /** write_off: how much, a decimal string in the break's currency. */
     amount: z.string().max(40).optional(),
     currency: z
@@ -82,8 +84,8 @@ export const resolveBreakBodySchema = z
       .regex(/^[A-Za-z]{3}$/, { error: 'must be an ISO 4217 code' })
       .optional(),
   })
-  .refine((b) => b.action !== 'link' || b.payment_order_id !== undefined, {
-    error: 'link needs payment_order_id',
+  .refine((b) => b.action !== 'link' || b.payment_order_id !== undefined || b.record_id !== undefined, {
+    error: 'link needs payment_order_id (a charge row) or record_id (a refund, dispute or transfer row)',
     path: ['payment_order_id'],
   })
   .refine((b) => b.action !== 'write_off' || (b.amount !== undefined && b.currency !== undefined), {

@@ -31,7 +31,8 @@ const STRIPE_REQUIRED = [
 
 /**
  * The generic CSV: `id`, `category`, `currency`, `amount`, `fee` are required; `net`, `source_id`,
- * `payment_intent_id`, `payment_order_id`, `checkout_id`, `payout_id`, `created` are read when present.
+ * `payment_intent_id`, `payment_order_id`, `checkout_id`, `payout_id`, `refund_id` (ours, on refund rows),
+ * `transfer_group` (our payout id, on transfer rows), `created` are read when present.
  * Amounts in major units, categories as Stripe names them.
  */
 export const GENERIC_REQUIRED = ['id', 'category', 'currency', 'amount', 'fee'] as const;
@@ -111,6 +112,8 @@ function stripeReader(index: ReadonlyMap<string, number>, width: number): RowRea
     order: column(index, 'payment_metadata[payment_order_id]'),
     checkout: column(index, 'payment_metadata[checkout_id]'),
     payout: column(index, 'automatic_payout_id'),
+    refund: column(index, 'refund_metadata[refund_id]'),
+    transferPayout: column(index, 'transfer_metadata[payout_id]'),
     created: column(index, 'created_utc'),
   };
   return {
@@ -132,6 +135,8 @@ function stripeReader(index: ReadonlyMap<string, number>, width: number): RowRea
           paymentOrderId: optional(get.order(cells)),
           checkoutId: optional(get.checkout(cells)),
           payoutId: optional(get.payout(cells)),
+          refundId: optional(get.refund(cells)),
+          transferPayoutId: optional(get.transferPayout(cells)),
           createdAt: optional(get.created(cells)),
         });
       }),
@@ -151,6 +156,8 @@ function genericReader(index: ReadonlyMap<string, number>, width: number): RowRe
     order: column(index, 'payment_order_id'),
     checkout: column(index, 'checkout_id'),
     payout: column(index, 'payout_id'),
+    refund: column(index, 'refund_id'),
+    transferGroup: column(index, 'transfer_group'),
     created: column(index, 'created'),
   };
   return {
@@ -171,6 +178,8 @@ function genericReader(index: ReadonlyMap<string, number>, width: number): RowRe
           paymentOrderId: optional(get.order(cells)),
           checkoutId: optional(get.checkout(cells)),
           payoutId: optional(get.payout(cells)),
+          refundId: optional(get.refund(cells)),
+          transferPayoutId: optional(get.transferGroup(cells)),
           createdAt: optional(get.created(cells)),
         });
       }),

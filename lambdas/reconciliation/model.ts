@@ -46,6 +46,10 @@ export interface SettlementRow {
   readonly paymentOrderId?: string;
   readonly checkoutId?: string;
   readonly payoutId?: string;
+  /** Our refund id (`refund_metadata[refund_id]`) on refund rows. */
+  readonly refundId?: string;
+  /** Our payout id (`transfer_metadata[payout_id]`, the transfer's group) on transfer and reversal rows. */
+  readonly transferPayoutId?: string;
   readonly createdAt?: string;
 }
 
@@ -98,6 +102,8 @@ export interface Break {
   readonly paymentOrderId?: string;
   readonly checkoutId?: string;
   readonly payoutId?: string;
+  /** Our record the break is about, when not an order: `refund rf_...`, `dispute dp_...`, `payout pout_...`. */
+  readonly record?: string;
   /** What we expected, where the class is about a difference (minor units, as strings for JSON). */
   readonly expected?: Readonly<Record<string, string>>;
   readonly actual?: Readonly<Record<string, string>>;

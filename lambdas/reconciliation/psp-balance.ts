@@ -47,6 +47,13 @@ export function rowOf(txn: Stripe.BalanceTransaction, line: number, payoutId: st
   if (sourceObject?.object === 'charge') row.chargeId = sourceObject.id;
   if (meta.payment_order_id) row.paymentOrderId = meta.payment_order_id;
   if (meta.checkout_id) row.checkoutId = meta.checkout_id;
+  // The source's own metadata: our refund id on a refund, our payout id on a transfer and its reversals.
+  const own = (sourceObject?.metadata as Record<string, string> | undefined) ?? {};
+  if (txn.reporting_category.startsWith('refund') && own.refund_id) row.refundId = own.refund_id;
+  if (txn.reporting_category.startsWith('transfer')) {
+    const group = own.payout_id ?? (sourceObject?.transfer_group as string | null | undefined);
+    if (group) row.transferPayoutId = group;
+  }
   return row as unknown as SettlementRow;
 }
 

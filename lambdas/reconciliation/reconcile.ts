@@ -3,11 +3,13 @@
  * yields them; for each batch our records are loaded in bulk, then every row gets exactly one class (a row
  * repaired on the way gets its class before and after). After the last row: the checkouts whose shares
  * differ but whose total is right (split), the pay-ins the PSP should have settled by now but did not
- * (missing in the file), and each payout's rows against the payout's amount.
+ * (missing in the file) and the refunds, dispute steps and reversals we posted that have no row, and each
+ * payout's rows against the payout's amount.
  *
  * Nothing here writes: repairs go through the callback (the payments code's own idempotent path), and the
- * outcome is handed to run.ts for postings, break records, queues and the report. Memory: two sets of ids
- * (rows seen, orders seen) and per-payout sums; never the rows themselves, except the breaks.
+ * outcome is handed to run.ts for postings, break records, queues and the report. Memory: three sets of ids
+ * (rows seen, orders seen, money-back postings seen) and per-payout sums; never the rows themselves, except
+ * the breaks.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CurrencyCode } from '../money';
@@ -17,6 +19,7 @@ import {
   type LoadedRecords,
   type MatchPolicy,
   matcherFor,
+  noNeeds,
   type RecordNeeds,
   type Settlement,
   unexplained,
@@ -30,7 +33,17 @@ import {
   type Handling,
   type SettlementRow,
 } from './model';
-import { capturesBetween, loadCheckouts, loadOrders, type RecordTables } from './records';
+import {
+  capturesBetween,
+  loadCheckouts,
+  loadDisputes,
+  loadOrders,
+  loadPayouts,
+  loadRefunds,
+  loadTransactions,
+  postingsBetween,
+  type RecordTables,
+} from './records';
 
 export interface ReconcileDeps {
   readonly db: DynamoDBDocumentClient;
@@ -51,6 +64,8 @@ export interface ReconcileOptions {
   readonly batchSize?: number;
   readonly concurrency?: number;
   readonly onProgress?: (rows: number) => void;
+  /** Operators' links of the day, by balance transaction id: the row is matched as linked. */
+  readonly links?: ReadonlyMap<string, RowLink>;
 }
 
 export interface ClassCount {
@@ -102,6 +117,61 @@ export function dayRange(day: string): { from: Date; to: Date } {
   return { from, to: new Date(from.getTime() + DAY_MS) };
 }
 
+/** Every record `needs` names, in bulk, then what those records lead to (a checkout's orders). */
+export async function loadRecords(
+  db: DynamoDBDocumentClient,
+  tables: RecordTables,
+  batch: readonly SettlementRow[],
+  needs: RecordNeeds,
+  concurrency = 8,
+): Promise<LoadedRecords> {
+  const [orders, checkouts, refunds, disputes, payouts, transactions] = await Promise.all([
+    loadOrders(db, tables, needs.orders, concurrency),
+    loadCheckouts(db, tables, needs.checkouts, concurrency),
+    loadRefunds(db, tables, needs.refunds, concurrency),
+    loadDisputes(db, tables, needs.disputes, concurrency),
+    loadPayouts(db, tables, needs.payouts, concurrency),
+    loadTransactions(db, tables, needs.transactions, concurrency),
+  ]);
+  const loaded = { orders, checkouts, refunds, disputes, payouts, transactions };
+  const more: RecordNeeds = noNeeds();
+  for (const row of batch) matcherFor(row)?.moreNeeds?.(row, loaded, more);
+  for (const id of orders.keys()) more.orders.delete(id);
+  if (more.orders.size > 0) {
+    for (const [id, o] of await loadOrders(db, tables, more.orders, concurrency)) orders.set(id, o);
+  }
+  return loaded;
+}
+
+/** An operator's link (resolve.ts): the record a row belongs to, applied to the row before it is matched. */
+export interface RowLink {
+  readonly field: LinkField;
+  readonly id: string;
+}
+export type LinkField = 'paymentOrderId' | 'refundId' | 'transferPayoutId' | 'sourceId';
+
+/** Which of a row's ids an operator's link replaces, by its category. */
+export function linkFieldOf(category: string): LinkField {
+  switch (category) {
+    case 'refund':
+    case 'refund_failure':
+      return 'refundId';
+    case 'transfer':
+    case 'transfer_reversal':
+      return 'transferPayoutId';
+    case 'dispute':
+    case 'dispute_reversal':
+      return 'sourceId';
+    default:
+      return 'paymentOrderId';
+  }
+}
+
+export const linkedRow = (row: SettlementRow, link: RowLink): SettlementRow => ({
+  ...row,
+  [link.field]: link.id,
+});
+
 export async function reconcileRows(
   deps: ReconcileDeps,
   source: AsyncIterable<SettlementRow | RowError>,
@@ -113,6 +183,8 @@ export async function reconcileRows(
   const breaks: Break[] = [];
   const seenRows = new Set<string>();
   const seenOrders = new Set<string>();
+  /** Our money-back postings the rows accounted for (refund requested, dispute steps, reversals). */
+  const seenPostings = new Set<string>();
   const groups = new Map<string, Group>();
   /** amount_mismatch breaks by checkout: split candidates. */
   const mismatchesByCheckout = new Map<string, Break[]>();
@@ -143,6 +215,7 @@ export async function reconcileRows(
 
   const record = (row: SettlementRow, verdict: Verdict, handling?: Handling) => {
     for (const id of verdict.orderIds ?? []) seenOrders.add(id);
+    for (const id of verdict.postings ?? []) seenPostings.add(id);
     const group = groupOf(row);
     if (verdict.payoutTotal !== undefined) {
       group.stated = (group.stated ?? 0n) + verdict.payoutTotal;
@@ -166,9 +239,14 @@ export async function reconcileRows(
       detail: verdict.detail,
       row,
       line: row.line,
-      ...(verdict.orderIds?.length === 1 ? { paymentOrderId: verdict.orderIds[0] } : {}),
+      ...(verdict.orderIds?.length === 1
+        ? { paymentOrderId: verdict.orderIds[0] }
+        : verdict.paymentOrderId
+          ? { paymentOrderId: verdict.paymentOrderId }
+          : {}),
       ...(verdict.checkoutId ? { checkoutId: verdict.checkoutId } : {}),
       ...(row.payoutId ? { payoutId: row.payoutId } : {}),
+      ...(verdict.record ? { record: verdict.record } : {}),
       ...(verdict.expected ? { expected: verdict.expected } : {}),
       ...(verdict.actual ? { actual: verdict.actual } : {}),
     };
@@ -178,24 +256,11 @@ export async function reconcileRows(
     }
   };
 
-  const load = async (batch: readonly SettlementRow[], needs: RecordNeeds): Promise<LoadedRecords> => {
-    const [orders, checkouts] = await Promise.all([
-      loadOrders(deps.db, deps.tables, needs.orders, concurrency),
-      loadCheckouts(deps.db, deps.tables, needs.checkouts, concurrency),
-    ]);
-    const loaded = { orders, checkouts };
-    const more: RecordNeeds = { orders: new Set(), checkouts: new Set() };
-    for (const row of batch) matcherFor(row)?.moreNeeds?.(row, loaded, more);
-    for (const id of orders.keys()) more.orders.delete(id);
-    if (more.orders.size > 0) {
-      for (const [id, o] of await loadOrders(deps.db, deps.tables, more.orders, concurrency))
-        orders.set(id, o);
-    }
-    return loaded;
-  };
+  const load = (batch: readonly SettlementRow[], needs: RecordNeeds) =>
+    loadRecords(deps.db, deps.tables, batch, needs, concurrency);
 
   const processBatch = async (batch: readonly SettlementRow[]) => {
-    const needs: RecordNeeds = { orders: new Set(), checkouts: new Set() };
+    const needs: RecordNeeds = noNeeds();
     for (const row of batch) matcherFor(row)?.needs(row, needs);
     const loaded = await load(batch, needs);
     for (const row of batch) {
@@ -207,7 +272,7 @@ export async function reconcileRows(
         const reread = await load(
           [row],
           (() => {
-            const n: RecordNeeds = { orders: new Set(), checkouts: new Set() };
+            const n: RecordNeeds = noNeeds();
             matcher?.needs(row, n);
             return n;
           })(),
@@ -255,7 +320,8 @@ export async function reconcileRows(
       continue;
     }
     seenRows.add(item.balanceTransactionId);
-    batch.push(item);
+    const link = options.links?.get(item.balanceTransactionId);
+    batch.push(link ? linkedRow(item, link) : item);
     if (batch.length >= batchSize) {
       const full = batch;
       batch = [];
@@ -271,6 +337,7 @@ export async function reconcileRows(
 
   await classifySplits(deps, mismatchesByCheckout, seenOrders, breaks, counts, concurrency);
   await findMissingInFile(deps, options, seenOrders, concurrency, addBreak, count);
+  await findMoneyBackMissingInFile(deps, options, seenPostings, concurrency, addBreak, count);
   const payouts = await checkPayouts(deps, groups, addBreak);
 
   const settlements: PayoutSettlement[] = [...groups]
@@ -369,6 +436,87 @@ async function findMissingInFile(
         detail: `order ${id} was captured on ${options.day}${order?.psp_reference ? ` (${order.psp_reference})` : ''} and the PSP has not settled it`,
         paymentOrderId: id,
         ...(order ? { checkoutId: order.checkout_id } : {}),
+        expected: { gross: amount.toString(), currency: String(currency ?? '') },
+      },
+      currency ? { currency, minor: amount } : undefined,
+    );
+  }
+}
+
+/**
+ * Our money-back postings of the day whose PSP movement has no row: refunds we asked for and the PSP took
+ * (it has their id), disputes' withdrawals and reinstatements, refunds' transfer reversals. Like pay-ins, a
+ * break only once the settlement window has passed. (Sellers' payouts are not listed here: their transfer
+ * happens when they are submitted, which no day-ranged record of ours marks.)
+ */
+async function findMoneyBackMissingInFile(
+  deps: ReconcileDeps,
+  options: ReconcileOptions,
+  seenPostings: ReadonlySet<string>,
+  concurrency: number,
+  addBreak: (b: Break, amount?: { currency: CurrencyCode; minor: bigint }) => void,
+  count: (cls: string, currency: CurrencyCode | undefined, amount: bigint) => void,
+) {
+  const { from, to } = dayRange(options.day);
+  const unseen: { txId: string; account: 'refunds_pending' | 'psp_receivable' }[] = [];
+  const sources = [
+    { account: 'refunds_pending', reasons: ['refund_requested'] },
+    {
+      account: 'psp_receivable',
+      reasons: ['dispute_funds_withdrawn', 'dispute_funds_reinstated', 'transfer_reversed'],
+    },
+  ] as const;
+  for (const { account, reasons } of sources) {
+    for await (const p of postingsBetween(deps.db, deps.tables, account, reasons, from, to)) {
+      if (!seenPostings.has(p.txId)) unseen.push({ txId: p.txId, account });
+    }
+  }
+  if (unseen.length === 0) return;
+  const txs = await loadTransactions(
+    deps.db,
+    deps.tables,
+    unseen.map((u) => u.txId),
+    concurrency,
+  );
+  const refundIds = [...txs.values()].flatMap((t) =>
+    t.refs.refundId && t.reason === 'refund_requested' ? [t.refs.refundId] : [],
+  );
+  const refunds = await loadRefunds(deps.db, deps.tables, refundIds, concurrency);
+  const due = options.now.getTime() >= to.getTime() + options.settlementWindowMs;
+  for (const { txId, account } of unseen.sort((a, b) => (a.txId < b.txId ? -1 : 1))) {
+    const tx = txs.get(txId);
+    if (!tx) continue;
+    const entries = tx.entries.filter((e) => e.account === account);
+    const currency = entries[0]?.amount.currency;
+    const sum = entries.reduce((s, e) => s + e.amount.minor, 0n);
+    const amount = sum < 0n ? -sum : sum;
+    let what: string;
+    let record: string | undefined;
+    if (tx.reason === 'refund_requested') {
+      const refund = tx.refs.refundId ? refunds.get(tx.refs.refundId) : undefined;
+      // Refused by the PSP, or its answer still unknown: no PSP refund, so no row is expected.
+      if (!refund?.psp_refund_id || refund.status === 'canceled') continue;
+      what = `refund ${refund.refund_id} (${refund.psp_refund_id})`;
+      record = `refund ${refund.refund_id}`;
+    } else if (tx.refs.disputeId) {
+      what = `dispute ${tx.refs.disputeId} (${tx.reason === 'dispute_funds_withdrawn' ? 'funds withdrawn' : 'funds reinstated'})`;
+      record = `dispute ${tx.refs.disputeId}`;
+    } else {
+      what = `transfer reversal ${tx.refs.transferReversalId ?? txId}`;
+      record = tx.refs.refundId ? `refund ${tx.refs.refundId}` : undefined;
+    }
+    if (!due) {
+      count(AWAITING_SETTLEMENT, currency, amount);
+      continue;
+    }
+    addBreak(
+      {
+        id: `missing_in_file:${txId}`,
+        class: 'missing_in_file',
+        handling: 'finance',
+        detail: `${what} was posted on ${options.day} and the PSP has not settled it`,
+        ...(tx.refs.paymentOrderId ? { paymentOrderId: tx.refs.paymentOrderId } : {}),
+        ...(record ? { record } : {}),
         expected: { gross: amount.toString(), currency: String(currency ?? '') },
       },
       currency ? { currency, minor: amount } : undefined,

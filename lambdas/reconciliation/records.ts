@@ -1,7 +1,9 @@
 /**
- * Our side, read in bulk: payment orders and checkouts by id with BatchGetItem (100 keys a call, several calls
- * in flight), and the pay-ins captured during a day from the ledger's psp_receivable entries (one query per
- * shard over the day's key range). Never one call per settlement row.
+ * Our side, read in bulk: payment orders, checkouts, refunds, disputes (payments table), payouts (payouts
+ * table) and ledger transaction headers by id with BatchGetItem (100 keys a call, several calls in flight),
+ * and what we posted during a day from the ledger's platform accounts (one query per shard over the day's key
+ * range): the pay-ins captured, the refunds requested, the disputes' withdrawals and reinstatements, the
+ * transfer reversals. Never one call per settlement row.
  */
 import {
   BatchGetCommand,
@@ -9,14 +11,20 @@ import {
   type DynamoDBDocumentClient,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { PLATFORM_SHARDS, payInTransactionId } from '../ledger';
-import { accountPartition } from '../ledger/keys';
+import { type AccountId, type LedgerTransaction, PLATFORM_SHARDS, payInTransactionId } from '../ledger';
+import { readTransaction } from '../ledger/items';
+import { accountPartition, transactionKey } from '../ledger/keys';
 import { checkoutKey, orderKey } from '../payments/keys';
 import type { Checkout, PaymentOrder } from '../payments/model';
+import type { Payout } from '../payouts/model';
+import { disputeKey, refundKey } from '../refunds/keys';
+import type { DisputeRecord, RefundRecord } from '../refunds/model';
 
 export interface RecordTables {
   readonly payments: string;
   readonly ledger: string;
+  /** The payouts table (sellers' payouts): transfer rows are matched against it. */
+  readonly payouts?: string;
 }
 
 const BATCH_GET_KEYS = 100;
@@ -100,6 +108,156 @@ export async function loadCheckouts(
   return new Map(items.map((i) => [String(i.checkout_id), i as unknown as Checkout]));
 }
 
+const REFUND_PROJECTION = {
+  ProjectionExpression:
+    'refund_id, payment_order_id, seller_account, currency, amount_minor, #s, psp_refund_id, reversal',
+  ExpressionAttributeNames: { '#s': 'status' },
+};
+const DISPUTE_PROJECTION = {
+  ProjectionExpression:
+    'dispute_id, payment_order_id, seller_account, currency, amount_minor, fee_minor, #s, steps',
+  ExpressionAttributeNames: { '#s': 'status' },
+};
+const PAYOUT_PROJECTION = {
+  ProjectionExpression:
+    'payout_id, seller_id, currency, amount, #s, provider, provider_reference, bank_payout_id, failure_code',
+  ExpressionAttributeNames: { '#s': 'status' },
+};
+const TX_PROJECTION = {
+  ProjectionExpression: 'tx_id, reason, refs, entries, posted_at, content_hash',
+};
+
+async function loadById<T>(
+  db: DynamoDBDocumentClient,
+  table: string | undefined,
+  ids: Iterable<string>,
+  key: (id: string) => Record<string, string>,
+  idOf: (item: Record<string, unknown>) => string,
+  projection: { ProjectionExpression: string; ExpressionAttributeNames?: Record<string, string> },
+  concurrency: number,
+): Promise<Map<string, T>> {
+  const unique = [...new Set(ids)];
+  if (unique.length === 0 || !table) return new Map();
+  const items = await batchGet(db, table, unique.map(key), concurrency, projection);
+  return new Map(items.map((i) => [idOf(i), i as unknown as T]));
+}
+
+/** Refunds by OUR refund id (rf_..., or the PSP's re_... for a refund made in the PSP's dashboard). */
+export const loadRefunds = (
+  db: DynamoDBDocumentClient,
+  tables: RecordTables,
+  ids: Iterable<string>,
+  concurrency = 8,
+) =>
+  loadById<RefundRecord>(
+    db,
+    tables.payments,
+    ids,
+    refundKey,
+    (i) => String(i.refund_id),
+    REFUND_PROJECTION,
+    concurrency,
+  );
+
+/** Disputes by the PSP's dispute id (we record them under it). */
+export const loadDisputes = (
+  db: DynamoDBDocumentClient,
+  tables: RecordTables,
+  ids: Iterable<string>,
+  concurrency = 8,
+) =>
+  loadById<DisputeRecord>(
+    db,
+    tables.payments,
+    ids,
+    disputeKey,
+    (i) => String(i.dispute_id),
+    DISPUTE_PROJECTION,
+    concurrency,
+  );
+
+/** Sellers' payouts by our payout id (a Stripe transfer's transfer_group and metadata.payout_id). */
+export const loadPayouts = (
+  db: DynamoDBDocumentClient,
+  tables: RecordTables,
+  ids: Iterable<string>,
+  concurrency = 8,
+) =>
+  loadById<Payout>(
+    db,
+    tables.payouts,
+    ids,
+    (id) => ({ pk: `PAYOUT#${id}`, sk: 'PAYOUT' }),
+    (i) => String(i.payout_id),
+    PAYOUT_PROJECTION,
+    concurrency,
+  );
+
+/** Ledger transactions by id (their headers hold every entry). */
+export async function loadTransactions(
+  db: DynamoDBDocumentClient,
+  tables: RecordTables,
+  ids: Iterable<string>,
+  concurrency = 8,
+): Promise<Map<string, LedgerTransaction>> {
+  const items = await loadById<Record<string, unknown>>(
+    db,
+    tables.ledger,
+    ids,
+    transactionKey,
+    (i) => String(i.tx_id),
+    TX_PROJECTION,
+    concurrency,
+  );
+  return new Map([...items].map(([id, item]) => [id, readTransaction(item as never)]));
+}
+
+export interface Posting {
+  readonly txId: string;
+  readonly postedAt: string;
+}
+
+/**
+ * The transactions with one of `reasons` that posted to a platform account in [from, to), read shard by
+ * shard (a platform account's entries are spread over PLATFORM_SHARDS partitions).
+ */
+export async function* postingsBetween(
+  db: DynamoDBDocumentClient,
+  tables: RecordTables,
+  account: AccountId,
+  reasons: readonly string[],
+  from: Date,
+  to: Date,
+): AsyncGenerator<Posting> {
+  const values: Record<string, string> = {};
+  reasons.forEach((r, i) => {
+    values[`:r${i}`] = r;
+  });
+  for (let shard = 0; shard < PLATFORM_SHARDS; shard++) {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await db.send(
+        new QueryCommand({
+          TableName: tables.ledger,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          FilterExpression: `reason IN (${Object.keys(values).join(', ')})`,
+          ProjectionExpression: 'tx_id, posted_at',
+          ExpressionAttributeValues: {
+            ':pk': accountPartition(account, shard),
+            ':from': `E#${from.toISOString()}`,
+            ':to': `E#${to.toISOString()}`,
+            ...values,
+          },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? [])
+        yield { txId: String(item.tx_id), postedAt: String(item.posted_at) };
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
+}
+
 export interface Capture {
   readonly paymentOrderId: string;
   readonly postedAt: string;
@@ -117,31 +275,9 @@ export async function* capturesBetween(
   from: Date,
   to: Date,
 ): AsyncGenerator<Capture> {
-  for (let shard = 0; shard < PLATFORM_SHARDS; shard++) {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await db.send(
-        new QueryCommand({
-          TableName: tables.ledger,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-          FilterExpression: 'reason = :reason',
-          ProjectionExpression: 'tx_id, posted_at',
-          ExpressionAttributeValues: {
-            ':pk': accountPartition('psp_receivable', shard),
-            ':from': `E#${from.toISOString()}`,
-            ':to': `E#${to.toISOString()}`,
-            ':reason': 'payin_captured',
-          },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const txId = String(item.tx_id);
-        if (txId.startsWith(PAYIN_PREFIX)) {
-          yield { paymentOrderId: txId.slice(PAYIN_PREFIX.length), postedAt: String(item.posted_at) };
-        }
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
+  for await (const p of postingsBetween(db, tables, 'psp_receivable', ['payin_captured'], from, to)) {
+    if (p.txId.startsWith(PAYIN_PREFIX)) {
+      yield { paymentOrderId: p.txId.slice(PAYIN_PREFIX.length), postedAt: p.postedAt };
+    }
   }
 }

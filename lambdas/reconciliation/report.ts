@@ -35,7 +35,7 @@ export interface ReconciliationReport {
   readonly settlements: readonly Record<string, string>[];
   readonly breaks: readonly Record<string, unknown>[];
   readonly internal?: InternalChecks;
-  /** What this branch does not match yet (see matchers/not-yet-recorded.ts). */
+  /** What the matchers do not cover (see matchers/not-yet-recorded.ts). */
   readonly notes: readonly string[];
 }
 
@@ -56,6 +56,8 @@ export function rowView(row: SettlementRow): Record<string, string | number> {
     ...(row.paymentOrderId ? { payment_order_id: row.paymentOrderId } : {}),
     ...(row.checkoutId ? { checkout_id: row.checkoutId } : {}),
     ...(row.payoutId ? { payout_id: row.payoutId } : {}),
+    ...(row.refundId ? { refund_id: row.refundId } : {}),
+    ...(row.transferPayoutId ? { transfer_group: row.transferPayoutId } : {}),
     ...(row.createdAt ? { created_utc: row.createdAt } : {}),
   };
 }
@@ -70,6 +72,7 @@ export function breakView(b: Break): Record<string, unknown> {
     ...(b.paymentOrderId ? { payment_order_id: b.paymentOrderId } : {}),
     ...(b.checkoutId ? { checkout_id: b.checkoutId } : {}),
     ...(b.payoutId ? { payout_id: b.payoutId } : {}),
+    ...(b.record ? { record: b.record } : {}),
     ...(b.expected ? { expected: b.expected } : {}),
     ...(b.actual ? { actual: b.actual } : {}),
     ...(b.row ? { row: rowView(b.row) } : {}),
@@ -77,7 +80,8 @@ export function breakView(b: Break): Record<string, unknown> {
 }
 
 export const NOTES = [
-  'refund, dispute, transfer and payout_reversal rows are classified against the records that exist on this branch (none yet): missing_internally; their own matchers are the extension point in lambdas/reconciliation/matchers/',
+  "refund, dispute, transfer and transfer_reversal rows are matched against our refunds, disputes, sellers' payouts and reversal postings; payout_reversal rows (the platform's own automatic payout returned) have no record of ours: missing_internally",
+  "missing_in_file covers pay-ins, refunds, dispute steps and transfer reversals posted on the day; sellers' payouts (their transfers) are not listed by day",
 ];
 
 export function buildReport(

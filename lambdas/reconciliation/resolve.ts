@@ -1,17 +1,20 @@
 /**
  * An operator's resolution of a break: accept it (explained, nothing to move), link its row to another of
- * our records (the row is matched again against it), or write it off with a reason (a ledger posting: the
- * amount we will not collect, as a PSP cost). Idempotent by the operator's request id: the same request
+ * our records (the row is matched again against it, by the category's own matcher; when it matches, what it
+ * implies is posted: the row's settlement, platform cash / PSP fees / PSP receivable, as its own idempotent
+ * transaction that the payout's settlement chain counts from then on, and later runs of the day match the row
+ * as linked), or write it off with a reason (a ledger posting: the amount we will not collect, as a PSP cost). Idempotent by the operator's request id: the same request
  * again answers the first outcome and posts nothing; the effect (a posting with an id derived from the break)
  * comes first, then the audit entry, then the break's status, so a retry after a crash completes it.
  */
 import { postTransaction } from '../ledger';
-import { writeOffTransaction } from '../ledger/settlement';
+import { linkedSettlementTransaction, writeOffTransaction } from '../ledger/settlement';
 import { parseAmount } from '../money';
 import { ReconciliationError } from './errors';
-import { chargeMatcher } from './matchers/charge';
+import { matcherFor, noNeeds, unexplained } from './matchers';
 import type { SettlementRow } from './model';
-import { loadCheckouts, loadOrders } from './records';
+import { linkedRow, linkFieldOf, loadRecords } from './reconcile';
+import type { RecordTables } from './records';
 import { getBreak, putAudit, type ReconStore, resolveStoredBreak } from './store';
 
 export const ResolutionAction = { Accept: 'accept', Link: 'link', WriteOff: 'write_off' } as const;
@@ -25,8 +28,10 @@ export interface ResolutionRequest {
   readonly operator: string;
   /** The operator's idempotency key for this resolution. */
   readonly requestId: string;
-  /** link: the payment order the row belongs to. */
+  /** link, a charge row: the payment order the row belongs to. */
   readonly paymentOrderId?: string;
+  /** link, another row: our refund, dispute or payout id the row belongs to. */
+  readonly recordId?: string;
   /** write_off: how much, major units, in the break's currency. */
   readonly amount?: string;
   readonly currency?: string;
@@ -42,7 +47,7 @@ export interface ResolutionResult {
 export interface ResolveContext {
   readonly store: ReconStore;
   readonly ledger: Parameters<typeof postTransaction>[0];
-  readonly tables: { payments: string; ledger: string };
+  readonly tables: RecordTables;
   readonly clock?: () => Date;
 }
 
@@ -63,7 +68,12 @@ function rowOf(payload: string): SettlementRow | undefined {
     fee: minor(r.fee),
     net: minor(r.net),
     ...(r.payment_intent_id ? { paymentIntentId: String(r.payment_intent_id) } : {}),
+    ...(r.charge_id ? { chargeId: String(r.charge_id) } : {}),
+    ...(r.payment_order_id ? { paymentOrderId: String(r.payment_order_id) } : {}),
+    ...(r.checkout_id ? { checkoutId: String(r.checkout_id) } : {}),
     ...(r.payout_id ? { payoutId: String(r.payout_id) } : {}),
+    ...(r.refund_id ? { refundId: String(r.refund_id) } : {}),
+    ...(r.transfer_group ? { transferPayoutId: String(r.transfer_group) } : {}),
   };
 }
 
@@ -80,6 +90,8 @@ export async function resolveBreak(
   }
   let resolved = true;
   let detail = '';
+  let settlementTx: string | undefined;
+  let link: { field: string; id: string; balanceTransactionId: string } | undefined;
   switch (request.action) {
     case 'accept':
       detail = 'accepted as explained';
@@ -97,27 +109,44 @@ export async function resolveBreak(
     }
     case 'link': {
       const row = rowOf(stored.payload);
-      if (!row || !request.paymentOrderId) {
+      const target = request.recordId ?? request.paymentOrderId;
+      if (!row || !target) {
         throw new ReconciliationError(
           'not_applicable',
-          'link needs a break with a row and a payment_order_id',
-          {
-            break_id: request.breakId,
-          },
+          'link needs a break with a row and the record it belongs to (payment_order_id or record_id)',
+          { break_id: request.breakId },
         );
       }
-      const linked = { ...row, paymentOrderId: request.paymentOrderId };
-      const orders = await loadOrders(ctx.ledger.db, ctx.tables, [request.paymentOrderId]);
-      const checkouts = await loadCheckouts(ctx.ledger.db, ctx.tables, []);
-      const verdict = chargeMatcher.classify(
-        linked,
-        { orders, checkouts },
-        { expectedChargeFee: () => undefined },
-      );
+      const field = linkFieldOf(row.category);
+      const linked = linkedRow(row, { field, id: target });
+      const matcher = matcherFor(linked);
+      const needs = noNeeds();
+      matcher?.needs(linked, needs);
+      const loaded = await loadRecords(ctx.ledger.db, ctx.tables, [linked], needs);
+      // The fee was already compared when the file ran; a link is about whose row it is.
+      const verdict = matcher
+        ? matcher.classify(linked, loaded, { expectedChargeFee: () => undefined })
+        : unexplained(linked);
       resolved = verdict.class === 'matched';
+      const what = verdict.record ?? `order ${target}`;
+      if (resolved && verdict.settlement) {
+        const s = verdict.settlement;
+        if (s.cash !== 0n || s.fees !== 0n || s.receivable !== 0n) {
+          const key = row.payoutId ?? `day-${request.day}-${row.currency}`;
+          const posting = linkedSettlementTransaction({
+            key,
+            currency: row.currency,
+            balanceTransactionId: row.balanceTransactionId,
+            ...s,
+          });
+          await postTransaction(ctx.ledger, posting);
+          settlementTx = posting.id;
+        }
+      }
+      link = { field, id: target, balanceTransactionId: row.balanceTransactionId };
       detail = resolved
-        ? `linked to order ${request.paymentOrderId}: matched`
-        : `linked to order ${request.paymentOrderId}: still ${verdict.class} (${verdict.detail})`;
+        ? `linked to ${what}: matched${settlementTx ? ` (${settlementTx})` : ''}`
+        : `linked to ${what}: still ${verdict.class} (${verdict.detail})`;
       break;
     }
     default:
@@ -129,7 +158,12 @@ export async function resolveBreak(
     action: request.action,
     reason: request.reason,
     at: (ctx.clock ? ctx.clock() : new Date()).toISOString(),
-    details: JSON.stringify({ detail, resolved, payment_order_id: request.paymentOrderId ?? null }),
+    details: JSON.stringify({
+      detail,
+      resolved,
+      payment_order_id: request.paymentOrderId ?? null,
+      record_id: request.recordId ?? null,
+    }),
   });
   if (!audit.created) {
     const first = JSON.parse(audit.entry.details) as { detail: string; resolved: boolean };
@@ -147,6 +181,15 @@ export async function resolveBreak(
       operator: request.operator,
       request_id: request.requestId,
       detail,
+      // Read by later runs of the day (run.ts): the row is matched as linked, the posting counted once.
+      ...(link && resolved
+        ? {
+            link_field: link.field,
+            link_id: link.id,
+            balance_transaction_id: link.balanceTransactionId,
+            ...(settlementTx ? { settlement_tx: settlementTx } : {}),
+          }
+        : {}),
     });
   }
   return { breakId: request.breakId, status: resolved ? 'resolved' : 'open', replayed: false, detail };

@@ -26,13 +26,15 @@ import {
   recordSuccess,
 } from '../payments';
 import type { PaymentProvider } from '../psp/port';
+import { applyPspDispute } from '../refunds/disputes';
+import { applyPspRefund, type RefundDependencies } from '../refunds/service';
 import { logger } from '../shared/logger';
 import { csvRecords, isCsvError } from './csv';
 import { type RowError, readerFor, UnknownFormatError } from './formats';
 import type { MatchPolicy, Verdict } from './matchers';
 import { type Break, InputFormat, type SettlementRow } from './model';
 import type { BalanceSource } from './psp-balance';
-import { type ReconcileOutcome, reconcileRows } from './reconcile';
+import { type LinkField, type ReconcileOutcome, type RowLink, reconcileRows } from './reconcile';
 import { inParallel } from './records';
 import { breakView, buildReport, type InternalChecks, type ReconciliationReport, reportCsv } from './report';
 import {
@@ -55,12 +57,21 @@ export interface RunContext {
   readonly db: DynamoDBDocumentClient;
   readonly s3: S3Client;
   readonly sqs: SQSClient;
-  readonly tables: { payments: string; ledger: string; wallets: string; reconciliation: string };
+  readonly tables: {
+    payments: string;
+    ledger: string;
+    wallets: string;
+    reconciliation: string;
+    /** Sellers' payouts: transfer rows are matched against them. */
+    payouts?: string;
+  };
   readonly queues: { finance: string; investigation: string };
   /** For repairs: the payments code's context (the same as the webhook's). */
   readonly payments: PaymentsContext;
   /** To confirm with the PSP that a payment succeeded before an order is driven to SUCCESS. */
   readonly psp?: PaymentProvider;
+  /** For refund and dispute repairs: the refunds code's dependencies (the webhook's). */
+  readonly moneyBack?: RefundDependencies;
   /** The PSP's balance API: payouts' amounts, and API-sourced runs. */
   readonly balance?: BalanceSource;
   readonly clock?: () => Date;
@@ -174,14 +185,16 @@ export async function reconcileObject(rc: RunContext, bucket: string, key: strin
   // The same bytes as hashed: a file rewritten in between fails the read and the delivery is retried.
   const second = await objectBody(rc, bucket, key, first.eTag);
   let format: InputFormat = InputFormat.Generic;
+  const links = await linksOf(rc, day);
   const outcome = await reconcileRows(
     dependencies(rc),
     fileRows(second.body, (f) => {
       format = f;
     }),
-    options(rc, day),
+    { ...options(rc, day), links: links.rows },
   );
   return finish(rc, {
+    links,
     day,
     sha256,
     source: { format, sha256, bucket, key },
@@ -218,8 +231,13 @@ export async function reconcilePayoutsFromApi(
   async function* source() {
     yield* rows;
   }
-  const outcome = await reconcileRows(dependencies(rc), source(), options(rc, input.day));
+  const links = await linksOf(rc, input.day);
+  const outcome = await reconcileRows(dependencies(rc), source(), {
+    ...options(rc, input.day),
+    links: links.rows,
+  });
   return finish(rc, {
+    links,
     day: input.day,
     sha256,
     source: { format: InputFormat.PspApi, sha256, payoutIds: [...input.payoutIds].sort() },
@@ -228,6 +246,31 @@ export async function reconcilePayoutsFromApi(
     reportBase: `${input.reportPrefix}${input.day}`,
     outcome,
   });
+}
+
+interface DayLinks {
+  /** By balance transaction id: the record an operator linked the row to. */
+  readonly rows: ReadonlyMap<string, RowLink>;
+  /** By settlement key: the linked rows' own postings, part of the payout's totals. */
+  readonly postings: ReadonlyMap<string, string[]>;
+}
+
+/** The day's breaks an operator resolved by a link (resolve.ts): matched as linked, their postings counted. */
+async function linksOf(rc: RunContext, day: string): Promise<DayLinks> {
+  const rows = new Map<string, RowLink>();
+  const postings = new Map<string, string[]>();
+  for (const stored of await listBreaks(storeOf(rc), day)) {
+    const r = stored.resolution;
+    if (stored.status !== 'resolved' || r?.action !== 'link' || !r.link_id || !r.balance_transaction_id)
+      continue;
+    rows.set(r.balance_transaction_id, { field: r.link_field as LinkField, id: r.link_id });
+    const tx = r.settlement_tx;
+    if (tx?.startsWith('settlement:') && tx.includes(':link-')) {
+      const key = tx.slice('settlement:'.length, tx.lastIndexOf(':link-'));
+      postings.set(key, [...(postings.get(key) ?? []), tx]);
+    }
+  }
+  return { rows, postings };
 }
 
 function options(rc: RunContext, day: string) {
@@ -257,6 +300,9 @@ function dependencies(rc: RunContext) {
  * sweeper use. Anything else leaves the break to finance.
  */
 async function repairSettled(rc: RunContext, row: SettlementRow, verdict: Verdict): Promise<boolean> {
+  if (verdict.repair === 'apply_psp_refund' || verdict.repair === 'apply_psp_dispute') {
+    return repairMoneyBack(rc, row, verdict.repair);
+  }
   const psp = rc.psp;
   const pi = row.paymentIntentId;
   const orderIds = verdict.orderIds ?? [];
@@ -291,7 +337,36 @@ async function repairSettled(rc: RunContext, row: SettlementRow, verdict: Verdic
   }
 }
 
+/**
+ * The PSP moved a refund's or a dispute's money that we hold no (or an older) state of: what the PSP says
+ * now is applied by the refunds code the webhook uses (forward only, idempotent: a replay changes nothing).
+ * The row is then classified again against what that recorded.
+ */
+async function repairMoneyBack(
+  rc: RunContext,
+  row: SettlementRow,
+  repair: 'apply_psp_refund' | 'apply_psp_dispute',
+): Promise<boolean> {
+  const deps = rc.moneyBack;
+  if (!deps || !row.sourceId) return false;
+  try {
+    const psp = await deps.psp();
+    const outcome =
+      repair === 'apply_psp_refund'
+        ? await applyPspRefund(deps, await psp.retrieveRefund(row.sourceId))
+        : await applyPspDispute(deps, await psp.retrieveDispute(row.sourceId));
+    return outcome === 'applied';
+  } catch (error) {
+    logger.warn('reconciliation could not repair a refund or dispute; left to finance', {
+      source_id: row.sourceId,
+      error: error as Error,
+    });
+    return false;
+  }
+}
+
 interface Finish {
+  readonly links: DayLinks;
   readonly day: string;
   readonly sha256: string;
   readonly source: Parameters<typeof buildReport>[1];
@@ -304,7 +379,17 @@ interface Finish {
 async function finish(rc: RunContext, f: Finish): Promise<RunSummary> {
   const store = storeOf(rc);
   const ledger = { db: rc.db, tables: { ledger: rc.tables.ledger, wallets: rc.tables.wallets } };
-  for (const totals of f.outcome.settlements) await postSettlement(ledger, totals);
+  const keys = new Set(f.outcome.settlements.map((s) => s.key));
+  for (const totals of f.outcome.settlements)
+    await postSettlement(ledger, totals, f.links.postings.get(totals.key) ?? []);
+  // A payout whose only matched rows were linked ones (this input no longer has them): the chain takes them back.
+  for (const [key, held] of f.links.postings) {
+    if (keys.has(key)) continue;
+    const currency = key.startsWith('day-') ? key.slice(-3) : undefined;
+    const first = currency ? undefined : f.outcome.payouts.find((p) => p.payoutId === key)?.currency;
+    const c = (currency ?? first) as SettlementRow['currency'] | undefined;
+    if (c) await postSettlement(ledger, { key, currency: c, cash: 0n, fees: 0n, receivable: 0n }, held);
+  }
 
   const fresh: Break[] = [];
   await inParallel(f.outcome.breaks, 8, async (b) => {

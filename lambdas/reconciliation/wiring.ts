@@ -4,8 +4,10 @@
  */
 
 import { createStripeClient, StripePaymentProvider } from '../psp/stripe-provider';
+import { moneyBackDependencies } from '../refunds/wiring';
 import { documentClient, s3Client, sqsClient } from '../shared/aws-clients';
 import { optionalEnv, resource } from '../shared/config';
+import { logger } from '../shared/logger';
 import { rebuiltOnRotation } from '../shared/secrets';
 import { paymentsContext } from '../shared/wiring';
 import { StripeBalanceSource } from './psp-balance';
@@ -42,6 +44,7 @@ export const runContext: () => Promise<RunContext> = rebuiltOnRotation('stripe-a
       ledger: payments.tables.ledger,
       wallets: payments.tables.wallets,
       reconciliation: resource('table', 'reconciliation'),
+      payouts: resource('table', 'payouts'),
     },
     queues: {
       finance: resource('queue', 'reconciliation-breaks'),
@@ -49,6 +52,7 @@ export const runContext: () => Promise<RunContext> = rebuiltOnRotation('stripe-a
     },
     payments,
     psp: new StripePaymentProvider(stripe),
+    moneyBack: moneyBackDependencies((message, data) => logger.info(message, data)),
     balance: new StripeBalanceSource(stripe),
     settlementWindowMs: Number(optionalEnv('SETTLEMENT_WINDOW_HOURS', '48')) * 3_600_000,
     ...(fees ? { fees } : {}),

@@ -91,6 +91,8 @@ export function operatorFunctions(queues: readonly QueueSpec[]): readonly Functi
           payments: 'read',
           ledger: 'append',
           wallets: 'readWrite',
+          // A link of a transfer row reads the payout it names.
+          payouts: 'read',
           'operator-audit': 'readWrite',
           idempotency: 'readWrite',
         },

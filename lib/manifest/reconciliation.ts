@@ -3,6 +3,7 @@
  * resolution function, the break records' table, and the finance and investigation queues (people consume
  * them; their DLQs catch what a consumer keeps failing on).
  */
+import { MONEY_BACK_POLICY } from './refunds';
 import type { BucketSpec, FunctionSpec, QueueSpec, TableSpec } from './types';
 
 /** Everything the simulator (and the PSP's delivery) writes under `settlements/` is a settlement file. */
@@ -58,6 +59,8 @@ const RECONCILE_ACCESS = {
     ledger: 'append',
     wallets: 'readWrite',
     reconciliation: 'readWrite',
+    // Transfer rows are matched against sellers' payouts.
+    payouts: 'read',
   },
   queues: { 'reconciliation-breaks': 'send', 'reconciliation-investigation': 'send' },
   buckets: { settlements: 'readWrite' },
@@ -77,6 +80,8 @@ export const reconciliationFunctions: readonly FunctionSpec[] = [
     memoryMb: 2048,
     access: RECONCILE_ACCESS,
     environment: {
+      // A refund or dispute whose events never reached us is applied as the webhook would: the same policy.
+      ...MONEY_BACK_POLICY,
       // Stripe's standard US card pricing: 2.9 % + 30 cents, the simulator's schedule.
       PSP_FEE_SCHEDULE: JSON.stringify({ basis_points: 290, fixed_minor: 30 }),
       SETTLEMENT_WINDOW_HOURS: '48',
@@ -96,7 +101,13 @@ export const reconciliationFunctions: readonly FunctionSpec[] = [
     entry: 'lambdas/handlers/resolve-reconciliation-break.ts',
     timeoutSeconds: 30,
     access: {
-      tables: { payments: 'read', ledger: 'append', wallets: 'readWrite', reconciliation: 'readWrite' },
+      tables: {
+        payments: 'read',
+        ledger: 'append',
+        wallets: 'readWrite',
+        reconciliation: 'readWrite',
+        payouts: 'read',
+      },
     },
   },
 ];

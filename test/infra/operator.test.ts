@@ -82,7 +82,10 @@ describe('operator API in the template', () => {
     expect(ledger).toContain('dynamodb:PutItem');
     expect(ledger.some((a) => /UpdateItem|DeleteItem|BatchWriteItem/.test(a))).toBe(false);
     expect(onTable(recon, 'payments').some((a) => WRITES.test(a))).toBe(false);
-    expect(onTable(recon, 'payouts')).toEqual([]);
+    // Payouts: read only (a link of a transfer row reads the payout it names), never written.
+    const payouts = onTable(recon, 'payouts');
+    expect(payouts).toContain('dynamodb:BatchGetItem');
+    expect(payouts.some((a) => WRITES.test(a))).toBe(false);
     const bucket = logicalId(built.stack, built.stack.bucket('settlements'));
     const s3 = actionsOf(recon.filter((s) => mentions(s.Resource, bucket)));
     expect(s3.some((a) => a.startsWith('s3:GetObject'))).toBe(true);

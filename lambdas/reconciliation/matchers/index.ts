@@ -1,15 +1,23 @@
 /** The matcher of each reporting category. A category not listed here is unexplained (investigation). */
 import type { SettlementRow } from '../model';
 import { chargeMatcher } from './charge';
+import { disputeMatcher } from './dispute';
 import { feeMatcher } from './fee';
 import { notYetRecordedMatcher } from './not-yet-recorded';
 import { payoutMatcher } from './payout';
+import { refundMatcher } from './refund';
+import { transferMatcher, transferReversalMatcher } from './transfer';
 import type { CategoryMatcher, Verdict } from './types';
 
 export type { CategoryMatcher, LoadedRecords, MatchPolicy, RecordNeeds, Settlement, Verdict } from './types';
+export { noNeeds } from './types';
 
 const MATCHERS: readonly CategoryMatcher[] = [
   chargeMatcher,
+  refundMatcher,
+  disputeMatcher,
+  transferMatcher,
+  transferReversalMatcher,
   feeMatcher,
   payoutMatcher,
   notYetRecordedMatcher,

@@ -1,20 +1,41 @@
 /**
  * The contract of a category matcher: which of our records a row needs (loaded in bulk for a whole batch of
  * rows before any is classified), and the row's class given those records. One module per reporting
- * category; a new category (or a richer one, when refunds, disputes and pay-outs keep their own records) is a
- * new module registered in index.ts.
+ * category (charge, refund, dispute, transfer, fee, payout, ...); a new category is a new module registered
+ * in index.ts.
  */
+import type { LedgerTransaction } from '../../ledger';
 import type { Checkout, PaymentOrder } from '../../payments/model';
+import type { Payout } from '../../payouts/model';
+import type { DisputeRecord, RefundRecord } from '../../refunds/model';
 import type { BreakClass, SettlementRow } from '../model';
 
 export interface RecordNeeds {
   orders: Set<string>;
   checkouts: Set<string>;
+  refunds: Set<string>;
+  disputes: Set<string>;
+  payouts: Set<string>;
+  /** Ledger transactions by id (a transfer reversal's posting). */
+  transactions: Set<string>;
 }
+
+export const noNeeds = (): RecordNeeds => ({
+  orders: new Set(),
+  checkouts: new Set(),
+  refunds: new Set(),
+  disputes: new Set(),
+  payouts: new Set(),
+  transactions: new Set(),
+});
 
 export interface LoadedRecords {
   readonly orders: ReadonlyMap<string, PaymentOrder>;
   readonly checkouts: ReadonlyMap<string, Checkout>;
+  readonly refunds: ReadonlyMap<string, RefundRecord>;
+  readonly disputes: ReadonlyMap<string, DisputeRecord>;
+  readonly payouts: ReadonlyMap<string, Payout>;
+  readonly transactions: ReadonlyMap<string, LedgerTransaction>;
 }
 
 export interface MatchPolicy {
@@ -25,6 +46,10 @@ export interface MatchPolicy {
 export const Repair = {
   /** The PSP settled the payment of orders we hold as not done: drive them to SUCCESS. */
   RecordSuccess: 'record_success',
+  /** The PSP moved a refund's money we hold no (or an older) state of: apply the PSP's refund (the webhook's code). */
+  ApplyPspRefund: 'apply_psp_refund',
+  /** Likewise a dispute: apply the PSP's dispute (the webhook's code). */
+  ApplyPspDispute: 'apply_psp_dispute',
 } as const;
 export type Repair = (typeof Repair)[keyof typeof Repair];
 
@@ -41,6 +66,12 @@ export interface Verdict {
   /** Orders the row accounts for (seen in the file: not "missing in the file"). */
   readonly orderIds?: readonly string[];
   readonly checkoutId?: string;
+  /** The order a money-back row belongs to (shown on its break; not "seen": its charge row still must be). */
+  readonly paymentOrderId?: string;
+  /** Our record the row was matched against: `refund rf_...`, `dispute dp_...`, `payout pout_...`. */
+  readonly record?: string;
+  /** Our ledger postings the row accounts for (not "missing in the file" for the day). */
+  readonly postings?: readonly string[];
   readonly expected?: Readonly<Record<string, string>>;
   readonly actual?: Readonly<Record<string, string>>;
   readonly repair?: Repair;

@@ -45,6 +45,7 @@ export function runContextOf(
       ledger: ctx.tables.ledger,
       wallets: ctx.tables.wallets,
       reconciliation: tables.reconciliation ?? '',
+      payouts: tables.payouts ?? '',
     },
     queues: {
       finance: queues['reconciliation-breaks']?.url ?? '',
