@@ -41,7 +41,7 @@ describe('pay-in operations', () => {
   it('grants the attention table to the functions that record problems, and to no API function', () => {
     const granted = manifest.functions.filter((f) => f.access?.tables?.attention).map((f) => f.id);
     expect(granted).toEqual(
-      expect.arrayContaining(['payin-execute-order', 'apply-webhook-events', 'sweep-payment-orders']),
+      expect.arrayContaining(['payin-execute-order', 'apply-webhook-events', 'sweep-payment-orders-shard']),
     );
     expect(granted).not.toContain('get-checkout');
   });
