@@ -22,7 +22,7 @@ describe('pay-in operations', () => {
     ['NeedsAttentionCreated', 'Sum'],
     ['OldestNonTerminalOrderAgeSeconds', 'Maximum'],
   ])('alarms on %s (%s), the metric the pay-in emits, in the contract namespace', (name, statistic) => {
-    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+    const alarms = Object.values(built.operations.findResources('AWS::CloudWatch::Alarm'))
       .map((a) => a.Properties as Record<string, unknown>)
       .filter((a) => a.MetricName === name);
     expect(alarms).toHaveLength(1);
