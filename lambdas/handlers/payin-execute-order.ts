@@ -1,7 +1,8 @@
 /**
  * Pay-in workflow step: charge one payment order at the PSP (keyed by its id) and record the outcome.
  * ONE attempt per invocation: a transient PSP failure is thrown as PspTransientError, which the state machine
- * (the one layer that owns retries) retries with backoff; the Stripe client makes no retries of its own
+ * (the one layer that owns retries) retries with backoff, or as PspInFlightError (our timeout, a key in use),
+ * which it retries only after the slow request can have finished; the Stripe client makes no retries of its own
  * (lambdas/shared/charging.ts). While the PSP's circuit is open the order waits for the sweeper instead.
  */
 import { executeOrder } from '../payments/executor';

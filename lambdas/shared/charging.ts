@@ -1,11 +1,15 @@
 /**
  * The PSP as the hot path sees it (the charge step and the sweeper's workers), built once per container:
  *
- * - ONE layer owns retries. A charge is retried by the pay-in workflow (the ExecutePaymentOrder step's Retry:
- *   2 more attempts with backoff and jitter, statemachines/pay-in.asl.json), then left to the sweeper, which
- *   looks again minutes later. So here the Stripe SDK makes no retries of its own (`maxNetworkRetries: 0`),
- *   and the executor no loop: one request per PSP call per invocation. A persistently failing charge is sent
- *   at most 3 times by the workflow (fewer once the circuit opens), not SDK 3 x workflow 5 = 15 times.
+ * - ONE layer owns retries. A charge is retried by the pay-in workflow (the ExecutePaymentOrder step's Retry,
+ *   statemachines/pay-in.asl.json), then left to the sweeper, which looks again minutes later. So here the
+ *   Stripe SDK makes no retries of its own (`maxNetworkRetries: 0`), and the executor no loop: one request per
+ *   PSP call per invocation. A persistently failing charge (5xx) is sent at most 3 times by the workflow
+ *   (2 jittered retries; fewer once the circuit opens), not SDK 3 x workflow 5 = 15 times.
+ * - A request slower than our timeout may still be running at the PSP, holding its idempotency key (a retry
+ *   at once gets 409 "key in use"). Both are PspInFlightError, which the workflow retries on its own rule:
+ *   after 3 s, 6 s, 12 s (each at least the timeout, no jitter), with the same key, so the first request's
+ *   answer is replayed and the buyer is charged once. Retrying that at once spent every attempt on 409s.
  *   (The API's synchronous calls keep the SDK's retries: nothing else retries them within the request.)
  * - Short timeouts: `PSP_CHARGE_TIMEOUT_MS` (3 s) per request, not the API's 5 s or the SDK's 80 s.
  * - The shared "PSP degraded" circuit (lambdas/psp/circuit-breaker.ts) sees every call's outcome, and emits

@@ -243,4 +243,41 @@ describe('observedProvider', () => {
     expect(r.seen).toEqual(['success', 'success', 'failure']);
     expect(calls).toEqual([false, false, true]);
   });
+
+  it('observes every call of the port, expireHostedCheckout included: an answer closes, a timeout counts', async () => {
+    // Every method the port has (the type makes this literal complete: a new method must be added here).
+    const answers: PaymentProvider = {
+      buyerAction: async () => undefined,
+      createPayment: async () => payment,
+      confirmPayment: async () => payment,
+      retrievePayment: async () => payment,
+      cancelPayment: async () => payment,
+      createHostedCheckout: async () => ({}) as never,
+      retrieveHostedCheckout: async () => ({}) as never,
+      expireHostedCheckout: async () => ({}) as never,
+    };
+    const methods = Object.keys(answers) as (keyof PaymentProvider)[];
+    const failing = Object.fromEntries(
+      methods.map((m) => [
+        m,
+        async () => {
+          throw timeout();
+        },
+      ]),
+    ) as unknown as PaymentProvider;
+    const call = (psp: PaymentProvider, m: keyof PaymentProvider) =>
+      (psp[m] as (...args: unknown[]) => Promise<unknown>)('x', 'y');
+
+    const up = recorder();
+    const observedUp = observedProvider(answers, up);
+    expect(Object.keys(observedUp).sort()).toEqual([...methods].sort());
+    for (const m of methods) await call(observedUp, m);
+    expect(up.seen).toEqual(methods.map(() => 'success'));
+
+    const down = recorder();
+    const observedDown = observedProvider(failing, down);
+    for (const m of methods) await expect(call(observedDown, m), m).rejects.toBeInstanceOf(PspTransientError);
+    expect(down.seen).toEqual(methods.map(() => 'failure'));
+    expect(methods).toContain('expireHostedCheckout');
+  });
 });
