@@ -26,8 +26,9 @@ export const CIRCUIT_ACCESS = { coordination: 'readWrite' } as const;
 /**
  * The hot path's PSP settings (the charge step and the sweeper's workers). Timeout 3 s per request: Stripe's
  * PaymentIntent create/confirm answer in ~0.3-1 s (p99 ~2 s); a request still open after 3 s is treated as
- * indeterminate, retried by the ONE layer that owns retries (the workflow), with the same idempotency key.
- * No SDK retries on this path (see `chargingProvider` in lambdas/shared/wiring.ts). The circuit opens after
+ * indeterminate (PspInFlightError: it may still be running at the PSP), retried by the ONE layer that owns
+ * retries (the workflow) after 3 s, 6 s and 12 s, never sooner than this timeout, with the same idempotency
+ * key. No SDK retries on this path (see `chargingProvider` in lambdas/shared/charging.ts). The circuit opens after
  * 10 timeouts/5xx in a 30 s window and half-opens after 30 s.
  */
 export const PSP_HOT_PATH_ENVIRONMENT = {
