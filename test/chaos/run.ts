@@ -398,33 +398,49 @@ function describeRule(rule: { route?: string; eventType?: string; status?: numbe
 /**
  * Sweeps (deadline by deadline) until no order is left that a sweep could still move. The scheduled sweeper
  * only fans out (one message per due-index shard); the shard workers do the sweeping from the sweep-shards
- * queue, so each round waits for that queue to empty and then reads the orders themselves: done when every
- * one is terminal or waits on its buyer.
+ * queue, so each round waits for that queue to empty and then reads the orders themselves. Done when every
+ * order is terminal, or waits on its buyer AND a sweep has looked at it since the faults stopped (it was due
+ * when a round dispatched): a buyer who did pay while the webhook was lost is found by that look.
  */
 async function settle(ctx: ChaosContext, plan: ChaosPlan, facts: RunFacts): Promise<void> {
   const { system } = ctx;
   const table = system.names.tables.payments ?? '';
   const orderIds = plan.checkouts.flatMap((c) => c.orders.map((o) => o.paymentOrderId));
+  const openOrders = async () => {
+    const open = new Map<string, { status: string; pending_reason?: string; deadline?: string }>();
+    for (const id of orderIds) {
+      const order = await orderItem(ctx.db, table, id);
+      if (order && order.status !== 'SUCCESS' && order.status !== 'FAILED') open.set(id, order);
+    }
+    return open;
+  };
+  const looked = new Set<string>();
   // Enough rounds to outlast the circuit's cool-down and a probe, with the deadlines' jitter on top.
   for (let round = 0; round < 20; round++) {
     await sleep(Math.max(CHAOS_TIMING.executingTimeoutMs, CHAOS_TIMING.pendingRecheckMs) + 300);
+    const before = await openOrders();
+    const dispatchedAt = Date.now();
     const dispatched = (await system.runtime.runSchedule(SWEEP_SCHEDULE)) as { shards: number };
     facts.sweeps++;
     // A shard message that failed during the run stays invisible for its visibility timeout: bounded wait.
     await drainQueues(ctx, { only: ['sweep-shards'], maxMs: 15_000 });
     await system.runtime.stepFunctions.idle();
     await system.psp.control.webhooksIdle(60_000).catch(() => undefined);
+    const after = await openOrders();
+    for (const [id, order] of before) {
+      if (Date.parse(order.deadline ?? '') <= dispatchedAt) looked.add(id);
+    }
     const movable: string[] = [];
-    for (const id of orderIds) {
-      const order = await orderItem(ctx.db, table, id);
-      if (!order || order.status === 'SUCCESS' || order.status === 'FAILED') continue;
-      if (order.status === 'PENDING' && WAITING_ON_BUYER.has(order.pending_reason ?? '')) continue;
-      movable.push(`${id} ${order.status}${order.pending_reason ? ` (${order.pending_reason})` : ''}`);
+    const unlooked: string[] = [];
+    for (const [id, order] of after) {
+      const what = `${id} ${order.status}${order.pending_reason ? ` (${order.pending_reason})` : ''}`;
+      if (order.status !== 'PENDING' || !WAITING_ON_BUYER.has(order.pending_reason ?? '')) movable.push(what);
+      else if (!looked.has(id)) unlooked.push(what);
     }
     ctx.log(
-      `[chaos] sweep ${round + 1}: ${dispatched.shards} shards swept; ${movable.length} orders a sweep can still move${movable.length ? `: ${movable.slice(0, 5).join(', ')}` : ''}`,
+      `[chaos] sweep ${round + 1}: ${dispatched.shards} shards swept; ${movable.length} orders a sweep can still move, ${unlooked.length} waiting on a buyer not yet looked at${movable.length ? `: ${movable.slice(0, 5).join(', ')}` : ''}`,
     );
-    if (movable.length === 0) break;
+    if (movable.length === 0 && unlooked.length === 0) break;
   }
   // Every other consumed queue (webhook events, fan-out): a shard sweep left now has nothing to move.
   await drainQueues(ctx, {
