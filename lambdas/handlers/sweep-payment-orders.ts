@@ -1,34 +1,36 @@
 /**
- * Scheduled sweeper: orders EXECUTING or PENDING (or never started) past their deadline are driven forward by
- * asking the PSP, through the same code as the webhook.
+ * Scheduled sweeper (every minute): fans the sweep out, one message per due-index shard on the sweep-shards
+ * queue; `sweep-payment-orders-shard` drives each shard's orders past their deadline forward by asking the PSP
+ * (lambdas/payments/sweep-shards.ts has the design and the arithmetic).
  */
-import { dueOrders } from '../payments/due-index';
-import { sweepDueOrders } from '../payments/sweeper';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { shardMessages } from '../payments/sweep-shards';
+import { sqsClient } from '../shared/aws-clients';
+import { resource } from '../shared/config';
 import { logger } from '../shared/logger';
 import { instrumented } from '../shared/observability';
-import { paymentProvider, paymentsContext, paymentTiming, riskProvider } from '../shared/wiring';
 
-async function handle(): Promise<{
-  examined: number;
-  moved: number;
-  stillOpen: number;
-  errors: number;
-}> {
-  const ctx = paymentsContext();
-  const due = await dueOrders(ctx, new Date());
-  const report = await sweepDueOrders(
-    ctx,
-    { psp: await paymentProvider(), risk: riskProvider(), timing: paymentTiming() },
-    due,
-  );
-  if (report.errors.length) logger.warn('sweep left orders for the next run', { errors: report.errors });
-  logger.info('sweep done', { examined: report.examined, moved: report.moved, still_open: report.stillOpen });
-  return {
-    examined: report.examined,
-    moved: report.moved,
-    stillOpen: report.stillOpen,
-    errors: report.errors.length,
-  };
+const queueUrl = resource('queue', 'sweep-shards');
+
+async function handle(): Promise<{ shards: number }> {
+  const messages = shardMessages();
+  // SQS takes 10 messages per batch.
+  for (let i = 0; i < messages.length; i += 10) {
+    const batch = messages.slice(i, i + 10);
+    const sent = await sqsClient().send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: batch.map((message) => ({
+          Id: `shard-${message.shard}`,
+          MessageBody: JSON.stringify(message),
+        })),
+      }),
+    );
+    // A shard left out this minute is swept the next; failing makes the schedule's error alarm see it.
+    if (sent.Failed?.length) throw new Error(`could not enqueue ${sent.Failed.length} shard sweeps`);
+  }
+  logger.info('sweep dispatched', { shards: messages.length });
+  return { shards: messages.length };
 }
 
 export const handler = instrumented(handle);

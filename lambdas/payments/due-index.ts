@@ -30,6 +30,30 @@ export async function dueOrders(
   return pages.flatMap((page) => (page.Items ?? []).map((item) => stripKeys<PaymentOrder>(item)));
 }
 
+/** One page of one shard's due orders (oldest deadline first), and where the next page starts, if any. */
+export async function dueOrdersPage(
+  ctx: PaymentsContext,
+  shard: number,
+  now: Date,
+  limit: number,
+  startKey?: Record<string, unknown>,
+): Promise<{ orders: PaymentOrder[]; nextKey?: Record<string, unknown> }> {
+  const page = await ctx.db.send(
+    new QueryCommand({
+      TableName: ctx.tables.payments,
+      IndexName: DUE_INDEX,
+      KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk <= :now',
+      ExpressionAttributeValues: { ':pk': `DUE#${shard}`, ':now': `${now.toISOString()}#~` },
+      Limit: limit,
+      ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+    }),
+  );
+  return {
+    orders: (page.Items ?? []).map((item) => stripKeys<PaymentOrder>(item)),
+    ...(page.LastEvaluatedKey ? { nextKey: page.LastEvaluatedKey } : {}),
+  };
+}
+
 /**
  * Pushes a waiting order's deadline (no status change, so no history entry); a no-op if it moved meanwhile.
  * With `stuck`, also counts a sweep that could not move the order (`stuck_sweeps`). Answers that count

@@ -6,6 +6,7 @@
  * With one, every retry, the sweeper and reconciliation look the payment up by id, whatever the PSP's key window.
  */
 import { money } from '../money';
+import type { CircuitGate } from '../psp/circuit-breaker';
 import { isRejection, PspIdempotencyError, PspUnauthorizedError } from '../psp/errors';
 import type { PaymentProvider, PspPayment } from '../psp/port';
 import type { RiskProvider } from '../risk/rules';
@@ -14,7 +15,7 @@ import { getCheckout } from './checkouts';
 import { later, type PaymentsContext } from './context';
 import { PaymentError } from './errors';
 import { type Actor, CANCELED_FAILURE, type Checkout, isTerminal, type PaymentOrder } from './model';
-import { attachPspReference, getOrder, transitionOrder } from './order-transitions';
+import { attachPspReference, getOrder, transitionOrder, waitForPsp } from './order-transitions';
 import { decideRisk } from './risk-gate';
 import type { Timing } from './timing';
 import { DEFAULT_TIMING } from './timing';
@@ -24,6 +25,12 @@ export interface ExecutionDependencies {
   readonly psp: PaymentProvider;
   readonly risk: RiskProvider;
   readonly timing?: Timing;
+  /**
+   * The shared "PSP degraded" state: while it is open no new PSP call starts; the order keeps its status and
+   * waits (pending_reason `psp_degraded`, deadline after the cool-down) for the sweeper. Omitted: no gate
+   * (the caller holds a permit already, as the sweeper does per order).
+   */
+  readonly circuit?: CircuitGate;
 }
 
 function orderNotFound(orderId: string): PaymentError {
@@ -75,6 +82,14 @@ export async function executeOrder(
   // Never charge before the checkout was approved (the workflow may never have run its risk step).
   if ((await decideRisk(ctx, checkout, deps.risk, actor)) === 'decline') {
     return (await getOrder(ctx, orderId)) ?? order;
+  }
+  if (
+    deps.circuit &&
+    (order.status === 'EXECUTING' || order.status === 'NOT_STARTED' || order.psp_reference)
+  ) {
+    const permit = await deps.circuit.permit();
+    // The PSP is failing: not a failure of this order (nothing proves money did not move), a wait.
+    if (!permit.allowed) return waitForPsp(ctx, order, permit.retryAt);
   }
   if (order.status === 'NOT_STARTED') {
     // What the move answers decides what to do: another run may have moved the order meanwhile.

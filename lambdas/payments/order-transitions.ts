@@ -13,7 +13,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { TransactItem } from '../ledger';
-import { isConditionFailure, MAX_ATTEMPTS, nowIso, type PaymentsContext, stripKeys } from './context';
+import { businessMetrics } from '../shared/metrics';
+import { isConditionFailure, MAX_ATTEMPTS, nowIso, nowOf, type PaymentsContext, stripKeys } from './context';
 import { PaymentError } from './errors';
 import { dueIndexKeys, historyKey, orderKey } from './keys';
 import {
@@ -124,7 +125,12 @@ export function transitionItems(
   if (isTerminal(change.to)) {
     // A terminal order waits for nothing: its deadline, its place in the due index and why it waited all go.
     removes.push('gsi1pk', 'gsi1sk', 'deadline', 'pending_reason');
-  } else if (change.deadline) {
+  } else {
+    // pending_reason says why the order waits NOW: a move that does not give a new one clears the old one
+    // (e.g. psp_degraded once the order is EXECUTING).
+    if (!change.set || !('pending_reason' in change.set)) removes.push('pending_reason');
+  }
+  if (!isTerminal(change.to) && change.deadline) {
     const due = dueIndexKeys(order.payment_order_id, change.deadline);
     Object.assign(values, { ':deadline': change.deadline, ':g1pk': due.gsi1pk, ':g1sk': due.gsi1sk });
     sets.push('deadline = :deadline', 'gsi1pk = :g1pk', 'gsi1sk = :g1sk');
@@ -185,6 +191,8 @@ export async function transitionOrder(
     const at = nowIso(ctx);
     try {
       await ctx.db.send(new TransactWriteCommand({ TransactItems: transitionItems(ctx, order, change, at) }));
+      // Once per order: only the run whose conditional write made it FAILED counts it (the failure-rate alarm).
+      if (change.to === 'FAILED') businessMetrics.payInFailed();
       return { order: await mustGetOrder(ctx, orderId), changed: true };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
@@ -257,4 +265,49 @@ export async function attachPspReference(
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
   return mustGetOrder(ctx, orderId);
+}
+
+/** Why an order waits while the PSP is degraded (the shared circuit is open). */
+export const PSP_DEGRADED = 'psp_degraded';
+
+/**
+ * The PSP is degraded (its circuit is open): the order is not failed (nothing proves money did not move) and
+ * not moved. It waits: its deadline goes past the circuit's cool-down (plus jitter, up to a quarter of the wait
+ * and at most 10 s, so a backlog
+ * does not return at one instant) and, unless it already waits on the buyer (PENDING), its pending_reason says
+ * why. No status change, so no history entry; conditional on the version read, so a concurrent move wins.
+ */
+export async function waitForPsp(
+  ctx: PaymentsContext,
+  order: PaymentOrder,
+  retryAt: string,
+): Promise<PaymentOrder> {
+  const wait = Math.max(0, Date.parse(retryAt) - nowOf(ctx).getTime());
+  const jitter = Math.floor(Math.random() * Math.min(10_000, wait / 4));
+  const deadline = new Date(Date.parse(retryAt) + jitter).toISOString();
+  const due = dueIndexKeys(order.payment_order_id, deadline);
+  const reason = order.status === 'PENDING' ? {} : { ':reason': PSP_DEGRADED };
+  try {
+    const updated = await ctx.db.send(
+      new UpdateCommand({
+        TableName: ctx.tables.payments,
+        Key: orderKey(order.payment_order_id),
+        UpdateExpression: `SET deadline = :d, gsi1pk = :pk, gsi1sk = :sk${order.status === 'PENDING' ? '' : ', pending_reason = :reason'}`,
+        ConditionExpression: '#version = :v',
+        ExpressionAttributeNames: { '#version': 'version' },
+        ExpressionAttributeValues: {
+          ':d': deadline,
+          ':pk': due.gsi1pk,
+          ':sk': due.gsi1sk,
+          ':v': order.version,
+          ...reason,
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return stripKeys<PaymentOrder>(updated.Attributes ?? {});
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    return mustGetOrder(ctx, order.payment_order_id);
+  }
 }

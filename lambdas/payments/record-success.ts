@@ -4,6 +4,7 @@
  */
 import { CallerConditionFailedError, recordPayIn } from '../ledger';
 import { basisPointsOf, money } from '../money';
+import { businessMetrics } from '../shared/metrics';
 import { ledgerContext, MAX_ATTEMPTS, nowIso, type PaymentsContext } from './context';
 import { PaymentError } from './errors';
 import { type Actor, canTransition } from './model';
@@ -44,7 +45,8 @@ export async function recordSuccess(
         { paymentOrderId: orderId, sellerId: order.seller_account, gross, commission },
         { extraItems },
       );
-      // A replayed posting wrote nothing now (the order moved with it the first time).
+      // A replayed posting wrote nothing now (the order moved with it the first time), and is not counted again.
+      if (!posted.replayed) businessMetrics.payInSucceeded(order.amount_minor, order.currency);
       return { order: await mustGetOrder(ctx, orderId), changed: !posted.replayed };
     } catch (error) {
       if (!(error instanceof CallerConditionFailedError)) throw error;

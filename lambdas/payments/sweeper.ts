@@ -18,18 +18,28 @@ export interface SweepReport {
   readonly moved: number;
   readonly stillOpen: number;
   readonly errors: readonly { payment_order_id: string; error: string }[];
+  /** The PSP's circuit was open: the sweep stopped; the orders it did not reach are still due. */
+  readonly circuitOpen?: boolean;
+}
+
+export interface SweepOptions {
+  /** Orders examined at once (default 1). Each is one or two PSP calls: this bounds the PSP reads. */
+  readonly parallelism?: number;
 }
 
 /**
  * The sweeper: orders whose deadline passed are driven forward by asking the PSP, through the same code as
  * the webhook. A card order that never got an answer is charged again with the same idempotency key (the PSP
  * answers the first charge); a PENDING one is looked up; one pending past its expiry is canceled. One order's
- * failure never stops the sweep: it is reported and looked at again later.
+ * failure never stops the sweep: it is reported and looked at again later. With `deps.circuit`, each order
+ * first takes a permit: when the PSP's circuit is open the sweep stops there (sweeping into an outage only
+ * adds load) and the orders it did not reach stay due; after the cool-down, the first order is the probe.
  */
 export async function sweepDueOrders(
   ctx: PaymentsContext,
   deps: ExecutionDependencies,
   dueOrders: readonly PaymentOrder[],
+  options: SweepOptions = {},
 ): Promise<SweepReport> {
   const timing = deps.timing ?? DEFAULT_TIMING;
   let moved = 0;
@@ -39,9 +49,17 @@ export async function sweepDueOrders(
   const hostedDone = new Set<string>();
   const now = nowOf(ctx).getTime();
   let oldestOpenMs = 0;
-  for (const due of dueOrders) {
+  let circuitOpen = false;
+  // The sweeper holds the permit for the order: executeOrder must not take a second one (a probe is one order).
+  const { circuit: _heldBySweeper, ...ungated } = deps;
+  const sweepOne = async (due: PaymentOrder): Promise<void> => {
+    if (circuitOpen) return;
     const before = await getOrder(ctx, due.payment_order_id);
-    if (!before || isTerminal(before.status)) continue;
+    if (!before || isTerminal(before.status)) return;
+    if (deps.circuit && !(await deps.circuit.permit()).allowed) {
+      circuitOpen = true;
+      return;
+    }
     oldestOpenMs = Math.max(oldestOpenMs, now - Date.parse(before.created_at));
     checkouts.add(before.checkout_id);
     try {
@@ -60,7 +78,7 @@ export async function sweepDueOrders(
           : await deps.psp.retrievePayment(before.psp_reference);
         after = (await applyPayment(ctx, before, payment, 'sweeper', timing, deps.psp)).order;
       } else {
-        after = await executeOrder(ctx, deps, before.payment_order_id, 'sweeper');
+        after = await executeOrder(ctx, ungated, before.payment_order_id, 'sweeper');
       }
       if (after && after.status !== before.status) moved++;
       if (after && !isTerminal(after.status)) {
@@ -87,12 +105,21 @@ export async function sweepDueOrders(
         await tellIfStuck(ctx, current, count, timing.attentionAfterSweeps, errors.at(-1)?.error ?? 'error');
       }
     }
-  }
+  };
+  // A small pool: `parallelism` orders in flight, taken in the due index's order.
+  let next = 0;
+  const worker = async () => {
+    while (next < dueOrders.length && !circuitOpen) {
+      const due = dueOrders[next++];
+      if (due) await sweepOne(due);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.parallelism ?? 1) }, worker));
   for (const checkoutId of checkouts) await completeCheckoutIfDone(ctx, checkoutId);
   // Metrics, not only log lines: alarms watch both (lib/manifest/payin.ts).
   ctx.metrics?.count(MetricName.SweeperOrderFailures, errors.length);
   ctx.metrics?.seconds(MetricName.OldestOpenOrderAgeSeconds, Math.round(oldestOpenMs / 1000));
-  return { examined: dueOrders.length, moved, stillOpen, errors };
+  return { examined: dueOrders.length, moved, stillOpen, errors, ...(circuitOpen ? { circuitOpen } : {}) };
 }
 
 /** After N sweeps that could not move an order, a person is told (once per order: the record is idempotent). */

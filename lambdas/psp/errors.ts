@@ -3,6 +3,9 @@
  * refused the request itself and did nothing (a 400/404 on a request that creates nothing else). Every other
  * kind says nothing about whether money moved, so the caller keeps the order's state and looks again:
  *   transient             timeout, dropped connection, 5xx, 429, a key still in use (409): retry, same key
+ *     in_flight           (a kind of transient) our client stopped waiting (timeout) or the PSP says the key
+ *                         is in use (409): a request with this key may still be running at the PSP, so the
+ *                         retry must come after it can have finished (the workflow waits longer for these)
  *   unauthorized          401/403: OUR key is wrong or was rotated; never the buyer's fault
  *   idempotency_conflict  the key was reused with other parameters: our bug, for a person (the first attempt
  *                         may have captured the money)
@@ -24,6 +27,20 @@ export class PspTransientError extends Error {
     this.httpStatus = options?.httpStatus;
   }
   readonly httpStatus: number | undefined;
+}
+
+/**
+ * A transient failure after which a request with this idempotency key may still be running at the PSP: our
+ * client gave up waiting (timeout), or the PSP answered 409 (the key is in use by a request still executing).
+ * A retry at once can only meet the same 409; the pay-in workflow retries this name on a schedule that waits
+ * at least the charge timeout (statemachines/pay-in.asl.json), with the same key, so the slow first request's
+ * answer is replayed and the buyer is charged once.
+ */
+export class PspInFlightError extends PspTransientError {
+  constructor(message: string, options?: { cause?: unknown; httpStatus?: number }) {
+    super(message, options);
+    this.name = 'PspInFlightError';
+  }
 }
 
 /** Retrying the same request now would fail the same way. `kind` says whether it proves anything. */

@@ -5,7 +5,7 @@
  * the money figures. The stack registers resources here as it builds them; the alarms on business metrics
  * read the contract in `lib/manifest/metrics.ts` (namespace, names, dimensions) that the handlers emit.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, NestedStack } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import {
   Alarm,
@@ -26,7 +26,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import type { AlarmThresholds } from '../config';
 import {
   METRICS_NAMESPACE,
@@ -90,7 +90,14 @@ const SECTION_TITLES: Record<Section, string> = {
   data: 'Data: DynamoDB throttles and latency, ledger immutability',
 };
 
-export class Operations extends Construct {
+/**
+ * A nested stack of its own (one `cdk deploy` of the app still deploys it, as a child of the payments stack):
+ * ~130 alarms and the dashboard are a quarter of the system's resources, and CloudFormation allows 500 per
+ * template. What the alarms watch (function, queue, table, state machine names, the alarm topic) crosses
+ * into the nested template as one parameter per distinct value, under CloudFormation's 200 parameters per
+ * template; test/infra/production.test.ts keeps both templates under 450 resources and 200 parameters.
+ */
+export class Operations extends NestedStack {
   readonly dashboard: Dashboard;
   readonly alarms: { readonly kind: AlarmKind; readonly alarm: Alarm }[] = [];
   private readonly action: SnsAction;
@@ -98,7 +105,9 @@ export class Operations extends Construct {
   private readonly sections = new Map<Section, IWidget[]>();
 
   constructor(scope: Construct, id: string, props: OperationsProps) {
-    super(scope, id);
+    super(scope, id, {
+      description: `${props.service}: alarms (each linked to its runbook) and the dashboard`,
+    });
     this.props = props;
     this.action = new SnsAction(props.alarmTopic);
     this.dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });

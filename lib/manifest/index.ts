@@ -2,6 +2,13 @@
  * What exists, declared once. `lib/payments-stack.ts` turns this into CloudFormation; `sandbox/` runs it on
  * local engines. Add a function, route, queue or state machine here and both pick it up.
  */
+import {
+  CIRCUIT_ACCESS,
+  loadShapingQueues,
+  loadShapingTables,
+  PSP_HOT_PATH_ENVIRONMENT,
+  sweepShardWorker,
+} from './load-shaping';
 import { withOperator } from './operator';
 import { ATTENTION_ACCESS, payinTables } from './payin';
 import {
@@ -106,6 +113,7 @@ const declared: Manifest = {
     },
     ...payoutTables,
     ...payinTables,
+    ...loadShapingTables,
     ...reconciliationTables,
   ],
 
@@ -144,6 +152,7 @@ const declared: Manifest = {
       retentionDays: 14,
     },
     ...productionQueues,
+    ...loadShapingQueues,
     ...reconciliationQueues,
   ],
 
@@ -205,10 +214,14 @@ const declared: Manifest = {
       description:
         'Pay-in step: one PSP charge per payment order (idempotency key = order id), then its outcome.',
       entry: 'lambdas/handlers/payin-execute-order.ts',
+      // One attempt per invocation (the workflow owns retries): at most create + confirm + a read, 3 s each.
       timeoutSeconds: 25,
-      access: PAYIN_MONEY_ACCESS,
+      access: {
+        ...PAYIN_MONEY_ACCESS,
+        tables: { ...PAYIN_MONEY_ACCESS.tables, ...CIRCUIT_ACCESS },
+      },
       // The same rules as the risk step: they assess a checkout whose workflow never ran.
-      environment: { ...PAYIN_ENVIRONMENT, ...PAYIN_RISK_RULES },
+      environment: { ...PAYIN_ENVIRONMENT, ...PAYIN_RISK_RULES, ...PSP_HOT_PATH_ENVIRONMENT },
       // The cap on concurrent charges: PSP requests/s <= concurrency / latency. Stripe's live default is 25/s
       // on POST /v1/payment_intents: 10 / 0.4 s (a fast charge) = 25/s. Raise it per deployment with the PSP's
       // raised limit (-c reservedConcurrency='{"payin-execute-order":500}', docs/deploy.md).
@@ -262,15 +275,15 @@ const declared: Manifest = {
     {
       id: 'sweep-payment-orders',
       description:
-        'Every minute: drives orders stuck past their deadline by asking the PSP (same code as the webhook).',
+        'Every minute: fans the sweep out, one message per due-index shard to sweep-payment-orders-shard.',
       entry: 'lambdas/handlers/sweep-payment-orders.ts',
-      timeoutSeconds: 50,
-      access: PAYIN_MONEY_ACCESS,
-      // The same rules as the risk step: they assess a checkout whose workflow never ran.
-      environment: { ...PAYIN_ENVIRONMENT, ...PAYIN_RISK_RULES },
-      // One sweeper at a time: overlapping sweeps would only race each other on the same orders.
+      timeoutSeconds: 10,
+      access: { queues: { 'sweep-shards': 'send' } },
+      // One dispatcher at a time (it only sends SWEEP_SHARDS messages).
       reservedConcurrency: 1,
     },
+    // The same rules as the risk step: they assess a checkout whose workflow never ran.
+    sweepShardWorker(PAYIN_MONEY_ACCESS, { ...PAYIN_ENVIRONMENT, ...PAYIN_RISK_RULES }),
     {
       id: 'create-payment',
       description:
@@ -412,6 +425,13 @@ const declared: Manifest = {
       queue: 'webhook-events',
       function: 'apply-webhook-events',
       batchSize: 10,
+      reportBatchItemFailures: true,
+    },
+    // One shard per invocation: each message is up to a worker's whole time budget.
+    {
+      queue: 'sweep-shards',
+      function: 'sweep-payment-orders-shard',
+      batchSize: 1,
       reportBatchItemFailures: true,
     },
   ],

@@ -14,6 +14,14 @@ export const TASK_TOKEN_MARKER = '__LOCAL_TASK_TOKEN__';
  */
 export const TIMEOUT_SECONDS_KEY = '__local_timeout_seconds';
 
+/**
+ * Errors whose retry waits on a clock outside the workflow, one that runs in real time locally too: a PSP
+ * request with the same idempotency key may still be executing at the simulator (PspInFlightError, our
+ * timeout or its 409). Tests shorten every other retry interval; these keep the ASL's own, because retrying
+ * sooner can only meet the same 409 again and spend the attempts before the first answer exists.
+ */
+export const REAL_TIME_RETRY_ERRORS: ReadonlySet<string> = new Set(['PspInFlightError']);
+
 export type TaskIntegration =
   | { kind: 'lambda'; functionArn: string }
   | { kind: 'lambda:invoke'; waitForTaskToken: boolean }
@@ -24,8 +32,11 @@ export interface PreparedDefinition {
   /** State name -> what the Task state calls. */
   readonly tasks: ReadonlyMap<string, TaskIntegration>;
   readonly usesTaskTokens: boolean;
-  /** Names of the states with a Retry field, and of the Wait states (tests shorten both). */
-  readonly retryingStates: readonly string[];
+  /**
+   * The states with a Retry field, each with one flag per retrier: true when it waits in real time (it retries
+   * only REAL_TIME_RETRY_ERRORS), so tests shorten the others only. And the Wait states (tests shorten them).
+   */
+  readonly retryingStates: ReadonlyMap<string, readonly boolean[]>;
   readonly waitStates: readonly string[];
 }
 
@@ -76,7 +87,7 @@ export function prepareDefinition(
     throw new Error('JSONata state machines are not supported locally: write the ASL in JSONPath mode');
   }
   const tasks = new Map<string, TaskIntegration>();
-  const retryingStates: string[] = [];
+  const retryingStates = new Map<string, boolean[]>();
   const waitStates: string[] = [];
   let usesTaskTokens = false;
 
@@ -87,7 +98,19 @@ export function prepareDefinition(
       if (state.QueryLanguage === 'JSONata' || 'Assign' in state) {
         throw new Error(`state ${name}: JSONata and Assign are ignored by the local runner; use JSONPath`);
       }
-      if (state.Retry !== undefined) retryingStates.push(name);
+      if (Array.isArray(state.Retry)) {
+        retryingStates.set(
+          name,
+          state.Retry.map((retrier) => {
+            const errors = (retrier as { ErrorEquals?: Json }).ErrorEquals;
+            return (
+              Array.isArray(errors) &&
+              errors.length > 0 &&
+              errors.every((e) => typeof e === 'string' && REAL_TIME_RETRY_ERRORS.has(e))
+            );
+          }),
+        );
+      }
       if (state.Type === 'Wait') waitStates.push(name);
       if (state.Type === 'Task') {
         if (tasks.has(name)) throw new Error(`state name ${name} is used twice`);

@@ -67,7 +67,10 @@ export interface LocalStepFunctionsOptions {
   readonly nameOf: (id: string) => string;
   readonly queues: Readonly<Record<string, { url: string }>>;
   readonly sqs: SQSClient;
-  /** Overrides every Retry interval (ms), to make tests fast; default: the ASL's own backoff. */
+  /**
+   * Overrides every Retry interval (ms), to make tests fast, except a retrier that waits in real time (see
+   * REAL_TIME_RETRY_ERRORS); default: the ASL's own backoff.
+   */
   readonly retryIntervalMs?: number;
   /** Overrides every Wait state (ms); default: the ASL's own durations. */
   readonly waitMs?: number;
@@ -217,7 +220,13 @@ export class LocalStepFunctions {
     const retryOverrides =
       retryIntervalMs === undefined
         ? {}
-        : Object.fromEntries(prepared.retryingStates.map((n) => [n, retryIntervalMs]));
+        : Object.fromEntries(
+            // Per retrier: a negative override keeps the ASL's own interval and backoff.
+            [...prepared.retryingStates].map(([n, realTime]) => [
+              n,
+              realTime.map((keep) => (keep ? -1 : retryIntervalMs)),
+            ]),
+          );
     const waitOverrides =
       waitMs === undefined ? {} : Object.fromEntries(prepared.waitStates.map((n) => [n, waitMs]));
     const execution = registered.machine.run(input as Parameters<StateMachine['run']>[0], {

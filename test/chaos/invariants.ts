@@ -37,7 +37,11 @@ export interface RunFacts {
 }
 
 /** Non-terminal states that are explained: the buyer has not acted yet (looked at again, and expire). */
-const WAITING_ON_BUYER = new Set(['requires_action', 'awaiting_buyer_on_hosted_page']);
+/** The reasons an order may stay PENDING at the end of a run: the buyer never came back. */
+export const WAITING_ON_BUYER: ReadonlySet<string> = new Set([
+  'requires_action',
+  'awaiting_buyer_on_hosted_page',
+]);
 
 const row = (name: string, ok: boolean, value: string, detail: string[] = []): CheckRow => ({
   name,

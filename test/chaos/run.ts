@@ -16,11 +16,17 @@ import { installDynamoFaults } from '../../sandbox/dynamodb-faults';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../sandbox/engines/local-aws';
 import type { LocalSystem } from '../../sandbox/local-system';
 import { seededRng } from '../../sandbox/psp/random';
-import { type CheckRow, checkInvariants, type RunFacts } from './invariants';
+import { type CheckRow, checkInvariants, type RunFacts, WAITING_ON_BUYER } from './invariants';
 import { BuyerStep, type ChaosPlan, type FaultRates, PayMode, type PlannedCheckout, planChaos } from './plan';
 
 /** How the local settings are shortened for a chaos run (set before the system starts; see `chaosEnvironment`). */
-export const CHAOS_TIMING = { executingTimeoutMs: 3_000, pendingRecheckMs: 3_000, pspTimeoutMs: 1_000 };
+export const CHAOS_TIMING = {
+  executingTimeoutMs: 3_000,
+  pendingRecheckMs: 3_000,
+  pspTimeoutMs: 1_000,
+  /** The PSP circuit's cool-down: the faults open it during a run; the run waits this out at its end. */
+  circuitCoolDownMs: 3_000,
+};
 
 /**
  * Variables to set before `startLocalSystem`: short deadlines so the sweeper races the workflows during the
@@ -277,8 +283,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     ...(options.clean ? { clean: true } : {}),
     runId: started.toString(36),
   });
-  // The manifest's PSP timeout is set by the runtime on start; the functions build their PSP client lazily.
+  // The manifest's PSP timeouts and circuit settings are set by the runtime on start; the functions build
+  // their PSP clients and the circuit lazily. The charge path (the workflow's step, the sweeper's workers) has
+  // its own timeout: shortened too, so a slow answer does come after our client gave up there as well.
   process.env.PSP_TIMEOUT_MS = String(CHAOS_TIMING.pspTimeoutMs);
+  process.env.PSP_CHARGE_TIMEOUT_MS = String(CHAOS_TIMING.pspTimeoutMs);
+  process.env.PSP_CIRCUIT_COOL_DOWN_MS = String(CHAOS_TIMING.circuitCoolDownMs);
   const db = harnessDocumentClient(system.endpoints.dynamodb);
   const api = new ApiClient(system.endpoints.api, options.apiKey);
   const ctx: ChaosContext = { system, db, api, log };
@@ -353,7 +363,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   facts.dynamo = { ...dynamoFaults.stats };
   await system.runtime.stepFunctions.idle();
   await system.psp.control.webhooksIdle(120_000).catch(() => undefined);
-  await settle(ctx, facts);
+  await settle(ctx, plan, facts);
 
   for (const workload of options.workloads ?? []) {
     if (!workload.afterCheckout) continue;
@@ -385,31 +395,65 @@ function describeRule(rule: { route?: string; eventType?: string; status?: numbe
   return [rule.route ?? rule.eventType ?? '', rule.status ?? ''].filter(Boolean).join(' ');
 }
 
-/** Sweeps (deadline by deadline) until no order is left that a sweep could still move. */
-async function settle(ctx: ChaosContext, facts: RunFacts): Promise<void> {
+/**
+ * Sweeps (deadline by deadline) until no order is left that a sweep could still move. The scheduled sweeper
+ * only fans out (one message per due-index shard); the shard workers do the sweeping from the sweep-shards
+ * queue, so each round waits for that queue to empty and then reads the orders themselves. Done when every
+ * order is terminal, or waits on its buyer AND a sweep has looked at it since the faults stopped (it was due
+ * when a round dispatched): a buyer who did pay while the webhook was lost is found by that look.
+ */
+async function settle(ctx: ChaosContext, plan: ChaosPlan, facts: RunFacts): Promise<void> {
   const { system } = ctx;
-  for (let round = 0; round < 12; round++) {
+  const table = system.names.tables.payments ?? '';
+  const orderIds = plan.checkouts.flatMap((c) => c.orders.map((o) => o.paymentOrderId));
+  const openOrders = async () => {
+    const open = new Map<string, { status: string; pending_reason?: string; deadline?: string }>();
+    for (const id of orderIds) {
+      const order = await orderItem(ctx.db, table, id);
+      if (order && order.status !== 'SUCCESS' && order.status !== 'FAILED') open.set(id, order);
+    }
+    return open;
+  };
+  const looked = new Set<string>();
+  // Enough rounds to outlast the circuit's cool-down and a probe, with the deadlines' jitter on top.
+  for (let round = 0; round < 20; round++) {
     await sleep(Math.max(CHAOS_TIMING.executingTimeoutMs, CHAOS_TIMING.pendingRecheckMs) + 300);
-    const result = (await system.runtime.runSchedule(SWEEP_SCHEDULE)) as {
-      examined: number;
-      moved: number;
-      stillOpen: number;
-      errors: number;
-    };
+    const before = await openOrders();
+    const dispatchedAt = Date.now();
+    const dispatched = (await system.runtime.runSchedule(SWEEP_SCHEDULE)) as { shards: number };
     facts.sweeps++;
+    // A shard message that failed during the run stays invisible for its visibility timeout: bounded wait.
+    await drainQueues(ctx, { only: ['sweep-shards'], maxMs: 15_000 });
     await system.runtime.stepFunctions.idle();
     await system.psp.control.webhooksIdle(60_000).catch(() => undefined);
+    const after = await openOrders();
+    for (const [id, order] of before) {
+      if (Date.parse(order.deadline ?? '') <= dispatchedAt) looked.add(id);
+    }
+    const movable: string[] = [];
+    const unlooked: string[] = [];
+    for (const [id, order] of after) {
+      const what = `${id} ${order.status}${order.pending_reason ? ` (${order.pending_reason})` : ''}`;
+      if (order.status !== 'PENDING' || !WAITING_ON_BUYER.has(order.pending_reason ?? '')) movable.push(what);
+      else if (!looked.has(id)) unlooked.push(what);
+    }
     ctx.log(
-      `[chaos] sweep ${round + 1}: examined ${result.examined}, moved ${result.moved}, still open ${result.stillOpen}, errors ${result.errors}`,
+      `[chaos] sweep ${round + 1}: ${dispatched.shards} shards swept; ${movable.length} orders a sweep can still move, ${unlooked.length} waiting on a buyer not yet looked at${movable.length ? `: ${movable.slice(0, 5).join(', ')}` : ''}`,
     );
-    // Only orders waiting on a buyer (3-D Secure, hosted page) can remain; they are looked at again later.
-    if (result.moved === 0 && result.errors === 0 && result.examined === result.stillOpen && round > 0) break;
+    if (movable.length === 0 && unlooked.length === 0) break;
   }
-  await drainQueues(ctx);
+  // Every other consumed queue (webhook events, fan-out): a shard sweep left now has nothing to move.
+  await drainQueues(ctx, {
+    only: manifest.queueEventSources.map((s) => s.queue).filter((q) => q !== 'sweep-shards'),
+  });
 }
 
-/** Waits until the webhook queue has nothing visible or in flight (the consumer applied every event). */
-async function drainQueues(ctx: ChaosContext): Promise<void> {
+/** Waits until the consumed queues (or `only` these) have nothing visible or in flight (every message handled). */
+async function drainQueues(
+  ctx: ChaosContext,
+  options: { only?: readonly string[]; maxMs?: number } = {},
+): Promise<void> {
+  const { only, maxMs = 120_000 } = options;
   const sqs = new SQSClient({
     endpoint: ctx.system.endpoints.messaging,
     region: LOCAL_REGION,
@@ -417,9 +461,9 @@ async function drainQueues(ctx: ChaosContext): Promise<void> {
   });
   try {
     // The queues a function consumes (dead-letter and on-failure queues are read by the checks).
-    const consumed = new Set(manifest.queueEventSources.map((s) => s.queue));
+    const consumed = new Set(only ?? manifest.queueEventSources.map((s) => s.queue));
     const queues = Object.entries(ctx.system.names.queues).filter(([id]) => consumed.has(id));
-    const deadline = Date.now() + 120_000;
+    const deadline = Date.now() + maxMs;
     while (Date.now() < deadline) {
       let busy = 0;
       for (const [, q] of queues) {

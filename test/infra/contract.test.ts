@@ -269,8 +269,8 @@ describe.each([
 
   it('alarms on every dead-letter queue, every function’s errors and throttles, and API 5xx', () => {
     // Prepare
-    const { stack, template } = built;
-    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+    const { stack, operations } = built;
+    const alarms = Object.values(operations.findResources('AWS::CloudWatch::Alarm')).map(
       (a) =>
         a.Properties as { MetricName: string; Dimensions: { Value: unknown }[]; AlarmActions: unknown[] },
     );
@@ -287,7 +287,7 @@ describe.each([
       expect(alarmOn('Errors', fnId), spec.id).toBe(true);
       expect(alarmOn('Throttles', fnId), spec.id).toBe(true);
     }
-    const in5xxRate = Object.values(template.findResources('AWS::CloudWatch::Alarm')).some((a) =>
+    const in5xxRate = Object.values(operations.findResources('AWS::CloudWatch::Alarm')).some((a) =>
       JSON.stringify(a.Properties?.Metrics ?? []).includes('"MetricName":"5XXError"'),
     );
     expect(in5xxRate).toBe(source.routes.length > 0);

@@ -355,8 +355,8 @@ describe('stack from the fixture manifest', () => {
 
   it('alarms on state machine failures and on the age of the oldest message of consumed queues', () => {
     // Prepare
-    const { stack, template } = built;
-    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+    const { stack, operations } = built;
+    const alarms = Object.values(operations.findResources('AWS::CloudWatch::Alarm')).map(
       (a) => a.Properties as { MetricName: string; Dimensions: unknown },
     );
 
@@ -372,7 +372,7 @@ describe('stack from the fixture manifest', () => {
           a.MetricName === 'ApproximateAgeOfOldestMessage' && mentions(a.Dimensions, id(stack.queue('work'))),
       ),
     ).toBe(true);
-    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    operations.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 });
 

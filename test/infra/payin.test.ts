@@ -25,7 +25,7 @@ describe('pay-in operations', () => {
     ['OldestNonTerminalOrderAgeSeconds', 'Maximum'],
     ['SweeperOrderFailures', 'Sum'],
   ])('alarms on %s (%s), the metric the pay-in emits, in the contract namespace', (name, statistic) => {
-    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+    const alarms = Object.values(built.operations.findResources('AWS::CloudWatch::Alarm'))
       .map((a) => a.Properties as Record<string, unknown>)
       .filter((a) => a.MetricName === name);
     expect(alarms).toHaveLength(1);
@@ -37,7 +37,7 @@ describe('pay-in operations', () => {
   });
 
   it('the sweeper-failures alarm links its runbook, on 15 minutes of failed orders', () => {
-    const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+    const alarm = Object.values(built.operations.findResources('AWS::CloudWatch::Alarm'))
       .map((a) => a.Properties as Record<string, unknown>)
       .find((a) => a.MetricName === 'SweeperOrderFailures');
     expect(alarm).toMatchObject({ Period: 900, Threshold: 10 });
@@ -54,7 +54,7 @@ describe('pay-in operations', () => {
   it('grants the attention table to the functions that record problems, and to no API function', () => {
     const granted = manifest.functions.filter((f) => f.access?.tables?.attention).map((f) => f.id);
     expect(granted).toEqual(
-      expect.arrayContaining(['payin-execute-order', 'apply-webhook-events', 'sweep-payment-orders']),
+      expect.arrayContaining(['payin-execute-order', 'apply-webhook-events', 'sweep-payment-orders-shard']),
     );
     expect(granted).not.toContain('get-checkout');
   });

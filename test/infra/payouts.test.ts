@@ -97,8 +97,8 @@ describe('pay-out in the stack from the real manifest', () => {
   });
 
   it('alarms on failed pay-out executions, old holds, late payouts and unhandled provider events', () => {
-    const { stack, template } = built;
-    const alarms = Object.values(resources(template))
+    const { stack, operations } = built;
+    const alarms = Object.values(resources(operations))
       .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
       .map((r) => r.Properties ?? {});
     const byMetric = (name: string) => alarms.filter((a) => a.MetricName === name);

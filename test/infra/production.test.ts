@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, type CfnResource, Token, Validations } from 'aws-cdk-lib';
+import { App, type CfnResource, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, type NagPack, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -83,7 +83,7 @@ describe.each([
 
   it('links every alarm to a runbook that exists and says what it means, how to look and how to fix', () => {
     // Act
-    const alarms = alarmsOf(built.template);
+    const alarms = alarmsOf(built.operations);
 
     // Assess
     expect(alarms.length).toBeGreaterThan(source.functions.length * 2);
@@ -103,7 +103,7 @@ describe.each([
     const topic = id(built.stack.alarmTopic);
 
     // Assess
-    for (const { id: alarmId, props } of alarmsOf(built.template)) {
+    for (const { id: alarmId, props } of alarmsOf(built.operations)) {
       expect(mentions(props.AlarmActions, topic), alarmId).toBe(true);
       expect(mentions(props.OKActions, topic), alarmId).toBe(true);
     }
@@ -123,7 +123,7 @@ describe.each([
         .filter((m): m is Json => m !== undefined);
       return [...single, ...math];
     };
-    const custom = alarmsOf(built.template)
+    const custom = alarmsOf(built.operations)
       .flatMap(({ props }) => metricsOf(props))
       .filter((m) => m.Namespace === 'MarketplacePayments');
 
@@ -151,7 +151,7 @@ describe.each([
   it('has one runbook per alarm kind, and every kind is used by some alarm', () => {
     // Act
     const kinds = new Set(
-      alarmsOf(built.template).map(({ props }) => String(props.AlarmDescription).match(RUNBOOK_LINK)?.[1]),
+      alarmsOf(built.operations).map(({ props }) => String(props.AlarmDescription).match(RUNBOOK_LINK)?.[1]),
     );
 
     // Assess
@@ -399,7 +399,8 @@ describe.each([
   it('lays out one dashboard with the golden signals and the money figures', () => {
     // Act
     const body = JSON.stringify(
-      Object.values(built.template.findResources('AWS::CloudWatch::Dashboard'))[0]?.Properties?.DashboardBody,
+      Object.values(built.operations.findResources('AWS::CloudWatch::Dashboard'))[0]?.Properties
+        ?.DashboardBody,
     );
 
     // Assess
@@ -419,7 +420,7 @@ describe.each([
 describe('the real manifest’s ledger', () => {
   it('streams the ledger to a watcher and alarms on the first modified or removed item', () => {
     // Prepare
-    const { stack, template } = synth(manifest);
+    const { stack, template, operations } = synth(manifest);
 
     // Act
     const mapping = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))
@@ -430,7 +431,7 @@ describe('the real manifest’s ledger', () => {
     expect(mapping?.FunctionName).toEqual({
       Ref: logicalId(stack, stack.fn('watch-ledger-changes').function),
     });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    operations.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'LedgerItemModified',
       Namespace: 'MarketplacePayments',
       Threshold: 1,
@@ -549,7 +550,10 @@ describe('the app synthesized without credentials', () => {
 
     // Act
     const { payments, backupCopy } = buildApp(manifest, projectRoot, app, {});
-    const text = JSON.stringify(Template.fromStack(payments).toJSON());
+    // The payments stack and its nested operations stack (the alarms and the dashboard).
+    const text = [payments, payments.operations]
+      .map((stack) => JSON.stringify(Template.fromStack(stack).toJSON()))
+      .join('\n');
 
     // Assess
     expect(Token.isUnresolved(payments.account)).toBe(true);
@@ -560,5 +564,38 @@ describe('the app synthesized without credentials', () => {
     expect(text).toContain('"Ref":"AWS::AccountId"');
     expect(backupCopy?.region).toBe(testContext.backupCopyRegion);
     expect(payments.dependencies).toContain(backupCopy);
+  });
+});
+
+describe('the templates of `cdk deploy`', () => {
+  it('keep every stack, nested ones included, under 450 resources and 200 parameters (limits 500 and 200)', () => {
+    // Prepare: the real manifest, as `npm run synth` builds it.
+    const context = { ...cdkContext, ...testContext, 'aws:cdk:bundling-stacks': [] };
+    const app = new App({ context });
+    const { payments } = buildApp(manifest, projectRoot, app, {});
+
+    // Act
+    const stacks = app.node.findAll().filter((c): c is Stack => Stack.isStack(c));
+    const sizes = stacks.map((stack) => {
+      const json = Template.fromStack(stack).toJSON() as { Resources?: Json; Parameters?: Json };
+      return {
+        stack: stack.node.path,
+        resources: Object.keys(json.Resources ?? {}).length,
+        parameters: Object.keys(json.Parameters ?? {}).length,
+      };
+    });
+
+    // Assess: the payments stack, its operations stack and the backup copy stack.
+    expect(stacks).toContain(payments.operations);
+    expect(sizes.length).toBeGreaterThanOrEqual(3);
+    for (const size of sizes) {
+      expect(size.resources, JSON.stringify(size)).toBeLessThan(450);
+      expect(size.parameters, JSON.stringify(size)).toBeLessThan(200);
+    }
+    // The alarms did move: most of the operations stack is alarms, and the payments stack has none.
+    expect(Template.fromStack(payments).findResources('AWS::CloudWatch::Alarm')).toEqual({});
+    expect(
+      Object.keys(Template.fromStack(payments.operations).findResources('AWS::CloudWatch::Alarm')).length,
+    ).toBeGreaterThan(100);
   });
 });

@@ -56,7 +56,7 @@ describe('refunds and disputes in the stack', () => {
   });
 
   it('alarms on RefundsNeedingAttention, with its runbook, notifying the alarm topic', () => {
-    const alarms = Object.values(resources(built.template))
+    const alarms = Object.values(resources(built.operations))
       .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
       .map((r) => r.Properties ?? {})
       .filter((a) => a.MetricName === 'RefundsNeedingAttention');

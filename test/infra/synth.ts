@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App } from 'aws-cdk-lib';
+import { App, type CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { type DeploymentConfig, readDeploymentConfig } from '../../lib/config';
 import type { Manifest } from '../../lib/manifest';
@@ -22,6 +22,12 @@ export interface Synthesized {
   readonly app: App;
   readonly stack: PaymentsStack;
   readonly template: Template;
+  /**
+   * The alarms and the dashboard (a nested stack, lib/constructs/operations.ts), each of its parameters
+   * replaced by the value the payments stack passes in: an alarm names `{ Ref: <function's logical id> }` as
+   * it would in one template, so assertions can say which resource it watches.
+   */
+  readonly operations: Template;
   readonly config: DeploymentConfig;
 }
 
@@ -63,5 +69,32 @@ export function synth(manifest: Manifest, options: SynthOptions = {}): Synthesiz
     config,
     ...options.stack,
   });
-  return { app, stack, template: Template.fromStack(stack), config };
+  const template = Template.fromStack(stack);
+  return { app, stack, template, operations: operationsTemplate(stack, template), config };
+}
+
+type JsonValue = unknown;
+
+/** The nested operations template with every `{ Ref: <parameter> }` replaced by what the parent passes in. */
+export function operationsTemplate(stack: PaymentsStack, parent: Template): Template {
+  const nested = stack.operations;
+  const resourceId = stack.getLogicalId(nested.nestedStackResource as CfnElement);
+  const parentResources = (parent.toJSON() as { Resources: Record<string, { Properties?: JsonValue }> })
+    .Resources;
+  const passed = (
+    (parentResources[resourceId]?.Properties ?? {}) as { Parameters?: Record<string, JsonValue> }
+  ).Parameters;
+  if (!passed) throw new Error(`the payments stack passes no parameters to ${resourceId}`);
+  const substitute = (value: JsonValue): JsonValue => {
+    if (Array.isArray(value)) return value.map(substitute);
+    if (value === null || typeof value !== 'object') return value;
+    const entries = Object.entries(value as Record<string, JsonValue>);
+    const [only] = entries;
+    if (entries.length === 1 && only?.[0] === 'Ref' && typeof only[1] === 'string' && only[1] in passed) {
+      return passed[only[1]];
+    }
+    return Object.fromEntries(entries.map(([k, v]) => [k, substitute(v)]));
+  };
+  const json = Template.fromStack(nested).toJSON() as { Resources: JsonValue };
+  return Template.fromJSON({ ...json, Resources: substitute(json.Resources) } as Record<string, unknown>);
 }

@@ -3,16 +3,20 @@
  * (type idempotency_error, EMPTY code), our own 401/403, 429, 5xx, timeouts and network errors are all
  * indeterminate, whatever their code says.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   isRejection,
   PspIdempotencyError,
+  PspInFlightError,
   type PspPermanentError,
   PspTransientError,
   PspUnauthorizedError,
 } from '../../../lambdas/psp/errors';
 import { classifyStripeError } from '../../../lambdas/psp/stripe-errors';
+import { createStripeClient } from '../../../lambdas/psp/stripe-provider';
 
 type ErrorClass = new (raw?: Record<string, unknown>) => Stripe.errors.StripeError;
 const errors = Stripe.errors as unknown as Record<string, unknown>;
@@ -80,14 +84,34 @@ describe('Stripe SDK errors map onto what they prove', () => {
     expect(isRejection(classified)).toBe(false);
   });
 
-  it('a key still in use (409 idempotency_error) is transient: retry later', () => {
+  it('a key still in use (409 idempotency_error) is transient and in flight: retry later, not at once', () => {
     const error = Stripe.errors.StripeError.generate({
       type: 'idempotency_error',
       code: 'idempotency_key_in_use',
       message: 'in use',
       statusCode: 409,
     } as never);
-    expect(classifyStripeError(error)).toBeInstanceOf(PspTransientError);
+    const classified = classifyStripeError(error);
+    expect(classified).toBeInstanceOf(PspTransientError);
+    expect(classified).toBeInstanceOf(PspInFlightError);
+    // The name is what the pay-in workflow's Retry matches.
+    expect(classified.name).toBe('PspInFlightError');
+  });
+
+  it('a 5xx, a 429 and a dropped connection are transient but not in flight (no request holds the key)', () => {
+    for (const status of [429, 500, 503]) {
+      const error = Stripe.errors.StripeError.generate({
+        type: 'api_error',
+        message: 'x',
+        statusCode: status,
+      } as never);
+      expect(classifyStripeError(error).name, String(status)).toBe('PspTransientError');
+    }
+    const dropped = new Stripe.errors.StripeConnectionError({
+      message: 'An error occurred with our connection to Stripe.',
+      detail: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+    } as never);
+    expect(classifyStripeError(dropped).name).toBe('PspTransientError');
   });
 
   it.each([
@@ -108,10 +132,14 @@ describe('Stripe SDK errors map onto what they prove', () => {
     expect(isRejection(classified)).toBe(false);
   });
 
-  it('a timeout or network failure outside the SDK is transient', () => {
+  it('a timeout or network failure outside the SDK is transient; an abort or a timeout is in flight', () => {
     expect(classifyStripeError(new Error('socket hang up'))).toBeInstanceOf(PspTransientError);
     expect(classifyStripeError(Object.assign(new Error('aborted'), { name: 'AbortError' }))).toBeInstanceOf(
       PspTransientError,
+    );
+    expect(classifyStripeError(new Error('socket hang up')).name).toBe('PspTransientError');
+    expect(classifyStripeError(Object.assign(new Error('aborted'), { name: 'AbortError' })).name).toBe(
+      'PspInFlightError',
     );
   });
 
@@ -125,5 +153,36 @@ describe('Stripe SDK errors map onto what they prove', () => {
     const classified = classifyStripeError(error);
     expect(isRejection(classified)).toBe(true);
     expect((classified as PspPermanentError).pspCode).toBe('resource_missing');
+  });
+});
+
+describe('the SDK giving up on a PSP that has not answered yet', () => {
+  // A PSP that takes every request and answers none (it may still be working on it).
+  let server: Server;
+  let base = '';
+  beforeAll(async () => {
+    server = createServer(() => undefined);
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((done) => server.close(done));
+  });
+
+  it("is in flight: the SDK's own timeout error, from a real request, maps to PspInFlightError", async () => {
+    const stripe = createStripeClient({
+      apiKey: 'sk_test_unanswered',
+      apiBase: base,
+      timeoutMs: 200,
+      maxNetworkRetries: 0,
+    });
+    const error = await stripe.paymentIntents
+      .create({ amount: 100, currency: 'usd' }, { idempotencyKey: 'payin-create-x' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Stripe.errors.StripeConnectionError);
+    const classified = classifyStripeError(error);
+    expect(classified).toBeInstanceOf(PspInFlightError);
+    expect(isRejection(classified)).toBe(false);
   });
 });
