@@ -17,7 +17,15 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../sandbox/engines/local-aws
 import type { LocalSystem } from '../../sandbox/local-system';
 import { seededRng } from '../../sandbox/psp/random';
 import { type CheckRow, checkInvariants, type RunFacts } from './invariants';
-import { BuyerStep, type ChaosPlan, type FaultRates, PayMode, type PlannedCheckout, planChaos } from './plan';
+import {
+  BuyerStep,
+  CancelAt,
+  type ChaosPlan,
+  type FaultRates,
+  PayMode,
+  type PlannedCheckout,
+  planChaos,
+} from './plan';
 
 /** How the local settings are shortened for a chaos run (set before the system starts; see `chaosEnvironment`). */
 export const CHAOS_TIMING = { executingTimeoutMs: 3_000, pendingRecheckMs: 3_000, pspTimeoutMs: 1_000 };
@@ -44,6 +52,8 @@ export interface ChaosContext {
 /** A workload beside the pay-in: acts on checkouts once they are paid, and checks its own invariants. */
 export interface ChaosWorkload {
   readonly name: string;
+  /** Runs once the pay-ins have settled, after the workloads before it (refunds, then disputes, then pay-outs). */
+  run?(ctx: ChaosContext, plan: ChaosPlan): Promise<void>;
   /** Called once per checkout after its orders are terminal (e.g. refund some, dispute some). */
   afterCheckout?(ctx: ChaosContext, checkout: PlannedCheckout): Promise<void>;
   /** Money that left the system through this workload, per currency (minor units), for conservation. */
@@ -78,7 +88,7 @@ export interface ChaosReport {
 }
 
 const SWEEP_SCHEDULE = 'sweep-payment-orders-every-minute';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // --- the storefront's side -----------------------------------------------------------------------------
 
@@ -113,7 +123,10 @@ export class ApiClient {
       parsed = { unparsable: text.slice(0, 200) };
     }
     const code = (parsed.error as { code?: string } | undefined)?.code;
-    this.count(`${method} ${path.split('/')[2]} ${response.status}${code ? ` ${code}` : ''}`);
+    // `POST payments 201`, `POST payments/refunds 422 amount_exceeds_refundable`, `POST checkouts/cancel 200`.
+    const [, , resource, , action] = path.split('?')[0]?.split('/') ?? [];
+    const what = action ? `${resource}/${action}` : resource;
+    this.count(`${method} ${what} ${response.status}${code ? ` ${code}` : ''}`);
     return { status: response.status, body: parsed };
   }
 
@@ -122,9 +135,14 @@ export class ApiClient {
    * request_in_progress, 429 and 5xx with backoff and jitter; gives up after a few tries.
    */
   async submit(body: unknown, key: string, rng: () => number): Promise<ApiAnswer> {
+    return this.post('/v1/payments', body, key, rng);
+  }
+
+  /** Any POST, retried as `submit` retries (same key; 409 request_in_progress, 429, 5xx). */
+  async post(path: string, body: unknown, key: string | undefined, rng: () => number): Promise<ApiAnswer> {
     let last: ApiAnswer = { status: 0, body: {} };
     for (let attempt = 0; attempt < 8; attempt++) {
-      last = await this.call('POST', '/v1/payments', body, { 'Idempotency-Key': key });
+      last = await this.call('POST', path, body, key ? { 'Idempotency-Key': key } : {});
       const retriable = last.status === 409 || last.status === 429 || last.status >= 500;
       const code = (last.body.error as { code?: string } | undefined)?.code;
       if (!retriable || (last.status === 409 && code !== 'request_in_progress')) return last;
@@ -169,6 +187,22 @@ async function waitForChallenge(ctx: ChaosContext, orderId: string): Promise<str
   return undefined;
 }
 
+/** The storefront cancels a checkout (retrying as it retries a submission); the answer is kept for the checks. */
+async function cancelCheckout(ctx: ChaosContext, c: PlannedCheckout, facts: RunFacts, rng: () => number) {
+  const answer = await ctx.api.post(
+    `/v1/checkouts/${c.checkoutId}/cancel`,
+    {},
+    `cancel-${c.checkoutId}`,
+    rng,
+  );
+  const orders = (answer.body.payment_orders ?? []) as { payment_order_id: string; status: string }[];
+  facts.cancels[c.checkoutId] = {
+    at: c.cancel ?? '',
+    status: answer.status,
+    orders: Object.fromEntries(orders.map((o) => [o.payment_order_id, o.status])),
+  };
+}
+
 const HOSTED_CARDS = { [BuyerStep.Complete]: '4242 4242 4242 4242', [BuyerStep.Fail]: '4000 0000 0000 0002' };
 
 async function driveCheckout(
@@ -195,43 +229,74 @@ async function driveCheckout(
   const ids = new Set(accepted.map((a) => String(a.body.checkout_id)));
   if (ids.size !== 1 || !ids.has(c.checkoutId)) facts.duplicateMismatches.push(c.checkoutId);
   const first = accepted[0]?.body ?? {};
+  // Half of the cancels during 3-D Secure or on the page race the buyer; the others come before the buyer acts.
+  const racing = c.index % 2 === 0;
+  const count = (what: string) => {
+    facts.buyerActions[what] = (facts.buyerActions[what] ?? 0) + 1;
+  };
 
-  if (c.mode === PayMode.ThreeDs && c.buyerStep !== BuyerStep.Abandon) {
+  if (c.cancel === CancelAt.AfterSubmit) await cancelCheckout(ctx, c, facts, rng);
+
+  if (c.mode === PayMode.ThreeDs && c.cancel === CancelAt.During3ds) {
+    const pi = c.orders[0] ? await waitForChallenge(ctx, c.orders[0].paymentOrderId) : undefined;
+    const buyer =
+      racing && pi && c.buyerStep !== BuyerStep.Abandon
+        ? authenticate(ctx, pi, c.buyerStep === BuyerStep.Complete ? 'succeed' : 'fail').then(count)
+        : Promise.resolve();
+    await Promise.all([cancelCheckout(ctx, c, facts, rng), buyer]);
+  } else if (c.mode === PayMode.ThreeDs && c.buyerStep !== BuyerStep.Abandon) {
     for (const order of c.orders) {
       const pi = await waitForChallenge(ctx, order.paymentOrderId);
       if (!pi) continue;
-      const outcome = c.buyerStep === BuyerStep.Complete ? 'succeed' : 'fail';
-      // Through the simulator's control API, as the buyer's bank page would.
-      const answer = await fetch(`${ctx.system.endpoints.psp}/_sim/payment_intents/${pi}/authenticate`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ outcome }),
-      });
-      await answer.text();
-      facts.buyerActions[`3ds ${outcome} ${answer.status}`] =
-        (facts.buyerActions[`3ds ${outcome} ${answer.status}`] ?? 0) + 1;
+      count(await authenticate(ctx, pi, c.buyerStep === BuyerStep.Complete ? 'succeed' : 'fail'));
     }
+  }
+  if (c.mode === PayMode.Hosted && c.cancel === CancelAt.PageOpen && !racing) {
+    await cancelCheckout(ctx, c, facts, rng);
   }
   if (c.mode === PayMode.Hosted && c.buyerStep !== BuyerStep.Abandon) {
     const url = String(first.payment_page_url ?? '');
     if (!url) {
-      facts.buyerActions['hosted: no page url'] = (facts.buyerActions['hosted: no page url'] ?? 0) + 1;
+      count('hosted: no page url');
       return;
     }
+    const pay = payOnPage(url, c).then(count);
+    if (c.cancel === CancelAt.PageOpen && racing)
+      await Promise.all([cancelCheckout(ctx, c, facts, rng), pay]);
+    else await pay;
+  } else if (c.mode === PayMode.Hosted && c.cancel === CancelAt.PageOpen && racing) {
+    await cancelCheckout(ctx, c, facts, rng);
+  }
+}
+
+/** The buyer's bank page answers 3-D Secure (through the simulator's control API). */
+async function authenticate(ctx: ChaosContext, pi: string, outcome: 'succeed' | 'fail'): Promise<string> {
+  const answer = await fetch(`${ctx.system.endpoints.psp}/_sim/payment_intents/${pi}/authenticate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ outcome }),
+  });
+  await answer.text();
+  return `3ds ${outcome} ${answer.status}`;
+}
+
+/** The buyer pays (or is declined) on the hosted page. */
+async function payOnPage(url: string, c: PlannedCheckout): Promise<string> {
+  {
+    const step = c.buyerStep === BuyerStep.Fail ? BuyerStep.Fail : BuyerStep.Complete;
     const paid = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({
         email: `${c.buyerId}@example.com`,
-        cardNumber: HOSTED_CARDS[c.buyerStep],
+        cardNumber: HOSTED_CARDS[step],
         cardExpiry: '12 / 34',
         cardCvc: '123',
       }),
       redirect: 'manual',
     });
     await paid.text();
-    const what = `hosted ${c.buyerStep} ${paid.status}`;
-    facts.buyerActions[what] = (facts.buyerActions[what] ?? 0) + 1;
+    return `hosted ${step} ${paid.status}${c.cancel ? ' (canceled checkout)' : ''}`;
   }
 }
 
@@ -292,6 +357,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     dynamo: { throttled: 0, conflicts: 0, calls: 0 },
     pspFaults: {},
     apiStatuses: {},
+    cancels: {},
   };
 
   // Faults: the functions' DynamoDB client (one per container, shared in this process) and the PSP.
@@ -356,8 +422,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   await settle(ctx, facts);
 
   for (const workload of options.workloads ?? []) {
-    if (!workload.afterCheckout) continue;
-    for (const c of plan.checkouts) await workload.afterCheckout(ctx, c);
+    const began = Date.now();
+    if (workload.run) await workload.run(ctx, plan);
+    if (workload.afterCheckout) for (const c of plan.checkouts) await workload.afterCheckout(ctx, c);
+    log(`[chaos] workload ${workload.name} done in ${((Date.now() - began) / 1000).toFixed(1)} s`);
   }
 
   facts.apiStatuses = Object.fromEntries([...api.statuses].sort());

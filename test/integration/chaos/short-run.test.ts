@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LocalSystem } from '../../../sandbox/local-system';
 import { formatChecks } from '../../chaos/invariants';
 import { chaosEnvironment, runChaos } from '../../chaos/run';
+import { moneyWorkloads } from '../../chaos/workloads';
 import { startTestSystem, TEST_API_KEY } from '../../support/system';
 
 let system: LocalSystem;
@@ -31,6 +32,7 @@ it('40 checkouts under faults: every invariant of DESIGN.md §8 holds', { timeou
     checkouts: 40,
     seed: 'npm-test',
     concurrency: 8,
+    workloads: moneyWorkloads(),
   });
   const table = formatChecks(report.checks);
   expect(
