@@ -25,6 +25,7 @@ import {
   PayMode,
   type PlannedCheckout,
   planChaos,
+  type WorkloadRates,
 } from './plan';
 
 /** How the local settings are shortened for a chaos run (set before the system starts; see `chaosEnvironment`). */
@@ -59,6 +60,8 @@ export interface ChaosWorkload {
   /** Money that left the system through this workload, per currency (minor units), for conservation. */
   moneyOut?(ctx: ChaosContext): Promise<Record<string, bigint>>;
   invariants?(ctx: ChaosContext): Promise<CheckRow[]>;
+  /** What it did, in counts (in the report: a run whose workloads did nothing proves nothing). */
+  summary?(): Record<string, number>;
 }
 
 export interface ChaosOptions {
@@ -69,6 +72,8 @@ export interface ChaosOptions {
   readonly seed: string | number;
   readonly concurrency?: number;
   readonly faults?: Partial<FaultRates>;
+  /** Fractions of cancels, refunds, disputes and pay-out races in the plan (test/chaos/plan.ts defaults). */
+  readonly rates?: Partial<WorkloadRates>;
   /** No duplicate or re-keyed requests (a cost run measures what one payment takes). */
   readonly clean?: boolean;
   readonly workloads?: readonly ChaosWorkload[];
@@ -83,6 +88,8 @@ export interface ChaosReport {
   readonly plan: { seed: string; checkouts: number; orders: number; byMode: Record<string, number> };
   readonly facts: RunFacts;
   readonly checks: readonly CheckRow[];
+  /** Per workload, what it did (`ChaosWorkload.summary`); `cancels` for the cancels the driver sent. */
+  readonly workloads: Record<string, Record<string, number>>;
   readonly ok: boolean;
   readonly durationMs: number;
 }
@@ -340,6 +347,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     seed: options.seed,
     ...(options.faults ? { faults: options.faults } : {}),
     ...(options.clean ? { clean: true } : {}),
+    ...(options.rates ? { workloads: options.rates } : {}),
     runId: started.toString(36),
   });
   // The manifest's PSP timeout is set by the runtime on start; the functions build their PSP client lazily.
@@ -444,6 +452,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     },
     facts,
     checks,
+    workloads: {
+      cancels: { sent: Object.keys(facts.cancels).length },
+      ...Object.fromEntries((options.workloads ?? []).map((w) => [w.name, w.summary?.() ?? {}])),
+    },
     ok: checks.every((c) => c.ok),
     durationMs: Date.now() - started,
   };

@@ -125,6 +125,11 @@ export function refundsWorkload(): ChaosWorkload {
 
   return {
     name: 'refunds',
+    summary: () => ({
+      orders: targets.size,
+      requests: [...answers.values()].reduce((a, b) => a + b, 0),
+      overAsking: overdraws.groups,
+    }),
     async run(ctx, p) {
       plan = p;
       const rng = seededRng(p.seed, 'refund-requests');
@@ -294,6 +299,11 @@ export function disputesWorkload(): ChaosWorkload {
 
   return {
     name: 'disputes',
+    summary: () => ({
+      opened: opened.length,
+      won: opened.filter((d) => d.outcome === 'won').length,
+      lost: opened.filter((d) => d.outcome === 'lost').length,
+    }),
     async run(ctx, p) {
       plan = p;
       for (const c of p.checkouts) {
@@ -397,6 +407,12 @@ export function payoutsWorkload(): ChaosWorkload {
 
   return {
     name: 'payouts',
+    summary: () => ({
+      sellers: sellers.size,
+      created: payouts.size,
+      paid: [...payouts.values()].filter((v) => v.status === 'PAID').length,
+      requests: [...answers.values()].reduce((a, b) => a + b, 0),
+    }),
     async run(ctx, p) {
       plan = p;
       const rng = seededRng(p.seed, 'payout-requests');
