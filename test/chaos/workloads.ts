@@ -278,7 +278,8 @@ export function refundsWorkload(): ChaosWorkload {
 interface DisputeView {
   dispute_id: string;
   status: string;
-  steps?: string[];
+  /** The money steps posted (funds_withdrawn, funds_reinstated, lost). */
+  posted?: string[];
 }
 
 export function disputesWorkload(): ChaosWorkload {
@@ -325,13 +326,13 @@ export function disputesWorkload(): ChaosWorkload {
       }
       ctx.log(`[chaos] disputes: ${opened.length} opened`);
       await pool(opened, 6, async (d) => {
-        const held = await waitFor(ctx, d.disputeId, (v) => (v.steps ?? []).includes('funds_withdrawn'));
-        if (!(held.steps ?? []).includes('funds_withdrawn'))
+        const held = await waitFor(ctx, d.disputeId, (v) => (v.posted ?? []).includes('funds_withdrawn'));
+        if (!(held.posted ?? []).includes('funds_withdrawn'))
           problems.push(`${d.disputeId}: funds never withdrawn (${held.status})`);
         const closed = await sim(ctx, `disputes/${d.disputeId}/close`, { outcome: d.outcome });
         if (closed.status !== 200) problems.push(`${d.disputeId}: close answered ${closed.status}`);
         const last = d.outcome === 'won' ? 'funds_reinstated' : 'lost';
-        await waitFor(ctx, d.disputeId, (v) => v.status === d.outcome && (v.steps ?? []).includes(last));
+        await waitFor(ctx, d.disputeId, (v) => v.status === d.outcome && (v.posted ?? []).includes(last));
       });
       await ctx.system.psp.control.webhooksIdle(60_000).catch(() => undefined);
     },
@@ -362,8 +363,8 @@ export function disputesWorkload(): ChaosWorkload {
           d.outcome === 'won' ? ['funds_withdrawn', 'funds_reinstated'] : ['funds_withdrawn', 'lost'];
         if (v.status !== psp.get(d.disputeId)?.status)
           wrong.push(`${d.disputeId}: ours ${v.status}, PSP ${psp.get(d.disputeId)?.status}`);
-        if (JSON.stringify(v.steps ?? []) !== JSON.stringify(expected))
-          wrong.push(`${d.disputeId} (${d.outcome}): steps ${(v.steps ?? []).join(',')}`);
+        if (JSON.stringify(v.posted ?? []) !== JSON.stringify(expected))
+          wrong.push(`${d.disputeId} (${d.outcome}): steps ${(v.posted ?? []).join(',')}`);
       }
       for (const seller of sellers) {
         const w = await ctx.api.call('GET', `/v1/sellers/${seller}/wallet`);
