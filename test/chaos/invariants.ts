@@ -87,6 +87,18 @@ async function listIntents(ctx: ChaosContext): Promise<Intent[]> {
   return all;
 }
 
+/** The PSP's Checkout Sessions of one checkout (by client_reference_id or metadata), for a violation's detail. */
+async function listSessions(ctx: ChaosContext, checkoutId: string): Promise<string> {
+  const stripe = createStripeClient({ apiKey: 'sk_test_chaos', apiBase: ctx.system.endpoints.psp });
+  const found: string[] = [];
+  for await (const s of stripe.checkout.sessions.list({ limit: 100 })) {
+    if (s.client_reference_id !== checkoutId && s.metadata?.checkout_id !== checkoutId) continue;
+    const pi = typeof s.payment_intent === 'string' ? s.payment_intent : s.payment_intent?.id;
+    found.push(`${s.id} ${s.status}/${s.payment_status}${pi ? ` ${pi}` : ''}`);
+  }
+  return found.join('; ');
+}
+
 const add = (map: Map<string, bigint>, key: string, value: bigint) =>
   map.set(key, (map.get(key) ?? 0n) + value);
 
@@ -199,8 +211,14 @@ export async function checkInvariants(
     const paid = (perHostedCheckout.get(checkoutId) ?? []).filter((pi) => pi.status === 'succeeded');
     const successTotal = list.filter((o) => o.status === 'SUCCESS').reduce((n, o) => n + o.amount_minor, 0);
     const paidTotal = paid.reduce((n, pi) => n + pi.amount, 0);
-    if (successTotal !== paidTotal)
-      mismatches.push(`${checkoutId} (hosted): SUCCESS orders ${successTotal}, PSP took ${paidTotal}`);
+    if (successTotal !== paidTotal) {
+      // What to look at: our orders, the session we stored, and every session the PSP has for the checkout.
+      const stored = checkouts.find((c) => c.checkout_id === checkoutId)?.psp_session_id ?? 'none';
+      const sessions = await listSessions(ctx, checkoutId);
+      mismatches.push(
+        `${checkoutId} (hosted): SUCCESS orders ${successTotal}, PSP took ${paidTotal} (${paid.map((pi) => pi.id).join(', ')}); orders ${list.map((o) => `${o.status}${o.pending_reason ? `/${o.pending_reason}` : ''}`).join(', ')}; stored session ${stored}; PSP sessions ${sessions || 'none'}`,
+      );
+    }
   }
   rows.push(
     row(

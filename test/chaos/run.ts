@@ -60,6 +60,11 @@ export interface ChaosWorkload {
   /** Money that left the system through this workload, per currency (minor units), for conservation. */
   moneyOut?(ctx: ChaosContext): Promise<Record<string, bigint>>;
   invariants?(ctx: ChaosContext): Promise<CheckRow[]>;
+  /**
+   * Runs after every check above and answers its own rows: the settlement run, which moves psp_receivable into
+   * platform cash (the money row reads psp_receivable, so it is checked first).
+   */
+  atEnd?(ctx: ChaosContext, plan: ChaosPlan): Promise<CheckRow[]>;
   /** What it did, in counts (in the report: a run whose workloads did nothing proves nothing). */
   summary?(): Record<string, number>;
 }
@@ -439,6 +444,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   facts.apiStatuses = Object.fromEntries([...api.statuses].sort());
   options.beforeChecks?.();
   const checks = await checkInvariants(ctx, plan, facts, options.workloads ?? []);
+  for (const workload of options.workloads ?? [])
+    if (workload.atEnd) checks.push(...(await workload.atEnd(ctx, plan)));
   dynamoFaults.remove();
   db.destroy();
   const byMode: Record<string, number> = {};
