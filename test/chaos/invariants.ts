@@ -394,7 +394,7 @@ function cancelRow(
   let canceled = 0;
   let paidFirst = 0;
   let failedByCancel = 0;
-  const neverConfirmed = 0;
+  let neverConfirmed = 0;
   const answers = new Map<string, number>();
   for (const c of plan.checkouts) {
     const cancel = facts.cancels[c.checkoutId];
@@ -409,9 +409,22 @@ function cancelRow(
     canceled++;
     if (!canceledAt.has(c.checkoutId)) problems.push(`${c.checkoutId}: cancel answered 200, no canceled_at`);
     const pis = intentsOf.get(c.checkoutId) ?? [];
-    for (const pi of pis)
-      if (OPEN_INTENT.has(pi.status))
-        problems.push(`${c.checkoutId}: ${pi.id} still ${pi.status} at the PSP`);
+    for (const pi of pis) {
+      if (!OPEN_INTENT.has(pi.status)) continue;
+      // The executor creates intents unconfirmed and confirms only the id stored on a non-terminal order: an
+      // intent created while the cancel FAILED its order is never confirmed, so no money moves (had a confirm
+      // raced the cancel, the intent would be succeeded and §8.11 would flag the FAILED order).
+      const order = (byCheckout.get(c.checkoutId) ?? []).find(
+        (o) => o.payment_order_id === pi.metadata.payment_order_id,
+      );
+      if (pi.status === 'requires_confirmation' && order?.status === 'FAILED') {
+        neverConfirmed++;
+        continue;
+      }
+      problems.push(
+        `${c.checkoutId}: ${pi.id} still ${pi.status} at the PSP (order ${order?.status ?? 'none'}${order?.failure_code ? ` ${order.failure_code}` : ''}, stored id ${order?.psp_reference ?? 'none'})`,
+      );
+    }
     for (const o of byCheckout.get(c.checkoutId) ?? []) {
       const answered = cancel.orders[o.payment_order_id];
       const hosted = hostedOrders.has(o.payment_order_id);
