@@ -35,7 +35,10 @@ export interface RunFacts {
   pspFaults: Record<string, number>;
   apiStatuses: Record<string, number>;
   /** Per canceled checkout: when it was canceled, the cancel's HTTP status and each order's status it answered. */
-  cancels: Record<string, { at: string; status: number; orders: Record<string, string> }>;
+  cancels: Record<
+    string,
+    { at: string; status: number; orders: Record<string, string>; retriedAfter?: number }
+  >;
 }
 
 /** The platform's own accounts in the held total (credit negative): revenue, less losses and PSP fees. */
@@ -399,7 +402,8 @@ function cancelRow(
   for (const c of plan.checkouts) {
     const cancel = facts.cancels[c.checkoutId];
     if (!c.cancel || !cancel) continue;
-    answers.set(`${cancel.status}`, (answers.get(`${cancel.status}`) ?? 0) + 1);
+    const answer = `${cancel.status}${cancel.retriedAfter ? ` (retried after ${cancel.retriedAfter})` : ''}`;
+    answers.set(answer, (answers.get(answer) ?? 0) + 1);
     if (cancel.status !== 200) {
       // Only a checkout the storefront never got stored may be unknown to the cancel.
       if (!(cancel.status === 404 && !stored.has(c.checkoutId)))

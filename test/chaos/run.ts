@@ -433,6 +433,22 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   await system.runtime.stepFunctions.idle();
   await system.psp.control.webhooksIdle(120_000).catch(() => undefined);
   await settle(ctx, facts);
+  // A storefront retries a cancel it got no answer to (8 tries met PSP faults throughout): again, faults off.
+  const unanswered = plan.checkouts.filter((c) => {
+    const cancel = facts.cancels[c.checkoutId];
+    return cancel && cancel.status !== 200 && cancel.status !== 404;
+  });
+  if (unanswered.length) {
+    log(`[chaos] ${unanswered.length} cancels unanswered under faults: sending them again`);
+    const rng = seededRng(plan.seed, 'cancel-retries');
+    for (const c of unanswered) {
+      const first = facts.cancels[c.checkoutId]?.status ?? 0;
+      await cancelCheckout(ctx, c, facts, rng);
+      const cancel = facts.cancels[c.checkoutId];
+      if (cancel) facts.cancels[c.checkoutId] = { ...cancel, retriedAfter: first };
+    }
+    await settle(ctx, facts);
+  }
 
   for (const workload of options.workloads ?? []) {
     const began = Date.now();
