@@ -219,7 +219,7 @@ export async function checkInvariants(
       const stored = checkouts.find((c) => c.checkout_id === checkoutId)?.psp_session_id ?? 'none';
       const sessions = await listSessions(ctx, checkoutId);
       mismatches.push(
-        `${checkoutId} (hosted): SUCCESS orders ${successTotal}, PSP took ${paidTotal} (${paid.map((pi) => pi.id).join(', ')}); orders ${list.map((o) => `${o.status}${o.pending_reason ? `/${o.pending_reason}` : ''}`).join(', ')}; stored session ${stored}; PSP sessions ${sessions || 'none'}`,
+        `${checkoutId} (hosted): SUCCESS orders ${successTotal}, PSP took ${paidTotal} (${paid.map((pi) => pi.id).join(', ')}); orders ${list.map((o) => `${o.status}${o.pending_reason ? `/${o.pending_reason}` : ''}${o.failure_code ? `/${o.failure_code}` : ''}`).join(', ')}; stored session ${stored}; PSP sessions ${sessions || 'none'}`,
       );
     }
   }
