@@ -9,6 +9,7 @@ import { manifest } from '../lib/manifest';
 import { startLocalSystem } from '../sandbox/local-system';
 import { formatChecks } from '../test/chaos/invariants';
 import { chaosEnvironment, runChaos } from '../test/chaos/run';
+import { moneyWorkloads } from '../test/chaos/workloads';
 
 const { values } = parseArgs({
   options: {
@@ -44,6 +45,7 @@ try {
     checkouts,
     seed: values.seed,
     concurrency: Number(values.concurrency),
+    workloads: moneyWorkloads(),
     log: (line) => console.log(line),
   });
   console.log('');

@@ -34,7 +34,15 @@ export interface RunFacts {
   dynamo: { throttled: number; conflicts: number; calls: number };
   pspFaults: Record<string, number>;
   apiStatuses: Record<string, number>;
+  /** Per canceled checkout: when it was canceled, the cancel's HTTP status and each order's status it answered. */
+  cancels: Record<
+    string,
+    { at: string; status: number; orders: Record<string, string>; retriedAfter?: number }
+  >;
 }
+
+/** The platform's own accounts in the held total (credit negative): revenue, less losses and PSP fees. */
+const PLATFORM_ACCOUNTS = new Set(['platform_revenue', 'platform_losses', 'psp_fees']);
 
 /** Non-terminal states that are explained: the buyer has not acted yet (looked at again, and expire). */
 /** The reasons an order may stay PENDING at the end of a run: the buyer never came back. */
@@ -84,6 +92,18 @@ async function listIntents(ctx: ChaosContext): Promise<Intent[]> {
     });
   }
   return all;
+}
+
+/** The PSP's Checkout Sessions of one checkout (by client_reference_id or metadata), for a violation's detail. */
+async function listSessions(ctx: ChaosContext, checkoutId: string): Promise<string> {
+  const stripe = createStripeClient({ apiKey: 'sk_test_chaos', apiBase: ctx.system.endpoints.psp });
+  const found: string[] = [];
+  for await (const s of stripe.checkout.sessions.list({ limit: 100 })) {
+    if (s.client_reference_id !== checkoutId && s.metadata?.checkout_id !== checkoutId) continue;
+    const pi = typeof s.payment_intent === 'string' ? s.payment_intent : s.payment_intent?.id;
+    found.push(`${s.id} ${s.status}/${s.payment_status}${pi ? ` ${pi}` : ''}`);
+  }
+  return found.join('; ');
 }
 
 const add = (map: Map<string, bigint>, key: string, value: bigint) =>
@@ -198,8 +218,14 @@ export async function checkInvariants(
     const paid = (perHostedCheckout.get(checkoutId) ?? []).filter((pi) => pi.status === 'succeeded');
     const successTotal = list.filter((o) => o.status === 'SUCCESS').reduce((n, o) => n + o.amount_minor, 0);
     const paidTotal = paid.reduce((n, pi) => n + pi.amount, 0);
-    if (successTotal !== paidTotal)
-      mismatches.push(`${checkoutId} (hosted): SUCCESS orders ${successTotal}, PSP took ${paidTotal}`);
+    if (successTotal !== paidTotal) {
+      // What to look at: our orders, the session we stored, and every session the PSP has for the checkout.
+      const stored = checkouts.find((c) => c.checkout_id === checkoutId)?.psp_session_id ?? 'none';
+      const sessions = await listSessions(ctx, checkoutId);
+      mismatches.push(
+        `${checkoutId} (hosted): SUCCESS orders ${successTotal}, PSP took ${paidTotal} (${paid.map((pi) => pi.id).join(', ')}); orders ${list.map((o) => `${o.status}${o.pending_reason ? `/${o.pending_reason}` : ''}${o.failure_code ? `/${o.failure_code}` : ''}`).join(', ')}; stored session ${stored}; PSP sessions ${sessions || 'none'}`,
+      );
+    }
   }
   rows.push(
     row(
@@ -234,19 +260,33 @@ export async function checkInvariants(
     ),
   );
 
-  // Money conserved: every balance we hold adds up to what came in less what went out.
+  // Money conserved: every balance we hold adds up to what came in less what went out. Held: each wallet's
+  // available + reserved + paid_out (paid out is money the seller earned and got: the pay-out row checks it
+  // against the PSP's transfers) + dispute_held - receivable (what the seller owes back), and the platform's
+  // own accounts (revenue, less losses and the PSP's dispute fees). Out: what the workloads sent back through
+  // the PSP (refunds, disputes with their fees), as the PSP reports it. A refund leaves both the held total and
+  // psp_receivable; a refund still pending (refunds_pending) has left the held total only.
   const held = new Map<string, bigint>();
   for (const item of await scanAll(ctx, tables.wallets ?? '')) {
     if (item.kind !== ItemKind.Balance) continue;
-    const total = minorUnits(item.available) + minorUnits(item.reserved) + minorUnits(item.paid_out);
+    const total =
+      minorUnits(item.available) +
+      minorUnits(item.reserved) +
+      minorUnits(item.paid_out) +
+      minorUnits(item.dispute_held) -
+      minorUnits(item.receivable);
     add(held, String(item.currency), total);
   }
   const receivable = new Map<string, bigint>();
+  const inFlight = new Map<string, bigint>();
   for (const item of await scanAll(ctx, tables.ledger ?? '')) {
     if (item.kind !== ItemKind.Entry) continue;
     const entry = readEntry(item);
-    if (entry.account === 'platform_revenue') add(held, entry.amount.currency, -entry.amount.minor);
+    if (PLATFORM_ACCOUNTS.has(entry.account)) add(held, entry.amount.currency, -entry.amount.minor);
     if (entry.account === 'psp_receivable') add(receivable, entry.amount.currency, entry.amount.minor);
+    // Refunds asked and not yet paid by the PSP, money a dispute took that is not yet lost or won back.
+    if (entry.account === 'refunds_pending' || entry.account === 'disputed_funds')
+      add(inFlight, entry.amount.currency, -entry.amount.minor);
   }
   const out = new Map<string, bigint>();
   for (const w of workloads) {
@@ -256,17 +296,17 @@ export async function checkInvariants(
   const currencies = new Set([...psp.keys(), ...held.keys(), ...receivable.keys()]);
   const conserved = [...currencies].filter(
     (c) =>
-      (held.get(c) ?? 0n) !== (psp.get(c) ?? 0n) - (out.get(c) ?? 0n) ||
-      (receivable.get(c) ?? 0n) !== (psp.get(c) ?? 0n),
+      (held.get(c) ?? 0n) + (inFlight.get(c) ?? 0n) !== (psp.get(c) ?? 0n) - (out.get(c) ?? 0n) ||
+      (receivable.get(c) ?? 0n) !== (psp.get(c) ?? 0n) - (out.get(c) ?? 0n),
   );
   rows.push(
     row(
-      'money conserved: seller wallets + platform revenue = PSP in - out',
+      'money conserved: wallets + platform = receivable = PSP in - out (refunds, disputes)',
       conserved.length === 0,
       [...currencies]
         .map(
           (c) =>
-            `${c}: held ${held.get(c) ?? 0n}, PSP took ${psp.get(c) ?? 0n}, out ${out.get(c) ?? 0n}, receivable ${receivable.get(c) ?? 0n}`,
+            `${c}: held ${held.get(c) ?? 0n}${inFlight.get(c) ? ` (+${inFlight.get(c)} in flight)` : ''}, PSP took ${psp.get(c) ?? 0n}, out ${out.get(c) ?? 0n}, receivable ${receivable.get(c) ?? 0n}`,
         )
         .join('; '),
       conserved,
@@ -307,6 +347,8 @@ export async function checkInvariants(
     ),
   );
 
+  rows.push(cancelRow(plan, facts, orders, checkouts, intents, hostedOrders));
+
   rows.push(await deadLetters(ctx));
 
   for (const w of workloads) if (w.invariants) rows.push(...(await w.invariants(ctx)));
@@ -328,6 +370,96 @@ export async function checkInvariants(
     ),
   );
   return rows;
+}
+
+/** Intent statuses with which money could still move (a cancel must leave none). */
+const OPEN_INTENT = new Set(['requires_action', 'requires_confirmation', 'requires_capture', 'processing']);
+
+/**
+ * Canceled checkouts: no order SUCCESS unless the PSP captured first (its intent succeeded, so our cancel of
+ * it found it paid; a canceled intent or expired page cannot be paid afterwards), an order the cancel answered
+ * FAILED stays FAILED with no money taken, every order terminal, no intent left open at the PSP.
+ */
+function cancelRow(
+  plan: ChaosPlan,
+  facts: RunFacts,
+  orders: readonly PaymentOrder[],
+  checkouts: readonly Checkout[],
+  intents: readonly Intent[],
+  hostedOrders: ReadonlySet<string>,
+): CheckRow {
+  const byCheckout = new Map<string, PaymentOrder[]>();
+  for (const o of orders) byCheckout.set(o.checkout_id, [...(byCheckout.get(o.checkout_id) ?? []), o]);
+  const intentsOf = new Map<string, Intent[]>();
+  for (const pi of intents) {
+    const id = pi.metadata.checkout_id ?? '';
+    intentsOf.set(id, [...(intentsOf.get(id) ?? []), pi]);
+  }
+  const stored = new Set(checkouts.map((c) => c.checkout_id));
+  const canceledAt = new Set(checkouts.filter((c) => c.canceled_at).map((c) => c.checkout_id));
+  const problems: string[] = [];
+  let canceled = 0;
+  let paidFirst = 0;
+  let failedByCancel = 0;
+  let neverConfirmed = 0;
+  const answers = new Map<string, number>();
+  for (const c of plan.checkouts) {
+    const cancel = facts.cancels[c.checkoutId];
+    if (!c.cancel || !cancel) continue;
+    const answer = `${cancel.status}${cancel.retriedAfter ? ` (retried after ${cancel.retriedAfter})` : ''}`;
+    answers.set(answer, (answers.get(answer) ?? 0) + 1);
+    if (cancel.status !== 200) {
+      // Only a checkout the storefront never got stored may be unknown to the cancel.
+      if (!(cancel.status === 404 && !stored.has(c.checkoutId)))
+        problems.push(`${c.checkoutId}: cancel answered ${cancel.status}`);
+      continue;
+    }
+    canceled++;
+    if (!canceledAt.has(c.checkoutId)) problems.push(`${c.checkoutId}: cancel answered 200, no canceled_at`);
+    const pis = intentsOf.get(c.checkoutId) ?? [];
+    for (const pi of pis) {
+      if (!OPEN_INTENT.has(pi.status)) continue;
+      // The executor creates intents unconfirmed and confirms only the id stored on a non-terminal order: an
+      // intent created while the cancel FAILED its order is never confirmed, so no money moves (had a confirm
+      // raced the cancel, the intent would be succeeded and §8.11 would flag the FAILED order).
+      const order = (byCheckout.get(c.checkoutId) ?? []).find(
+        (o) => o.payment_order_id === pi.metadata.payment_order_id,
+      );
+      if (pi.status === 'requires_confirmation' && order?.status === 'FAILED') {
+        neverConfirmed++;
+        continue;
+      }
+      problems.push(
+        `${c.checkoutId}: ${pi.id} still ${pi.status} at the PSP (order ${order?.status ?? 'none'}${order?.failure_code ? ` ${order.failure_code}` : ''}, stored id ${order?.psp_reference ?? 'none'})`,
+      );
+    }
+    for (const o of byCheckout.get(c.checkoutId) ?? []) {
+      const answered = cancel.orders[o.payment_order_id];
+      const hosted = hostedOrders.has(o.payment_order_id);
+      const succeeded = pis.filter(
+        (pi) => pi.status === 'succeeded' && (hosted || pi.metadata.payment_order_id === o.payment_order_id),
+      );
+      if (o.status === 'SUCCESS') {
+        paidFirst++;
+        if (succeeded.length === 0)
+          problems.push(`${o.payment_order_id}: SUCCESS on a canceled checkout, no captured intent`);
+        if (answered === 'FAILED')
+          problems.push(`${o.payment_order_id}: the cancel answered FAILED, now SUCCESS`);
+      } else if (o.status === 'FAILED') {
+        if (o.failure_code === 'canceled') failedByCancel++;
+        if (succeeded.length > 0 && !hosted)
+          problems.push(`${o.payment_order_id}: FAILED after the cancel, but ${succeeded[0]?.id} captured`);
+      } else {
+        problems.push(`${o.payment_order_id}: ${o.status} after the cancel`);
+      }
+    }
+  }
+  return row(
+    'canceled checkouts: no SUCCESS unless the PSP captured first; none left open',
+    problems.length === 0,
+    `${canceled} canceled (answers ${[...answers].map(([s, n]) => `${s} x${n}`).join(', ') || 'none'}): ${paidFirst} orders paid before the cancel, ${failedByCancel} FAILED canceled; ${neverConfirmed} intents created as the cancel won, never confirmed (left open at the PSP, uncharged)`,
+    problems,
+  );
 }
 
 /** Dead-letter and on-failure queues: every message left there, with what it was about. */

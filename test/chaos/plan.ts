@@ -13,11 +13,48 @@ export type PayMode = (typeof PayMode)[keyof typeof PayMode];
 export const BuyerStep = { Complete: 'complete', Fail: 'fail', Abandon: 'abandon' } as const;
 export type BuyerStep = (typeof BuyerStep)[keyof typeof BuyerStep];
 
+/** When the storefront cancels a checkout, racing its pay-in. */
+export const CancelAt = {
+  /** Right after the submission was answered (the workflow is confirming the card). */
+  AfterSubmit: 'after_submit',
+  /** While 3-D Secure waits on the buyer (and, half the time, while the buyer completes it). */
+  During3ds: 'during_3ds',
+  /** While the hosted page is open (and, half the time, while the buyer pays on it). */
+  PageOpen: 'page_open',
+} as const;
+export type CancelAt = (typeof CancelAt)[keyof typeof CancelAt];
+
+/** How an order is refunded once it is SUCCESS (nothing happens to an order that is not). */
+export const RefundKind = {
+  /** One refund of everything (no amount). */
+  Full: 'full',
+  /** A part, then (half the time) the rest with no amount. */
+  Partial: 'partial',
+  /** Concurrent copies of one request with the same Idempotency-Key: one refund. */
+  Duplicate: 'duplicate',
+  /** Concurrent requests under different keys that together exceed the captured amount. */
+  Overdraw: 'overdraw',
+} as const;
+export type RefundKind = (typeof RefundKind)[keyof typeof RefundKind];
+
+export interface PlannedRefund {
+  readonly kind: RefundKind;
+  /**
+   * The requests, as fractions of the order's amount in per mille (undefined: no amount, i.e. what remains).
+   * Partial: sent one after the other; Duplicate: one request sent `copies` times at once; Overdraw: at once.
+   */
+  readonly parts: readonly (number | undefined)[];
+  readonly copies: number;
+}
+
 export interface PlannedOrder {
   readonly paymentOrderId: string;
   readonly seller: string;
   /** Minor units (USD cents). */
   readonly amountMinor: number;
+  readonly refund?: PlannedRefund;
+  /** A chargeback opened at the PSP, then closed with this outcome (only on orders not refunded). */
+  readonly dispute?: 'won' | 'lost';
 }
 
 export interface PlannedCheckout {
@@ -33,6 +70,17 @@ export interface PlannedCheckout {
   readonly duplicates: number;
   /** Also POST the same checkout under another Idempotency-Key (a storefront retry that lost its key). */
   readonly rekeyed: boolean;
+  /** The storefront cancels the checkout, racing the pay-in. */
+  readonly cancel?: CancelAt;
+}
+
+/** After the refunds: each seller is registered and paid everything payable. */
+export interface PlannedPayout {
+  readonly seller: string;
+  /** Extra copies of the payout request sent at once with the same Idempotency-Key. */
+  readonly duplicates: number;
+  /** Also a concurrent request under another key (all payable twice at once: one of them gets nothing). */
+  readonly rival: boolean;
 }
 
 export interface FaultRates {
@@ -50,9 +98,29 @@ export interface FaultRates {
 
 export interface ChaosPlan {
   readonly seed: string;
+  /** The run's id prefix (`runId` option), '' without one. */
+  readonly runId: string;
   readonly checkouts: readonly PlannedCheckout[];
+  readonly payouts: readonly PlannedPayout[];
   readonly faults: FaultRates;
 }
+
+/** Fractions of the money workloads (their own dice, so the pay-in schedule is the same with or without them). */
+export interface WorkloadRates {
+  readonly cancel: number;
+  readonly refund: number;
+  readonly dispute: number;
+  readonly payoutDuplicate: number;
+  readonly payoutRival: number;
+}
+
+export const DEFAULT_WORKLOAD_RATES: WorkloadRates = {
+  cancel: 0.1,
+  refund: 0.3,
+  dispute: 0.04,
+  payoutDuplicate: 0.3,
+  payoutRival: 0.15,
+};
 
 /** Card outcomes, weighted: mostly successes, then the declines a real card mix has. */
 const CARD_MIX: readonly [string, number][] = [
@@ -96,6 +164,7 @@ export function planChaos(options: {
   clean?: boolean;
   /** Distinguishes ids between runs on the same tables; not part of the schedule. */
   runId?: string;
+  workloads?: Partial<WorkloadRates>;
 }): ChaosPlan {
   const seed = String(options.seed);
   const rng = seededRng(seed, 'plan');
@@ -104,6 +173,10 @@ export function planChaos(options: {
   // Many buyers and sellers, but few enough that buyers repeat (velocity limits) and sellers collect.
   const buyers = Math.max(8, Math.ceil(options.checkouts / 3));
   const sellers = Math.max(5, Math.ceil(options.checkouts / 10));
+  const rates = { ...DEFAULT_WORKLOAD_RATES, ...options.workloads };
+  // The money workloads draw from their own streams: adding them left the pay-in schedule of a seed unchanged.
+  const moneyRng = seededRng(seed, 'money');
+  const money = (below: number) => Math.floor(moneyRng() * below);
   const checkouts: PlannedCheckout[] = [];
   for (let index = 0; index < options.checkouts; index++) {
     const checkoutId = `co_chaos_${run}${index}`;
@@ -134,6 +207,25 @@ export function planChaos(options: {
     ]);
     const duplicates = rng() < 0.15 ? 1 + int(3) : 0;
     const rekeyed = rng() < 0.05;
+    const cancel =
+      moneyRng() < rates.cancel && !options.clean
+        ? mode === PayMode.Card
+          ? CancelAt.AfterSubmit
+          : mode === PayMode.ThreeDs
+            ? CancelAt.During3ds
+            : CancelAt.PageOpen
+        : undefined;
+    for (let o = 0; o < orders.length; o++) {
+      const order = orders[o] as PlannedOrder;
+      const refund = moneyRng() < rates.refund ? planRefund(moneyRng, money) : undefined;
+      const disputed = moneyRng() < rates.dispute;
+      const outcome = moneyRng() < 0.5 ? 'won' : 'lost';
+      orders[o] = {
+        ...order,
+        ...(refund ? { refund } : {}),
+        ...(disputed && !refund ? { dispute: outcome } : {}),
+      };
+    }
     checkouts.push({
       index,
       checkoutId,
@@ -145,7 +237,47 @@ export function planChaos(options: {
       orders,
       duplicates: options.clean ? 0 : duplicates,
       rekeyed: rekeyed && !options.clean,
+      ...(cancel ? { cancel } : {}),
     });
   }
-  return { seed, checkouts, faults: { ...DEFAULT_FAULTS, ...options.faults } };
+  const payouts: PlannedPayout[] = [];
+  for (let s = 0; s < sellers; s++) {
+    const duplicates = moneyRng() < rates.payoutDuplicate ? 1 + money(3) : 0;
+    const rival = moneyRng() < rates.payoutRival;
+    payouts.push({
+      seller: `seller_${s}`,
+      duplicates: options.clean ? 0 : duplicates,
+      rival: rival && !options.clean,
+    });
+  }
+  return {
+    seed,
+    runId: options.runId ?? '',
+    checkouts,
+    payouts,
+    faults: { ...DEFAULT_FAULTS, ...options.faults },
+  };
+}
+
+function planRefund(rng: () => number, int: (below: number) => number): PlannedRefund {
+  const kind = weighted<RefundKind>(rng, [
+    [RefundKind.Full, 25],
+    [RefundKind.Partial, 35],
+    [RefundKind.Duplicate, 20],
+    [RefundKind.Overdraw, 20],
+  ]);
+  const part = () => 100 + int(700); // 10% .. 80%
+  switch (kind) {
+    case RefundKind.Full:
+      return { kind, parts: [undefined], copies: 1 };
+    case RefundKind.Partial:
+      return { kind, parts: rng() < 0.5 ? [part(), undefined] : [part()], copies: 1 };
+    case RefundKind.Duplicate:
+      return { kind, parts: [rng() < 0.5 ? part() : undefined], copies: 2 + int(3) };
+    case RefundKind.Overdraw: {
+      // Two or three requests at once of 55-90% each: together more than was captured.
+      const count = 2 + int(2);
+      return { kind, parts: Array.from({ length: count }, () => 550 + int(350)), copies: 1 };
+    }
+  }
 }

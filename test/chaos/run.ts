@@ -17,7 +17,16 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../sandbox/engines/local-aws
 import type { LocalSystem } from '../../sandbox/local-system';
 import { seededRng } from '../../sandbox/psp/random';
 import { type CheckRow, checkInvariants, type RunFacts, WAITING_ON_BUYER } from './invariants';
-import { BuyerStep, type ChaosPlan, type FaultRates, PayMode, type PlannedCheckout, planChaos } from './plan';
+import {
+  BuyerStep,
+  CancelAt,
+  type ChaosPlan,
+  type FaultRates,
+  PayMode,
+  type PlannedCheckout,
+  planChaos,
+  type WorkloadRates,
+} from './plan';
 
 /** How the local settings are shortened for a chaos run (set before the system starts; see `chaosEnvironment`). */
 export const CHAOS_TIMING = {
@@ -50,11 +59,20 @@ export interface ChaosContext {
 /** A workload beside the pay-in: acts on checkouts once they are paid, and checks its own invariants. */
 export interface ChaosWorkload {
   readonly name: string;
+  /** Runs once the pay-ins have settled, after the workloads before it (refunds, then disputes, then pay-outs). */
+  run?(ctx: ChaosContext, plan: ChaosPlan): Promise<void>;
   /** Called once per checkout after its orders are terminal (e.g. refund some, dispute some). */
   afterCheckout?(ctx: ChaosContext, checkout: PlannedCheckout): Promise<void>;
   /** Money that left the system through this workload, per currency (minor units), for conservation. */
   moneyOut?(ctx: ChaosContext): Promise<Record<string, bigint>>;
   invariants?(ctx: ChaosContext): Promise<CheckRow[]>;
+  /**
+   * Runs after every check above and answers its own rows: the settlement run, which moves psp_receivable into
+   * platform cash (the money row reads psp_receivable, so it is checked first).
+   */
+  atEnd?(ctx: ChaosContext, plan: ChaosPlan): Promise<CheckRow[]>;
+  /** What it did, in counts (in the report: a run whose workloads did nothing proves nothing). */
+  summary?(): Record<string, number>;
 }
 
 export interface ChaosOptions {
@@ -65,6 +83,8 @@ export interface ChaosOptions {
   readonly seed: string | number;
   readonly concurrency?: number;
   readonly faults?: Partial<FaultRates>;
+  /** Fractions of cancels, refunds, disputes and pay-out races in the plan (test/chaos/plan.ts defaults). */
+  readonly rates?: Partial<WorkloadRates>;
   /** No duplicate or re-keyed requests (a cost run measures what one payment takes). */
   readonly clean?: boolean;
   readonly workloads?: readonly ChaosWorkload[];
@@ -79,12 +99,14 @@ export interface ChaosReport {
   readonly plan: { seed: string; checkouts: number; orders: number; byMode: Record<string, number> };
   readonly facts: RunFacts;
   readonly checks: readonly CheckRow[];
+  /** Per workload, what it did (`ChaosWorkload.summary`); `cancels` for the cancels the driver sent. */
+  readonly workloads: Record<string, Record<string, number>>;
   readonly ok: boolean;
   readonly durationMs: number;
 }
 
 const SWEEP_SCHEDULE = 'sweep-payment-orders-every-minute';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // --- the storefront's side -----------------------------------------------------------------------------
 
@@ -119,7 +141,10 @@ export class ApiClient {
       parsed = { unparsable: text.slice(0, 200) };
     }
     const code = (parsed.error as { code?: string } | undefined)?.code;
-    this.count(`${method} ${path.split('/')[2]} ${response.status}${code ? ` ${code}` : ''}`);
+    // `POST payments 201`, `POST payments/refunds 422 amount_exceeds_refundable`, `POST checkouts/cancel 200`.
+    const [, , resource, , action] = path.split('?')[0]?.split('/') ?? [];
+    const what = action ? `${resource}/${action}` : resource;
+    this.count(`${method} ${what} ${response.status}${code ? ` ${code}` : ''}`);
     return { status: response.status, body: parsed };
   }
 
@@ -128,9 +153,14 @@ export class ApiClient {
    * request_in_progress, 429 and 5xx with backoff and jitter; gives up after a few tries.
    */
   async submit(body: unknown, key: string, rng: () => number): Promise<ApiAnswer> {
+    return this.post('/v1/payments', body, key, rng);
+  }
+
+  /** Any POST, retried as `submit` retries (same key; 409 request_in_progress, 429, 5xx). */
+  async post(path: string, body: unknown, key: string | undefined, rng: () => number): Promise<ApiAnswer> {
     let last: ApiAnswer = { status: 0, body: {} };
     for (let attempt = 0; attempt < 8; attempt++) {
-      last = await this.call('POST', '/v1/payments', body, { 'Idempotency-Key': key });
+      last = await this.call('POST', path, body, key ? { 'Idempotency-Key': key } : {});
       const retriable = last.status === 409 || last.status === 429 || last.status >= 500;
       const code = (last.body.error as { code?: string } | undefined)?.code;
       if (!retriable || (last.status === 409 && code !== 'request_in_progress')) return last;
@@ -175,6 +205,22 @@ async function waitForChallenge(ctx: ChaosContext, orderId: string): Promise<str
   return undefined;
 }
 
+/** The storefront cancels a checkout (retrying as it retries a submission); the answer is kept for the checks. */
+async function cancelCheckout(ctx: ChaosContext, c: PlannedCheckout, facts: RunFacts, rng: () => number) {
+  const answer = await ctx.api.post(
+    `/v1/checkouts/${c.checkoutId}/cancel`,
+    {},
+    `cancel-${c.checkoutId}`,
+    rng,
+  );
+  const orders = (answer.body.payment_orders ?? []) as { payment_order_id: string; status: string }[];
+  facts.cancels[c.checkoutId] = {
+    at: c.cancel ?? '',
+    status: answer.status,
+    orders: Object.fromEntries(orders.map((o) => [o.payment_order_id, o.status])),
+  };
+}
+
 const HOSTED_CARDS = { [BuyerStep.Complete]: '4242 4242 4242 4242', [BuyerStep.Fail]: '4000 0000 0000 0002' };
 
 async function driveCheckout(
@@ -201,43 +247,74 @@ async function driveCheckout(
   const ids = new Set(accepted.map((a) => String(a.body.checkout_id)));
   if (ids.size !== 1 || !ids.has(c.checkoutId)) facts.duplicateMismatches.push(c.checkoutId);
   const first = accepted[0]?.body ?? {};
+  // Half of the cancels during 3-D Secure or on the page race the buyer; the others come before the buyer acts.
+  const racing = c.index % 2 === 0;
+  const count = (what: string) => {
+    facts.buyerActions[what] = (facts.buyerActions[what] ?? 0) + 1;
+  };
 
-  if (c.mode === PayMode.ThreeDs && c.buyerStep !== BuyerStep.Abandon) {
+  if (c.cancel === CancelAt.AfterSubmit) await cancelCheckout(ctx, c, facts, rng);
+
+  if (c.mode === PayMode.ThreeDs && c.cancel === CancelAt.During3ds) {
+    const pi = c.orders[0] ? await waitForChallenge(ctx, c.orders[0].paymentOrderId) : undefined;
+    const buyer =
+      racing && pi && c.buyerStep !== BuyerStep.Abandon
+        ? authenticate(ctx, pi, c.buyerStep === BuyerStep.Complete ? 'succeed' : 'fail').then(count)
+        : Promise.resolve();
+    await Promise.all([cancelCheckout(ctx, c, facts, rng), buyer]);
+  } else if (c.mode === PayMode.ThreeDs && c.buyerStep !== BuyerStep.Abandon) {
     for (const order of c.orders) {
       const pi = await waitForChallenge(ctx, order.paymentOrderId);
       if (!pi) continue;
-      const outcome = c.buyerStep === BuyerStep.Complete ? 'succeed' : 'fail';
-      // Through the simulator's control API, as the buyer's bank page would.
-      const answer = await fetch(`${ctx.system.endpoints.psp}/_sim/payment_intents/${pi}/authenticate`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ outcome }),
-      });
-      await answer.text();
-      facts.buyerActions[`3ds ${outcome} ${answer.status}`] =
-        (facts.buyerActions[`3ds ${outcome} ${answer.status}`] ?? 0) + 1;
+      count(await authenticate(ctx, pi, c.buyerStep === BuyerStep.Complete ? 'succeed' : 'fail'));
     }
+  }
+  if (c.mode === PayMode.Hosted && c.cancel === CancelAt.PageOpen && !racing) {
+    await cancelCheckout(ctx, c, facts, rng);
   }
   if (c.mode === PayMode.Hosted && c.buyerStep !== BuyerStep.Abandon) {
     const url = String(first.payment_page_url ?? '');
     if (!url) {
-      facts.buyerActions['hosted: no page url'] = (facts.buyerActions['hosted: no page url'] ?? 0) + 1;
+      count('hosted: no page url');
       return;
     }
+    const pay = payOnPage(url, c).then(count);
+    if (c.cancel === CancelAt.PageOpen && racing)
+      await Promise.all([cancelCheckout(ctx, c, facts, rng), pay]);
+    else await pay;
+  } else if (c.mode === PayMode.Hosted && c.cancel === CancelAt.PageOpen && racing) {
+    await cancelCheckout(ctx, c, facts, rng);
+  }
+}
+
+/** The buyer's bank page answers 3-D Secure (through the simulator's control API). */
+async function authenticate(ctx: ChaosContext, pi: string, outcome: 'succeed' | 'fail'): Promise<string> {
+  const answer = await fetch(`${ctx.system.endpoints.psp}/_sim/payment_intents/${pi}/authenticate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ outcome }),
+  });
+  await answer.text();
+  return `3ds ${outcome} ${answer.status}`;
+}
+
+/** The buyer pays (or is declined) on the hosted page. */
+async function payOnPage(url: string, c: PlannedCheckout): Promise<string> {
+  {
+    const step = c.buyerStep === BuyerStep.Fail ? BuyerStep.Fail : BuyerStep.Complete;
     const paid = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({
         email: `${c.buyerId}@example.com`,
-        cardNumber: HOSTED_CARDS[c.buyerStep],
+        cardNumber: HOSTED_CARDS[step],
         cardExpiry: '12 / 34',
         cardCvc: '123',
       }),
       redirect: 'manual',
     });
     await paid.text();
-    const what = `hosted ${c.buyerStep} ${paid.status}`;
-    facts.buyerActions[what] = (facts.buyerActions[what] ?? 0) + 1;
+    return `hosted ${step} ${paid.status}${c.cancel ? ' (canceled checkout)' : ''}`;
   }
 }
 
@@ -281,6 +358,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     seed: options.seed,
     ...(options.faults ? { faults: options.faults } : {}),
     ...(options.clean ? { clean: true } : {}),
+    ...(options.rates ? { workloads: options.rates } : {}),
     runId: started.toString(36),
   });
   // The manifest's PSP timeouts and circuit settings are set by the runtime on start; the functions build
@@ -302,6 +380,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     dynamo: { throttled: 0, conflicts: 0, calls: 0 },
     pspFaults: {},
     apiStatuses: {},
+    cancels: {},
   };
 
   // Faults: the functions' DynamoDB client (one per container, shared in this process) and the PSP.
@@ -364,15 +443,35 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   await system.runtime.stepFunctions.idle();
   await system.psp.control.webhooksIdle(120_000).catch(() => undefined);
   await settle(ctx, plan, facts);
+  // A storefront retries a cancel it got no answer to (8 tries met PSP faults throughout): again, faults off.
+  const unanswered = plan.checkouts.filter((c) => {
+    const cancel = facts.cancels[c.checkoutId];
+    return cancel && cancel.status !== 200 && cancel.status !== 404;
+  });
+  if (unanswered.length) {
+    log(`[chaos] ${unanswered.length} cancels unanswered under faults: sending them again`);
+    const rng = seededRng(plan.seed, 'cancel-retries');
+    for (const c of unanswered) {
+      const first = facts.cancels[c.checkoutId]?.status ?? 0;
+      await cancelCheckout(ctx, c, facts, rng);
+      const cancel = facts.cancels[c.checkoutId];
+      if (cancel) facts.cancels[c.checkoutId] = { ...cancel, retriedAfter: first };
+    }
+    await settle(ctx, plan, facts);
+  }
 
   for (const workload of options.workloads ?? []) {
-    if (!workload.afterCheckout) continue;
-    for (const c of plan.checkouts) await workload.afterCheckout(ctx, c);
+    const began = Date.now();
+    if (workload.run) await workload.run(ctx, plan);
+    if (workload.afterCheckout) for (const c of plan.checkouts) await workload.afterCheckout(ctx, c);
+    log(`[chaos] workload ${workload.name} done in ${((Date.now() - began) / 1000).toFixed(1)} s`);
   }
 
   facts.apiStatuses = Object.fromEntries([...api.statuses].sort());
   options.beforeChecks?.();
   const checks = await checkInvariants(ctx, plan, facts, options.workloads ?? []);
+  for (const workload of options.workloads ?? [])
+    if (workload.atEnd) checks.push(...(await workload.atEnd(ctx, plan)));
   dynamoFaults.remove();
   db.destroy();
   const byMode: Record<string, number> = {};
@@ -386,6 +485,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     },
     facts,
     checks,
+    workloads: {
+      cancels: { sent: Object.keys(facts.cancels).length },
+      ...Object.fromEntries((options.workloads ?? []).map((w) => [w.name, w.summary?.() ?? {}])),
+    },
     ok: checks.every((c) => c.ok),
     durationMs: Date.now() - started,
   };

@@ -1,11 +1,13 @@
 /**
  * A short chaos run in `npm test` (the long one is `npm run chaos`): 40 checkouts under PSP, webhook and
- * DynamoDB faults with duplicates, 3-D Secure and hosted payments, ending with a sweep; every invariant holds.
+ * DynamoDB faults with duplicates, 3-D Secure and hosted payments and cancels racing them, ending with a sweep,
+ * then refunds, disputes and pay-outs; every invariant holds.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LocalSystem } from '../../../sandbox/local-system';
 import { formatChecks } from '../../chaos/invariants';
 import { chaosEnvironment, runChaos } from '../../chaos/run';
+import { moneyWorkloads } from '../../chaos/workloads';
 import { startTestSystem, TEST_API_KEY } from '../../support/system';
 
 let system: LocalSystem;
@@ -31,8 +33,12 @@ it('40 checkouts under faults: every invariant of DESIGN.md §8 holds', { timeou
     checkouts: 40,
     seed: 'npm-test',
     concurrency: 8,
+    // More cancels, disputes and pay-out races than the default mix, so that 40 checkouts meet each of them.
+    rates: { cancel: 0.3, dispute: 0.1, payoutRival: 0.4 },
+    workloads: moneyWorkloads(),
   });
   const table = formatChecks(report.checks);
+  if (process.env.CHAOS_TABLE) console.log(table, JSON.stringify(report.workloads));
   expect(
     report.checks.filter((c) => !c.ok),
     table,
@@ -40,4 +46,11 @@ it('40 checkouts under faults: every invariant of DESIGN.md §8 holds', { timeou
   // The run did meet faults (a run that injected nothing proves nothing).
   expect(report.facts.dynamo.throttled + report.facts.dynamo.conflicts).toBeGreaterThan(0);
   expect(Object.values(report.facts.pspFaults).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+  // And every money workload acted: cancels raced pay-ins, refunds, disputes and pay-outs were made.
+  const { cancels, refunds, disputes, payouts } = report.workloads;
+  expect(cancels?.sent, table).toBeGreaterThan(0);
+  expect(refunds?.requests, table).toBeGreaterThan(0);
+  expect(refunds?.overAsking, table).toBeGreaterThan(0);
+  expect(disputes?.opened, table).toBeGreaterThan(0);
+  expect(payouts?.paid, table).toBeGreaterThan(0);
 });

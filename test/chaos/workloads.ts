@@ -1,0 +1,647 @@
+/**
+ * The money workloads of the chaos run, after the pay-ins settled, each through the public HTTP API as a
+ * storefront or operator would (and the PSP simulator's control API where a bank, a card network or a buyer
+ * acts): refunds (partial, full, concurrent duplicates under one Idempotency-Key, concurrent requests under
+ * different keys that together exceed what was captured), disputes (chargebacks won and lost), then pay-outs
+ * (every seller registered with hold period 0 and paid everything payable, some requests duplicated or raced
+ * by a second key). Each checks itself against the PSP's own records, listed through the real Stripe SDK.
+ */
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type Stripe from 'stripe';
+import { verifyLedger } from '../../lambdas/ledger/check';
+import { createStripeClient } from '../../lambdas/psp/stripe-provider';
+import { notYetRecordedMatcher } from '../../lambdas/reconciliation/matchers/not-yet-recorded';
+import type { ReconciliationReport } from '../../lambdas/reconciliation/report';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../sandbox/engines/local-aws';
+import { seededRng } from '../../sandbox/psp/random';
+import type { CheckRow } from './invariants';
+import type { ChaosPlan, PlannedOrder } from './plan';
+import { type ApiAnswer, type ChaosContext, type ChaosWorkload, sleep } from './run';
+
+const REFUND_SWEEP = 'sweep-refunds-every-5-minutes';
+const PAYOUT_SWEEP = 'sweep-payouts-every-5-minutes';
+
+const row = (name: string, ok: boolean, value: string, detail: string[] = []): CheckRow => ({
+  name,
+  ok,
+  value,
+  ...(detail.length ? { detail: detail.slice(0, 5) } : {}),
+});
+const decimal = (minor: number) => (minor / 100).toFixed(2);
+const minorOf = (amount: unknown) => Math.round(Number(amount ?? 0) * 100);
+const tally = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
+const listed = (map: Map<string, number>) =>
+  [...map]
+    .sort()
+    .map(([k, n]) => `${k} x${n}`)
+    .join(', ') || 'none';
+
+function stripeOf(ctx: ChaosContext): Stripe {
+  return createStripeClient({ apiKey: 'sk_test_chaos', apiBase: ctx.system.endpoints.psp }) as Stripe;
+}
+
+/** Runs `work` over `items`, `width` at a time. */
+async function pool<T>(items: readonly T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, items.length) }, async () => {
+      for (;;) {
+        const item = items[next++];
+        if (item === undefined) return;
+        await work(item);
+      }
+    }),
+  );
+}
+
+interface OrderView {
+  payment_order_id: string;
+  status: string;
+  mode?: string;
+  psp_reference?: string;
+  seller_account: string;
+}
+
+async function getOrder(ctx: ChaosContext, id: string): Promise<OrderView | undefined> {
+  const got = await ctx.api.call('GET', `/v1/payments/${id}`);
+  return got.status === 200 ? (got.body as unknown as OrderView) : undefined;
+}
+
+async function sim(
+  ctx: ChaosContext,
+  path: string,
+  body: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const answer = await fetch(`${ctx.system.endpoints.psp}/_sim/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await answer.text();
+  return { status: answer.status, body: text ? JSON.parse(text) : {} };
+}
+
+/** Every PaymentIntent of the plan's checkouts, with its refunds and disputes at the PSP. */
+async function pspMoneyBack(ctx: ChaosContext, plan: ChaosPlan) {
+  const stripe = stripeOf(ctx);
+  const planned = new Set(plan.checkouts.map((c) => c.checkoutId));
+  const intents = new Map<string, Stripe.PaymentIntent>();
+  for await (const pi of stripe.paymentIntents.list({ limit: 100 }))
+    if (planned.has(pi.metadata?.checkout_id ?? '')) intents.set(pi.id, pi);
+  const refunds: Stripe.Refund[] = [];
+  for await (const r of stripe.refunds.list({ limit: 100 })) {
+    const pi = typeof r.payment_intent === 'string' ? r.payment_intent : r.payment_intent?.id;
+    if (pi && intents.has(pi)) refunds.push(r);
+  }
+  const disputes: Stripe.Dispute[] = [];
+  for await (const d of stripe.disputes.list({ limit: 100 })) {
+    const pi = typeof d.payment_intent === 'string' ? d.payment_intent : d.payment_intent?.id;
+    if (pi && intents.has(pi)) disputes.push(d);
+  }
+  return { intents, refunds, disputes };
+}
+
+// --- refunds -------------------------------------------------------------------------------------------
+
+interface RefundView {
+  refund_id: string;
+  amount: string;
+  status: string;
+  psp_refund_id?: string;
+}
+
+export function refundsWorkload(): ChaosWorkload {
+  let plan: ChaosPlan | undefined;
+  /** Orders refunds were asked for (SUCCESS when the workload ran), with their captured amount. */
+  const targets = new Map<string, PlannedOrder>();
+  const answers = new Map<string, number>();
+  const duplicateMismatches: string[] = [];
+  const overdraws = { groups: 0, refused: 0 };
+  const unanswered: string[] = [];
+
+  const ours = async (ctx: ChaosContext) => {
+    const all = new Map<string, RefundView[]>();
+    for (const id of targets.keys()) {
+      const got = await ctx.api.call('GET', `/v1/payments/${id}/refunds`);
+      all.set(id, (got.body.data ?? []) as RefundView[]);
+    }
+    return all;
+  };
+
+  return {
+    name: 'refunds',
+    summary: () => ({
+      orders: targets.size,
+      requests: [...answers.values()].reduce((a, b) => a + b, 0),
+      overAsking: overdraws.groups,
+    }),
+    async run(ctx, p) {
+      plan = p;
+      const rng = seededRng(p.seed, 'refund-requests');
+      const planned = p.checkouts.flatMap((c) => c.orders.filter((o) => o.refund));
+      for (const o of planned) {
+        const order = await getOrder(ctx, o.paymentOrderId);
+        if (order?.status === 'SUCCESS') targets.set(o.paymentOrderId, o);
+      }
+      ctx.log(`[chaos] refunds: ${targets.size} of ${planned.length} planned orders are SUCCESS`);
+      const note = (a: ApiAnswer) => {
+        const code = (a.body.error as { code?: string } | undefined)?.code;
+        tally(answers, `${a.status}${code ? ` ${code}` : ''}`);
+        if (a.status !== 201 && a.status !== 409 && a.status !== 422)
+          unanswered.push(`${a.status} ${JSON.stringify(a.body).slice(0, 120)}`);
+      };
+      await pool([...targets.values()], 8, async (o) => {
+        const refund = o.refund;
+        if (!refund) return;
+        const path = `/v1/payments/${o.paymentOrderId}/refunds`;
+        const body = (permille: number | undefined) =>
+          permille === undefined
+            ? {}
+            : { amount: decimal(Math.max(1, Math.floor((o.amountMinor * permille) / 1000))) };
+        const key = (i: number) => `rf-${o.paymentOrderId}-${i}`;
+        if (refund.kind === 'duplicate') {
+          const copies = await Promise.all(
+            Array.from({ length: refund.copies }, () =>
+              ctx.api.post(path, body(refund.parts[0]), key(0), rng),
+            ),
+          );
+          copies.forEach(note);
+          const ids = new Set(copies.filter((a) => a.status === 201).map((a) => String(a.body.refund_id)));
+          if (ids.size !== 1)
+            duplicateMismatches.push(`${o.paymentOrderId}: refund ids ${[...ids].join(', ')}`);
+        } else if (refund.kind === 'overdraw') {
+          const sent = await Promise.all(
+            refund.parts.map((part, i) => ctx.api.post(path, body(part), key(i), rng)),
+          );
+          sent.forEach(note);
+          overdraws.groups++;
+          overdraws.refused += sent.filter((a) => a.status === 422).length;
+        } else {
+          for (const [i, part] of refund.parts.entries())
+            note(await ctx.api.post(path, body(part), key(i), rng));
+        }
+      });
+      // Pending refunds move by their events, or by the sweep that asks the PSP again with the same key.
+      for (let round = 0; round < 20; round++) {
+        await ctx.system.psp.control.webhooksIdle(60_000).catch(() => undefined);
+        const pending = [...(await ours(ctx)).values()].flat().filter((r) => r.status === 'pending');
+        if (pending.length === 0) break;
+        ctx.log(`[chaos] refunds: ${pending.length} pending, sweeping`);
+        await ctx.system.runtime.runSchedule(REFUND_SWEEP).catch(() => undefined);
+        await sleep(1_000);
+      }
+    },
+
+    async moneyOut(ctx) {
+      if (!plan) return {};
+      const out: Record<string, bigint> = {};
+      for (const r of (await pspMoneyBack(ctx, plan)).refunds) {
+        if (r.status !== 'succeeded') continue;
+        const c = r.currency.toUpperCase();
+        out[c] = (out[c] ?? 0n) + BigInt(r.amount);
+      }
+      return out;
+    },
+
+    async invariants(ctx) {
+      if (!plan) return [];
+      const psp = await pspMoneyBack(ctx, plan);
+      const mine = await ours(ctx);
+      const byRefundId = new Map<string, Stripe.Refund[]>();
+      const strays: string[] = [];
+      for (const r of psp.refunds) {
+        const id = r.metadata?.refund_id;
+        if (!id) strays.push(`${r.id} on ${String(r.payment_intent)}: no refund_id`);
+        else byRefundId.set(id, [...(byRefundId.get(id) ?? []), r]);
+      }
+      const known = new Set([...mine.values()].flat().map((r) => r.refund_id));
+      for (const id of byRefundId.keys()) if (!known.has(id)) strays.push(`${id}: at the PSP, not ours`);
+      const perOrder: string[] = [];
+      const overCaptured: string[] = [];
+      const statuses: string[] = [];
+      const doubles: string[] = [];
+      let refunded = 0;
+      let count = 0;
+      for (const [orderId, list] of mine) {
+        const captured = targets.get(orderId)?.amountMinor ?? 0;
+        let oursSucceeded = 0;
+        let pspSucceeded = 0;
+        let asked = 0;
+        for (const r of list) {
+          count++;
+          const amount = minorOf(r.amount);
+          const theirs = byRefundId.get(r.refund_id) ?? [];
+          if (theirs.length > 1) doubles.push(`${r.refund_id}: ${theirs.length} PSP refunds`);
+          const pspStatus = theirs[0]?.status ?? 'none';
+          // A refund the PSP refused outright created nothing there (ours failed, theirs none).
+          if (pspStatus !== r.status && !(r.status === 'failed' && theirs.length === 0))
+            statuses.push(`${r.refund_id} (${orderId}): ours ${r.status}, PSP ${pspStatus}`);
+          if (r.status === 'succeeded') oursSucceeded += amount;
+          if (r.status === 'succeeded' || r.status === 'pending') asked += amount;
+          for (const t of theirs) if (t.status === 'succeeded') pspSucceeded += t.amount;
+        }
+        refunded += oursSucceeded;
+        if (oursSucceeded !== pspSucceeded)
+          perOrder.push(`${orderId}: ours succeeded ${oursSucceeded}, PSP ${pspSucceeded}`);
+        if (asked > captured) overCaptured.push(`${orderId}: refunded ${asked} of ${captured}`);
+      }
+      // Per PaymentIntent too (a hosted page's intent carries several orders).
+      const perIntent = new Map<string, number>();
+      for (const r of psp.refunds)
+        if (r.status === 'succeeded' || r.status === 'pending')
+          perIntent.set(String(r.payment_intent), (perIntent.get(String(r.payment_intent)) ?? 0) + r.amount);
+      for (const [pi, amount] of perIntent) {
+        const captured = psp.intents.get(pi)?.amount_received ?? 0;
+        if (amount > captured) overCaptured.push(`${pi}: PSP refunded ${amount} of ${captured}`);
+      }
+      return [
+        row(
+          'refunds: PSP refunds = ours per order, never more than captured',
+          perOrder.length === 0 && overCaptured.length === 0 && strays.length === 0,
+          `${targets.size} orders, ${count} refunds (${decimal(refunded)} USD succeeded); ${psp.refunds.length} at the PSP; ${perOrder.length} disagree, ${overCaptured.length} over captured, ${strays.length} strays`,
+          [...perOrder, ...overCaptured, ...strays],
+        ),
+        row(
+          'refunds: at most one PSP refund per refund id; our status = the PSP status',
+          doubles.length === 0 && statuses.length === 0,
+          `${doubles.length} doubles, ${statuses.length} status differences`,
+          [...doubles, ...statuses],
+        ),
+        row(
+          'refund requests: duplicates answer one refund; over-asking refused (422), never 5xx',
+          duplicateMismatches.length === 0 && unanswered.length === 0,
+          `answers ${listed(answers)}; ${overdraws.groups} over-asking groups, ${overdraws.refused} refused`,
+          [...duplicateMismatches, ...unanswered],
+        ),
+      ];
+    },
+  };
+}
+
+// --- disputes ------------------------------------------------------------------------------------------
+
+interface DisputeView {
+  dispute_id: string;
+  status: string;
+  /** The money steps posted (funds_withdrawn, funds_reinstated, lost). */
+  posted?: string[];
+}
+
+export function disputesWorkload(): ChaosWorkload {
+  let plan: ChaosPlan | undefined;
+  const opened: { disputeId: string; order: OrderView; outcome: 'won' | 'lost' }[] = [];
+  const problems: string[] = [];
+
+  const view = async (ctx: ChaosContext, id: string) =>
+    (await ctx.api.call('GET', `/v1/disputes/${id}`)).body as unknown as DisputeView;
+  const waitFor = async (ctx: ChaosContext, id: string, done: (d: DisputeView) => boolean) => {
+    for (let i = 0; i < 150; i++) {
+      const d = await view(ctx, id);
+      if (done(d)) return d;
+      await sleep(200);
+    }
+    return view(ctx, id);
+  };
+
+  return {
+    name: 'disputes',
+    summary: () => ({
+      opened: opened.length,
+      won: opened.filter((d) => d.outcome === 'won').length,
+      lost: opened.filter((d) => d.outcome === 'lost').length,
+    }),
+    async run(ctx, p) {
+      plan = p;
+      for (const c of p.checkouts) {
+        for (const o of c.orders) {
+          if (!o.dispute) continue;
+          const order = await getOrder(ctx, o.paymentOrderId);
+          // A hosted page's charge carries several orders: its disputes are not one seller's (left out here).
+          if (order?.status !== 'SUCCESS' || order.mode === 'hosted' || !order.psp_reference) continue;
+          const made = await sim(ctx, 'disputes', {
+            payment_intent: order.psp_reference,
+            kind: 'chargeback',
+          });
+          if (made.status !== 200) {
+            problems.push(`${o.paymentOrderId}: the simulator refused the dispute (${made.status})`);
+            continue;
+          }
+          opened.push({ disputeId: String(made.body.id), order, outcome: o.dispute });
+        }
+      }
+      ctx.log(`[chaos] disputes: ${opened.length} opened`);
+      await pool(opened, 6, async (d) => {
+        const held = await waitFor(ctx, d.disputeId, (v) => (v.posted ?? []).includes('funds_withdrawn'));
+        if (!(held.posted ?? []).includes('funds_withdrawn'))
+          problems.push(`${d.disputeId}: funds never withdrawn (${held.status})`);
+        const closed = await sim(ctx, `disputes/${d.disputeId}/close`, { outcome: d.outcome });
+        if (closed.status !== 200) problems.push(`${d.disputeId}: close answered ${closed.status}`);
+        const last = d.outcome === 'won' ? 'funds_reinstated' : 'lost';
+        await waitFor(ctx, d.disputeId, (v) => v.status === d.outcome && (v.posted ?? []).includes(last));
+      });
+      await ctx.system.psp.control.webhooksIdle(60_000).catch(() => undefined);
+    },
+
+    async moneyOut(ctx) {
+      if (!plan) return {};
+      const out: Record<string, bigint> = {};
+      for (const d of (await pspMoneyBack(ctx, plan)).disputes) {
+        for (const t of d.balance_transactions) {
+          const c = t.currency.toUpperCase();
+          out[c] = (out[c] ?? 0n) - BigInt(t.net);
+        }
+      }
+      return out;
+    },
+
+    async invariants(ctx) {
+      if (!plan) return [];
+      const psp = new Map((await pspMoneyBack(ctx, plan)).disputes.map((d) => [d.id, d]));
+      const wrong = [...problems];
+      const sellers = new Set<string>();
+      const outcomes = new Map<string, number>();
+      for (const d of opened) {
+        sellers.add(d.order.seller_account);
+        const v = await view(ctx, d.disputeId);
+        tally(outcomes, v.status);
+        const expected =
+          d.outcome === 'won' ? ['funds_withdrawn', 'funds_reinstated'] : ['funds_withdrawn', 'lost'];
+        if (v.status !== psp.get(d.disputeId)?.status)
+          wrong.push(`${d.disputeId}: ours ${v.status}, PSP ${psp.get(d.disputeId)?.status}`);
+        if (JSON.stringify(v.posted ?? []) !== JSON.stringify(expected))
+          wrong.push(`${d.disputeId} (${d.outcome}): steps ${(v.posted ?? []).join(',')}`);
+      }
+      for (const seller of sellers) {
+        const w = await ctx.api.call('GET', `/v1/sellers/${seller}/wallet`);
+        for (const b of (w.body.balances ?? []) as Record<string, string>[])
+          if (minorOf(b.dispute_held) !== 0)
+            wrong.push(`${seller}: dispute_held ${b.dispute_held} after every dispute closed`);
+      }
+      return [
+        row(
+          'disputes: each closed won/lost with its steps once; dispute_held back to 0',
+          wrong.length === 0,
+          `${opened.length} disputes (${listed(outcomes)}) on ${sellers.size} sellers`,
+          wrong,
+        ),
+      ];
+    },
+  };
+}
+
+// --- pay-outs ------------------------------------------------------------------------------------------
+
+interface PayoutView {
+  payout_id: string;
+  seller_account: string;
+  status: string;
+  amount: string;
+  bank_payout_id?: string;
+}
+
+const OPEN_PAYOUT = new Set(['CREATED', 'SUBMITTED']);
+
+export function payoutsWorkload(): ChaosWorkload {
+  let plan: ChaosPlan | undefined;
+  const sellers = new Map<string, string>(); // seller -> Connect account
+  const payouts = new Map<string, PayoutView>();
+  const answers = new Map<string, number>();
+  const problems: string[] = [];
+
+  const get = async (ctx: ChaosContext, id: string) =>
+    (await ctx.api.call('GET', `/v1/payouts/${id}`)).body as unknown as PayoutView;
+
+  return {
+    name: 'payouts',
+    summary: () => ({
+      sellers: sellers.size,
+      created: payouts.size,
+      paid: [...payouts.values()].filter((v) => v.status === 'PAID').length,
+      requests: [...answers.values()].reduce((a, b) => a + b, 0),
+    }),
+    async run(ctx, p) {
+      plan = p;
+      const rng = seededRng(p.seed, 'payout-requests');
+      const selling = new Set(p.checkouts.flatMap((c) => c.orders.map((o) => o.seller)));
+      const planned = p.payouts.filter((s) => selling.has(s.seller));
+      for (const s of planned) {
+        const account = `acct_chaos_${p.runId || 'run'}_${s.seller}`;
+        const put = await ctx.api.call('PUT', `/v1/sellers/${s.seller}`, {
+          destination: { provider: 'stripe_connect', account },
+          schedule: 'manual',
+          hold_days: 0,
+        });
+        if (put.status !== 200 && put.status !== 201)
+          problems.push(`${s.seller}: PUT answered ${put.status} ${JSON.stringify(put.body.error ?? {})}`);
+        else sellers.set(s.seller, account);
+      }
+      await pool(planned, 8, async (s) => {
+        const body = { seller_account: s.seller, currency: 'USD', all_payable: true };
+        const key = `payout-${p.runId}-${s.seller}`;
+        const sent = [ctx.api.post('/v1/payouts', body, key, rng)];
+        for (let i = 0; i < s.duplicates; i++) sent.push(ctx.api.post('/v1/payouts', body, key, rng));
+        if (s.rival) sent.push(ctx.api.post('/v1/payouts', body, `${key}-rival`, rng));
+        const got = await Promise.all(sent);
+        for (const a of got) {
+          const code = (a.body.error as { code?: string } | undefined)?.code;
+          tally(answers, `${a.status}${code ? ` ${code}` : ''}`);
+          if (a.status === 201) payouts.set(String(a.body.payout_id), a.body as unknown as PayoutView);
+          else if (a.status !== 422)
+            problems.push(`${s.seller}: ${a.status} ${JSON.stringify(a.body).slice(0, 120)}`);
+        }
+        const ids = new Set(
+          got.slice(0, 1 + s.duplicates).flatMap((a) => (a.status === 201 ? [String(a.body.payout_id)] : [])),
+        );
+        if (ids.size > 1) problems.push(`${s.seller}: one key, payouts ${[...ids].join(', ')}`);
+      });
+      ctx.log(`[chaos] payouts: ${payouts.size} created for ${sellers.size} sellers`);
+      // The banks pay: each payout is settled at the simulator once it was submitted.
+      const settled = new Set<string>();
+      for (let round = 0; round < 60; round++) {
+        let open = 0;
+        for (const id of payouts.keys()) {
+          const v = await get(ctx, id);
+          payouts.set(id, v);
+          if (!OPEN_PAYOUT.has(v.status)) continue;
+          open++;
+          if (v.status === 'SUBMITTED' && v.bank_payout_id && !settled.has(v.bank_payout_id)) {
+            settled.add(v.bank_payout_id);
+            await sim(ctx, `payouts/${v.bank_payout_id}/settle`, {});
+          }
+        }
+        if (open === 0) break;
+        if (round % 10 === 9) await ctx.system.runtime.runSchedule(PAYOUT_SWEEP).catch(() => undefined);
+        await ctx.system.runtime.stepFunctions.idle();
+        await ctx.system.psp.control.webhooksIdle(30_000).catch(() => undefined);
+        await sleep(500);
+      }
+    },
+
+    async invariants(ctx) {
+      if (!plan) return [];
+      const stripe = stripeOf(ctx);
+      const transfers = new Map<string, Stripe.Transfer[]>();
+      const accounts = new Set(sellers.values());
+      for await (const t of stripe.transfers.list({ limit: 100 })) {
+        if (!accounts.has(String(t.destination))) continue;
+        const group = t.transfer_group ?? `(none) ${t.id}`;
+        transfers.set(group, [...(transfers.get(group) ?? []), t]);
+      }
+      const transferProblems: string[] = [];
+      for (const [group, list] of transfers) {
+        if (!payouts.has(group)) transferProblems.push(`${group}: a transfer with no payout of ours`);
+        if (list.length > 1) transferProblems.push(`${group}: ${list.length} transfers`);
+      }
+      const statuses = new Map<string, number>();
+      const paidBySeller = new Map<string, number>();
+      const transferredBySeller = new Map<string, number>();
+      for (const v of payouts.values()) {
+        tally(statuses, v.status);
+        const list = transfers.get(v.payout_id) ?? [];
+        if ((v.status === 'PAID' || v.status === 'SUBMITTED') && list.length !== 1)
+          transferProblems.push(`${v.payout_id}: ${v.status} with ${list.length} transfers`);
+        if (v.status === 'PAID')
+          paidBySeller.set(v.seller_account, (paidBySeller.get(v.seller_account) ?? 0) + minorOf(v.amount));
+        for (const t of list)
+          transferredBySeller.set(
+            v.seller_account,
+            (transferredBySeller.get(v.seller_account) ?? 0) + t.amount - t.amount_reversed,
+          );
+      }
+      const walletProblems: string[] = [];
+      let paidOut = 0;
+      for (const seller of sellers.keys()) {
+        const w = await ctx.api.call('GET', `/v1/sellers/${seller}/wallet`);
+        const b = ((w.body.balances ?? []) as Record<string, string>[]).find((x) => x.currency === 'USD');
+        const paid = paidBySeller.get(seller) ?? 0;
+        paidOut += paid;
+        if (!b) {
+          if (paid) walletProblems.push(`${seller}: paid ${paid}, no wallet`);
+          continue;
+        }
+        if (minorOf(b.paid_out) !== paid)
+          walletProblems.push(`${seller}: paid_out ${b.paid_out}, PAID payouts ${decimal(paid)}`);
+        if ((transferredBySeller.get(seller) ?? 0) !== paid)
+          walletProblems.push(
+            `${seller}: PSP transfers net ${transferredBySeller.get(seller) ?? 0}, PAID ${paid}`,
+          );
+        const inFlight = [...payouts.values()].some(
+          (v) => v.seller_account === seller && OPEN_PAYOUT.has(v.status),
+        );
+        if (!inFlight && minorOf(b.reserved) !== 0)
+          walletProblems.push(`${seller}: reserved ${b.reserved} with no payout in flight`);
+        if (minorOf(b.available) < 0 || minorOf(b.reserved) < 0)
+          walletProblems.push(`${seller}: overdrawn (available ${b.available}, reserved ${b.reserved})`);
+        const balance = ctx.system.psp.control.connect.balance(sellers.get(seller) ?? '', 'usd');
+        if (balance < 0) walletProblems.push(`${seller}: connected account balance ${balance}`);
+      }
+      const open = [...payouts.values()].filter((v) => OPEN_PAYOUT.has(v.status));
+      return [
+        row(
+          'payouts: exactly one PSP transfer per payout (by transfer_group)',
+          transferProblems.length === 0 && problems.length === 0,
+          `${sellers.size} sellers, requests ${listed(answers)}; payouts ${listed(statuses)}; ${[...transfers.values()].flat().length} transfers`,
+          [...problems, ...transferProblems],
+        ),
+        row(
+          'payouts: paid_out = PAID payouts = PSP transfers; no hold left; nobody overdrawn',
+          walletProblems.length === 0 && open.length === 0,
+          `${decimal(paidOut)} USD paid out; ${open.length} still open`,
+          [...walletProblems, ...open.map((v) => `${v.payout_id}: still ${v.status}`)],
+        ),
+      ];
+    },
+  };
+}
+
+// --- settlement ----------------------------------------------------------------------------------------
+
+/**
+ * The day's settlement at the end: the simulator writes its itemized payout reconciliation file into the
+ * settlements bucket, the S3 notification runs reconcile-settlement, and its report (next to the file) must
+ * have no unexplained break. Refund, dispute, transfer and payout-reversal rows are classified
+ * `missing_internally` by the reconciler's fallback (lambdas/reconciliation/matchers/not-yet-recorded.ts: no
+ * matcher for those categories yet): they are counted as info, not violations, until their matchers land.
+ */
+export function settlementWorkload(): ChaosWorkload {
+  let rows = 0;
+  let breaks = 0;
+  return {
+    name: 'settlement',
+    summary: () => ({ rows, breaks }),
+    async atEnd(ctx) {
+      const { system } = ctx;
+      const day = new Date(system.psp.control.now()).toISOString().slice(0, 10);
+      const failedBefore = system.runtime.failedAsyncInvocations.length;
+      const published = await system.psp.control.publishSettlement({ date: day });
+      await system.runtime.settleBuckets();
+      const bucket = system.names.buckets.settlements ?? '';
+      const key = published.key.replace(/\.csv$/, '.reconciliation.json');
+      const s3 = new S3Client({
+        endpoint: system.endpoints.messaging,
+        region: LOCAL_REGION,
+        credentials: LOCAL_CREDENTIALS,
+        forcePathStyle: true,
+      });
+      let report: ReconciliationReport | undefined;
+      try {
+        const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        report = JSON.parse((await got.Body?.transformToString()) ?? '{}') as ReconciliationReport;
+      } catch (error) {
+        return [
+          row(
+            'settlement: the day reconciled, unexplained breaks = 0',
+            false,
+            `no report at ${key}: ${String(error)}`,
+          ),
+        ];
+      } finally {
+        s3.destroy();
+      }
+      const failed = system.runtime.failedAsyncInvocations.slice(failedBefore);
+      const notYet = new Set(notYetRecordedMatcher.categories);
+      const info = new Map<string, number>();
+      const unexplained: string[] = [];
+      for (const b of report.breaks) {
+        const category = String(
+          (b.row as { reporting_category?: string } | undefined)?.reporting_category ?? '',
+        );
+        if (b.class === 'missing_internally' && notYet.has(category)) tally(info, category);
+        else unexplained.push(`${b.class}: ${String(b.detail ?? '')}`.slice(0, 200));
+      }
+      rows = report.rows;
+      breaks = report.breaks.length;
+      const classes = Object.entries(report.classes)
+        .map(([c, v]) => `${c} ${v.count}`)
+        .join(', ');
+      const ledger = await verifyLedger({
+        db: ctx.db,
+        tables: { ledger: system.names.tables.ledger ?? '', wallets: system.names.tables.wallets ?? '' },
+      });
+      return [
+        row(
+          'settlement: the day reconciled, unexplained breaks = 0',
+          unexplained.length === 0 && failed.length === 0,
+          `${day}: ${report.rows} rows (${classes}); ${report.payouts.length} PSP payouts; not matchable yet (info): ${listed(info)}`,
+          [
+            ...unexplained,
+            ...failed.map((f) => `reconcile-settlement failed: ${JSON.stringify(f).slice(0, 160)}`),
+          ],
+        ),
+        row(
+          'settlement: internal checks ok; the ledger still balances after the settlement postings',
+          (report.internal?.ok ?? false) &&
+            ledger.problems.length === 0 &&
+            Object.values(ledger.totals).every((t) => t === 0n),
+          `${report.settlements.length} settlement postings; ledger ${ledger.transactions} transactions, ${ledger.problems.length} problems`,
+          [...(report.internal?.problems ?? []), ...ledger.problems],
+        ),
+      ];
+    },
+  };
+}
+
+/** The money workloads in the order they run: refunds, disputes, pay-outs of what is left, the settlement. */
+export function moneyWorkloads(): ChaosWorkload[] {
+  return [refundsWorkload(), disputesWorkload(), payoutsWorkload(), settlementWorkload()];
+}
