@@ -111,16 +111,18 @@ export async function attachHostedSession(
         Key: checkoutKey(checkoutId),
         UpdateExpression: 'SET psp_session_id = :id, payment_page_url = :url, updated_at = :at',
         // The PSP answers the same session to a retried registration; a different one would be a bug. A
-        // canceled checkout gets no page (the caller expires the one the PSP just made).
+        // canceled checkout, or one whose orders the sweeper FAILED for want of a page, gets none (the caller
+        // expires the one the PSP just made).
         ConditionExpression:
-          'attribute_exists(pk) AND attribute_not_exists(canceled_at) AND (attribute_not_exists(psp_session_id) OR psp_session_id = :id)',
+          'attribute_exists(pk) AND attribute_not_exists(canceled_at) AND attribute_not_exists(page_closed_at) AND (attribute_not_exists(psp_session_id) OR psp_session_id = :id)',
         ExpressionAttributeValues: { ':id': session.sessionId, ':url': session.url, ':at': nowIso(ctx) },
       }),
     );
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) {
       const current = await getCheckout(ctx, checkoutId);
-      if (current?.canceled_at && current.psp_session_id === undefined) return current;
+      if ((current?.canceled_at || current?.page_closed_at) && current.psp_session_id === undefined)
+        return current;
       throw new PaymentError(
         'checkout_conflict',
         `checkout ${checkoutId} is registered with another PSP session`,

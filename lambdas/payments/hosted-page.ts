@@ -2,11 +2,14 @@
  * The hosted page (a Checkout Session): applying its result to every order of its checkout, and the
  * sweeper's look at a checkout whose page nobody reported on.
  */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { equals, type Money, money } from '../money';
 import type { HostedCheckout, PaymentProvider } from '../psp/port';
 import { getCheckout } from './checkouts';
-import type { PaymentsContext } from './context';
+import { nowIso, type PaymentsContext } from './context';
 import { PaymentError } from './errors';
+import { checkoutKey } from './keys';
 import { type Actor, CANCELED_FAILURE, type Checkout, isTerminal, type PaymentOrder } from './model';
 import { getOrders, transitionOrder } from './order-transitions';
 import { recordSuccess } from './record-success';
@@ -137,7 +140,21 @@ export async function sweepHostedCheckout(
     await applyHostedCheckout(ctx, checkoutId, await hostedResult(psp, checkout.psp_session_id), 'sweeper');
     return;
   }
-  // The page was never registered (the PSP was down and the storefront gave up): nobody can pay it.
+  // The page was never registered (the PSP was down and the storefront gave up): nobody can pay it. Closed
+  // first, conditional on no page being registered meanwhile, so a late retry of the submission cannot
+  // register one for orders FAILED here (the buyer would pay FAILED orders).
+  if (!(await closeUnregisteredPage(ctx, checkoutId))) {
+    const registered = await getCheckout(ctx, checkoutId);
+    if (registered?.psp_session_id) {
+      await applyHostedCheckout(
+        ctx,
+        checkoutId,
+        await hostedResult(psp, registered.psp_session_id),
+        'sweeper',
+      );
+    }
+    return;
+  }
   for (const orderId of checkout.order_ids) {
     await transitionOrder(ctx, orderId, {
       to: 'FAILED',
@@ -148,5 +165,24 @@ export async function sweepHostedCheckout(
         failure_reason: 'the payment page was never created',
       },
     });
+  }
+}
+
+/** Marks a checkout's page closed if none is registered; false when one was (a retry registered it first). */
+async function closeUnregisteredPage(ctx: PaymentsContext, checkoutId: string): Promise<boolean> {
+  try {
+    await ctx.db.send(
+      new UpdateCommand({
+        TableName: ctx.tables.payments,
+        Key: checkoutKey(checkoutId),
+        UpdateExpression: 'SET page_closed_at = if_not_exists(page_closed_at, :at), updated_at = :at',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(psp_session_id)',
+        ExpressionAttributeValues: { ':at': nowIso(ctx) },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
   }
 }

@@ -109,6 +109,12 @@ export interface Checkout {
    * registered and no order starts; its unpaid orders are FAILED with failure_code `canceled`.
    */
   readonly canceled_at?: string;
+  /**
+   * Hosted-page mode: when the sweeper gave up on a page never registered (its first submission failed at
+   * the PSP and no retry came in time) and FAILED the orders. Written only while no page is registered; from
+   * then on none is (a late retry of the submission gets the FAILED orders, not a payable page).
+   */
+  readonly page_closed_at?: string;
   /** Hash of the canonical request: the same checkout_id with another body is a conflict. */
   readonly request_hash: string;
   readonly version: number;

@@ -128,7 +128,7 @@ export async function submitCheckout(
   // A checkout whose first submission failed half-way (the page not registered) is answered as new when a
   // retry completes it: the storefront never had a successful answer for it.
   let completedNow = result.created;
-  if (stored.mode === 'hosted' && !stored.psp_session_id && !stored.canceled_at) {
+  if (stored.mode === 'hosted' && !stored.psp_session_id && !stored.canceled_at && !stored.page_closed_at) {
     // Assessed once before a page exists (card mode is assessed by the workflow before any charge): a declined
     // checkout gets no page, its orders are FAILED (risk_declined), and nothing is payable.
     if ((await decideRisk(ctx, stored, deps.risk, 'api')) === 'decline') {
@@ -167,8 +167,8 @@ export async function submitCheckout(
       sessionId: session.sessionId,
       url: session.url,
     });
-    // Canceled while the page was being registered: the page must not stay payable.
-    if (stored.canceled_at && stored.psp_session_id === undefined) {
+    // Canceled, or given up on by the sweeper, while the page was being registered: it must not stay payable.
+    if ((stored.canceled_at || stored.page_closed_at) && stored.psp_session_id === undefined) {
       await deps.psp.expireHostedCheckout(session.sessionId, `expire-${input.checkoutId}`);
     }
   }

@@ -6,14 +6,16 @@
  */
 import type Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { PaymentsContext } from '../../../lambdas/payments';
+import { dueOrders, getOrders, type PaymentsContext, sweepDueOrders } from '../../../lambdas/payments';
 import { createStripeClient } from '../../../lambdas/psp/stripe-provider';
 import type { LocalSystem } from '../../../sandbox/local-system';
 import {
   assertLedgerInvariants,
   assertOrderInvariants,
   availableBalance,
+  executionDependencies,
   paymentsContextOf,
+  testPaymentProvider,
   waitForOrders,
 } from '../../support/payin';
 import { eventually } from '../../support/runtime';
@@ -262,5 +264,45 @@ describe('cancel a hosted checkout', () => {
         ? true
         : undefined,
     );
+  });
+});
+
+describe('a hosted page the sweeper gave up on', () => {
+  it('is never registered by a late retry of the submission: the buyer cannot pay FAILED orders', async () => {
+    const id = newId('late');
+    const body = checkoutBody(id, 'seller_cx_late', '12.00');
+    const headers = { 'Idempotency-Key': `key-${id}` };
+    // The PSP fails every registration attempt of the first submission (more than the SDK's own retries).
+    const down = system.psp.control.addFault({
+      kind: 'error',
+      route: 'POST /v1/checkout/sessions',
+      status: 500,
+      count: 10,
+    });
+    let first: Awaited<ReturnType<typeof callApi<CheckoutAnswer>>>;
+    try {
+      first = await callApi<CheckoutAnswer>(system, 'POST', '/v1/payments', body, headers);
+    } finally {
+      system.psp.control.removeFault(down);
+    }
+    expect(first.status).toBeGreaterThanOrEqual(500);
+    // The storefront gave up for now; at the orders' deadline the sweeper finds no page and FAILs them.
+    const [stored] = await getOrders(ctx, [`${id}_a`]);
+    const due = new Date(Date.parse(stored?.deadline ?? '') + 1_000);
+    await sweepDueOrders(
+      ctx,
+      executionDependencies(system, ctx, testPaymentProvider(system)),
+      await dueOrders(ctx, due),
+    );
+    const [failed] = await getOrders(ctx, [`${id}_a`]);
+    expect(failed).toMatchObject({ status: 'FAILED', failure_code: 'hosted_page_not_registered' });
+    // The storefront's late retry (same key, the PSP back): no payable page for FAILED orders.
+    const late = await callApi<CheckoutAnswer>(system, 'POST', '/v1/payments', body, headers);
+    expect(late.status).toBeLessThan(500);
+    expect(late.body.payment_page_url).toBeUndefined();
+    expect(late.body.payment_orders).toMatchObject([
+      { status: 'FAILED', failure_code: 'hosted_page_not_registered' },
+    ]);
+    expect((await intentsOf(id)).filter((p) => p.status === 'succeeded')).toEqual([]);
   });
 });
