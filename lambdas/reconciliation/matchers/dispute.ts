@@ -12,7 +12,7 @@
  * that balance to cash.
  */
 import type { DisputeRecord } from '../../refunds/model';
-import type { CategoryMatcher, Verdict } from './types';
+import { type CategoryMatcher, currencyAndGrossVerdict, type Verdict } from './types';
 
 export const disputeMatcher: CategoryMatcher = {
   categories: ['dispute', 'dispute_reversal'],
@@ -40,25 +40,11 @@ export const disputeMatcher: CategoryMatcher = {
         repair: 'apply_psp_dispute',
       };
     }
-    if (record.currency !== row.currency) {
-      return {
-        ...base,
-        class: 'currency_mismatch',
-        detail: `${what} settled in ${row.currency}, recorded in ${record.currency}`,
-        expected: { currency: record.currency },
-        actual: { currency: row.currency },
-      };
-    }
-    const expectedGross = reversal ? BigInt(record.amount_minor) : -BigInt(record.amount_minor);
-    if (row.gross !== expectedGross) {
-      return {
-        ...base,
-        class: 'amount_mismatch',
-        detail: `${what} settled ${row.gross}, recorded ${expectedGross} (minor units)`,
-        expected: { gross: expectedGross.toString() },
-        actual: { gross: row.gross.toString() },
-      };
-    }
+    const differs = currencyAndGrossVerdict(base, what, row, {
+      currency: record.currency,
+      gross: reversal ? BigInt(record.amount_minor) : -BigInt(record.amount_minor),
+    });
+    if (differs) return differs;
     if (!record.steps.includes(step)) {
       return {
         ...base,

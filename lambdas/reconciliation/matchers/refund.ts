@@ -11,7 +11,7 @@
  */
 import type { RefundRecord } from '../../refunds/model';
 import type { SettlementRow } from '../model';
-import type { CategoryMatcher, Verdict } from './types';
+import { type CategoryMatcher, currencyAndGrossVerdict, type Verdict } from './types';
 
 const refundIdOf = (row: SettlementRow) => row.refundId ?? row.sourceId;
 
@@ -58,25 +58,11 @@ export const refundMatcher: CategoryMatcher = {
         actual: { psp_refund_id: row.sourceId },
       };
     }
-    if (record.currency !== row.currency) {
-      return {
-        ...base,
-        class: 'currency_mismatch',
-        detail: `${what} settled in ${row.currency}, recorded in ${record.currency}`,
-        expected: { currency: record.currency },
-        actual: { currency: row.currency },
-      };
-    }
-    const expectedGross = failure ? BigInt(record.amount_minor) : -BigInt(record.amount_minor);
-    if (row.gross !== expectedGross) {
-      return {
-        ...base,
-        class: 'amount_mismatch',
-        detail: `${what} settled ${row.gross}, recorded ${expectedGross} (minor units)`,
-        expected: { gross: expectedGross.toString() },
-        actual: { gross: row.gross.toString() },
-      };
-    }
+    const differs = currencyAndGrossVerdict(base, what, row, {
+      currency: record.currency,
+      gross: failure ? BigInt(record.amount_minor) : -BigInt(record.amount_minor),
+    });
+    if (differs) return differs;
     const statusOk = failure ? record.status === 'failed' : TOOK_MONEY.has(record.status);
     if (!statusOk) {
       return {

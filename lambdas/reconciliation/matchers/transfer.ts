@@ -17,7 +17,7 @@
 import { Accounts } from '../../ledger';
 import type { Payout } from '../../payouts/model';
 import type { SettlementRow } from '../model';
-import type { CategoryMatcher, LoadedRecords, Verdict } from './types';
+import { type CategoryMatcher, currencyAndGrossVerdict, type LoadedRecords, type Verdict } from './types';
 
 const reversalTx = (row: SettlementRow) => `transfer_reversal:${row.sourceId}`;
 
@@ -57,25 +57,11 @@ export const transferMatcher: CategoryMatcher = {
         actual: { provider_reference: row.sourceId },
       };
     }
-    if (payout.currency !== row.currency) {
-      return {
-        ...base,
-        class: 'currency_mismatch',
-        detail: `transfer settled in ${row.currency}, payout recorded in ${payout.currency}`,
-        expected: { currency: payout.currency },
-        actual: { currency: row.currency },
-      };
-    }
-    const expectedGross = -BigInt(payout.amount);
-    if (row.gross !== expectedGross) {
-      return {
-        ...base,
-        class: 'amount_mismatch',
-        detail: `transfer settled ${row.gross}, payout recorded ${expectedGross} (minor units)`,
-        expected: { gross: expectedGross.toString() },
-        actual: { gross: row.gross.toString() },
-      };
-    }
+    const differs = currencyAndGrossVerdict(base, 'transfer', row, {
+      currency: payout.currency,
+      gross: -BigInt(payout.amount),
+    });
+    if (differs) return differs;
     const noTransferYet =
       payout.status === 'CREATED' || (payout.status === 'FAILED' && !payout.provider_reference);
     if (noTransferYet) {

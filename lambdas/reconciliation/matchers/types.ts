@@ -88,3 +88,34 @@ export interface CategoryMatcher {
   moreNeeds?(row: SettlementRow, loaded: LoadedRecords, needs: RecordNeeds): void;
   classify(row: SettlementRow, loaded: LoadedRecords, policy: MatchPolicy): Verdict;
 }
+
+/**
+ * The first two checks every recorded row gets: the currency, then the gross amount (minor units, signed as
+ * the PSP's balance moves). Answers the break, or undefined when both agree.
+ */
+export function currencyAndGrossVerdict(
+  base: Partial<Verdict>,
+  what: string,
+  row: { readonly currency: string; readonly gross: bigint },
+  recorded: { readonly currency: string; readonly gross: bigint },
+): Verdict | undefined {
+  if (recorded.currency !== row.currency) {
+    return {
+      ...base,
+      class: 'currency_mismatch',
+      detail: `${what} settled in ${row.currency}, recorded in ${recorded.currency}`,
+      expected: { currency: recorded.currency },
+      actual: { currency: row.currency },
+    };
+  }
+  if (row.gross !== recorded.gross) {
+    return {
+      ...base,
+      class: 'amount_mismatch',
+      detail: `${what} settled ${row.gross}, recorded ${recorded.gross} (minor units)`,
+      expected: { gross: recorded.gross.toString() },
+      actual: { gross: row.gross.toString() },
+    };
+  }
+  return undefined;
+}
