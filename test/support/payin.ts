@@ -249,3 +249,18 @@ export function usePayinSystem(
     await started?.system.stop();
   });
 }
+
+/** What the buyer's browser posts on the PSP's hosted page: a test card that succeeds. Answers the redirect. */
+export function payHostedPage(url: string): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      email: 'buyer@example.com',
+      cardNumber: '4242 4242 4242 4242',
+      cardExpiry: '12 / 34',
+      cardCvc: '123',
+    }),
+    redirect: 'manual',
+  });
+}

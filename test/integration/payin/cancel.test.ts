@@ -14,6 +14,7 @@ import {
   assertOrderInvariants,
   availableBalance,
   executionDependencies,
+  payHostedPage,
   paymentsContextOf,
   testPaymentProvider,
   waitForOrders,
@@ -87,21 +88,6 @@ async function submit(checkoutId: string, seller: string, amount: string, card?:
 
 function cancel(checkoutId: string, headers: Record<string, string> = {}) {
   return callApi<CheckoutAnswer>(system, 'POST', `/v1/checkouts/${checkoutId}/cancel`, undefined, headers);
-}
-
-/** What the buyer's browser posts on the hosted page. */
-function payPage(url: string) {
-  return fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      email: 'buyer@example.com',
-      cardNumber: '4242 4242 4242 4242',
-      cardExpiry: '12 / 34',
-      cardCvc: '123',
-    }),
-    redirect: 'manual',
-  });
 }
 
 /** Every PaymentIntent the PSP holds for a checkout (card: per order metadata; hosted: the checkout's). */
@@ -198,7 +184,7 @@ describe('cancel a hosted checkout', () => {
     expect(canceled.body.payment_orders).toMatchObject([{ status: 'FAILED', failure_code: 'canceled' }]);
     expect(canceled.body.payment_orders[0]?.pending_reason).toBeUndefined();
 
-    const paid = await payPage(url);
+    const paid = await payHostedPage(url);
     expect(paid.status).toBe(410);
     await paid.text();
     expect((await intentsOf(id)).filter((p) => p.status === 'succeeded')).toEqual([]);
@@ -218,7 +204,7 @@ describe('cancel a hosted checkout', () => {
       delayMs: 3_000,
     });
     try {
-      const paid = await payPage(created.payment_page_url ?? '');
+      const paid = await payHostedPage(created.payment_page_url ?? '');
       expect([302, 303]).toContain(paid.status);
       const canceled = await cancel(id);
       expect(canceled.status).toBe(200);
@@ -242,7 +228,7 @@ describe('cancel a hosted checkout', () => {
     expect(cardOrder?.status).toBe('SUCCESS');
 
     // The buyer, in another tab, still pays the old hosted page: refused, no second charge.
-    const paid = await payPage(oldPage);
+    const paid = await payHostedPage(oldPage);
     expect(paid.status).toBe(410);
     await paid.text();
     const taken = [...(await intentsOf(hostedId)), ...(await intentsOf(cardId))].filter(

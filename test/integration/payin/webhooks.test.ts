@@ -24,6 +24,7 @@ import {
   assertLedgerInvariants,
   availableBalance,
   executionDependencies,
+  payHostedPage,
   submitTestCheckout,
   usePayinSystem,
   waitForOrders,
@@ -370,17 +371,7 @@ describe('hosted payment page', () => {
     expect(checkout.payment_page_url).toContain(checkout.psp_session_id);
     expect(orders[0]).toMatchObject({ status: 'PENDING', pending_reason: 'awaiting_buyer_on_hosted_page' });
     // The buyer pays on the PSP's page (a form post, as the browser would).
-    const paid = await fetch(checkout.payment_page_url ?? '', {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        email: 'buyer@example.com',
-        cardNumber: '4242 4242 4242 4242',
-        cardExpiry: '12 / 34',
-        cardCvc: '123',
-      }),
-      redirect: 'manual',
-    });
+    const paid = await payHostedPage(checkout.payment_page_url ?? '');
     expect([302, 303]).toContain(paid.status);
     expect(paid.headers.get('location')).toBe(`https://shop.example/co/${checkout.checkout_id}/done`);
     const [order] = await waitForOrders(ctx, checkout.order_ids);
@@ -395,17 +386,7 @@ describe('hosted payment page', () => {
     const { checkout } = await submit(seller, amount);
     const faults = lost.map((eventType) => system.psp.control.addFault({ kind: 'loss', eventType }));
     try {
-      const paid = await fetch(checkout.payment_page_url ?? '', {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          email: 'buyer@example.com',
-          cardNumber: '4242 4242 4242 4242',
-          cardExpiry: '12 / 34',
-          cardCvc: '123',
-        }),
-        redirect: 'manual',
-      });
+      const paid = await payHostedPage(checkout.payment_page_url ?? '');
       expect([302, 303]).toContain(paid.status);
       await system.psp.control.webhooksIdle(30_000);
     } finally {

@@ -24,6 +24,7 @@ import type { LocalSystem } from '../../../sandbox/local-system';
 import type { MoneyBack } from '../../../sandbox/psp/money-back';
 import {
   assertLedgerInvariants,
+  payHostedPage,
   paymentsContextOf,
   submitTestCheckout,
   testPaymentProvider,
@@ -108,17 +109,7 @@ beforeAll(async () => {
     { seller: 'seller_books', amount: '20.00' },
     { seller: 'seller_tea', amount: '5.50' },
   ]);
-  const paid = await fetch(hosted.payment_page_url ?? '', {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      email: 'buyer@example.com',
-      cardNumber: '4242 4242 4242 4242',
-      cardExpiry: '12 / 34',
-      cardCvc: '123',
-    }),
-    redirect: 'manual',
-  });
+  const paid = await payHostedPage(hosted.payment_page_url ?? '');
   expect([302, 303]).toContain(paid.status);
   await waitForOrders(ctx, Object.values(orderIds).flat());
 

@@ -22,6 +22,7 @@ import type { LocalSystem } from '../../../sandbox/local-system';
 import type { MoneyBack } from '../../../sandbox/psp/money-back';
 import {
   attentionContextOf,
+  payHostedPage,
   paymentsContextOf,
   submitTestCheckout,
   testPaymentProvider,
@@ -234,17 +235,7 @@ describe('money back on a hosted page that paid several orders', () => {
       ],
       buyerId: buyer,
     });
-    const page = await fetch(result.checkout.payment_page_url ?? '', {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        email: 'buyer@example.com',
-        cardNumber: '4242 4242 4242 4242',
-        cardExpiry: '12 / 34',
-        cardCvc: '123',
-      }),
-      redirect: 'manual',
-    });
+    const page = await payHostedPage(result.checkout.payment_page_url ?? '');
     expect([302, 303]).toContain(page.status);
     const orders = await waitForOrders(
       ctx,

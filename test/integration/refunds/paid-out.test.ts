@@ -21,6 +21,7 @@ import type { MoneyBack } from '../../../sandbox/psp/money-back';
 import { localDocumentClient } from '../../support/engines';
 import {
   assertLedgerInvariants,
+  payHostedPage,
   paymentsContextOf,
   submitTestCheckout,
   testPaymentProvider,
@@ -254,17 +255,7 @@ describe('hosted-page payments', () => {
       label: 'hp',
       orders: [{ seller, amount: '40.00' }],
     });
-    const paid = await fetch(checkout.payment_page_url ?? '', {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        email: 'buyer@example.com',
-        cardNumber: '4242 4242 4242 4242',
-        cardExpiry: '12 / 34',
-        cardCvc: '123',
-      }),
-      redirect: 'manual',
-    });
+    const paid = await payHostedPage(checkout.payment_page_url ?? '');
     expect([302, 303]).toContain(paid.status);
     const [order] = await waitForOrders(ctx, [...checkout.order_ids]);
     if (!order?.psp_reference) throw new Error('hosted order has no PaymentIntent');

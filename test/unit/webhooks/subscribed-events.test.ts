@@ -11,6 +11,7 @@ import { isMoneyBackEvent } from '../../../lambdas/refunds/events';
 import {
   CHECKOUT_SESSION_EVENT_TYPES,
   PAYMENT_INTENT_EVENT_TYPES,
+  PAYOUT_EVENT_TYPES,
   SUBSCRIBED_EVENT_TYPES,
 } from '../../../lambdas/webhooks/subscribed-events';
 
@@ -32,7 +33,7 @@ describe('subscribed webhook events', () => {
       (PAYMENT_INTENT_EVENT_TYPES as readonly string[]).includes(t) ||
       (CHECKOUT_SESSION_EVENT_TYPES as readonly string[]).includes(t) ||
       isMoneyBackEvent(t) ||
-      ['payout.paid', 'payout.failed', 'payout.canceled'].includes(t);
+      (PAYOUT_EVENT_TYPES as readonly string[]).includes(t);
     for (const type of SUBSCRIBED_EVENT_TYPES) expect(handled(type), type).toBe(true);
   });
 
@@ -44,7 +45,7 @@ describe('subscribed webhook events', () => {
           ? true
           : type.startsWith('checkout.session.') ||
             isMoneyBackEvent(type) ||
-            ['payout.paid', 'payout.failed', 'payout.canceled'].includes(type);
+            (PAYOUT_EVENT_TYPES as readonly string[]).includes(type);
       expect(SUBSCRIBED_EVENT_TYPES.includes(type), type).toBe(actedOn);
     }
     // Transfers and charge.* outcomes are not acted on: the PaymentIntent and payout events carry them.
