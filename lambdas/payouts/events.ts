@@ -5,6 +5,7 @@
  * Event types we do not know are reported as `unhandled_type`: logged as an error with a metric, which alarms.
  */
 import type Stripe from 'stripe';
+import { PAYOUT_EVENT_TYPES } from '../webhooks/subscribed-events';
 import { applyProviderResult, type ExecutorDependencies, instructionOf } from './executor';
 import { getPayout, type PayoutsContext } from './store';
 
@@ -25,6 +26,9 @@ const KNOWN_QUIET = new Set([
   'transfer.reversed',
 ]);
 
+/** The outcomes we act on: the same list the webhook endpoint subscribes to. */
+const ACTED_ON: ReadonlySet<string> = new Set(PAYOUT_EVENT_TYPES);
+
 export function isPayoutEvent(type: string): boolean {
   return type.startsWith('payout.') || type.startsWith('transfer.');
 }
@@ -35,7 +39,7 @@ export async function applyPayoutEvent(
   event: Stripe.Event,
 ): Promise<PayoutEventOutcome> {
   if (KNOWN_QUIET.has(event.type)) return 'ignored_type';
-  if (event.type !== 'payout.paid' && event.type !== 'payout.failed' && event.type !== 'payout.canceled') {
+  if (!ACTED_ON.has(event.type)) {
     deps.log?.('unhandled payout provider event type', {
       type: event.type,
       event_id: event.id,

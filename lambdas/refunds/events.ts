@@ -5,10 +5,13 @@
  * the charge is applied (each once), which also catches a refund whose own events were lost.
  */
 import type Stripe from 'stripe';
+import { MONEY_BACK_EVENT_TYPES } from '../webhooks/subscribed-events';
 import { applyPspDispute } from './disputes';
 import { applyPspRefund, type RefundDependencies } from './service';
 
-const REFUND_EVENTS = new Set(['refund.created', 'refund.updated', 'refund.failed']);
+const REFUND_EVENTS: ReadonlySet<string> = new Set(
+  MONEY_BACK_EVENT_TYPES.filter((t) => t.startsWith('refund.')),
+);
 
 export function isMoneyBackEvent(type: string): boolean {
   return REFUND_EVENTS.has(type) || type === 'charge.refunded' || type.startsWith('charge.dispute.');
