@@ -10,13 +10,7 @@ import type { StripePaymentProvider } from '../../../lambdas/psp/stripe-provider
 import { rotateLocalSecret } from '../../../lambdas/shared/secrets';
 import { localSecretValueEnvVar } from '../../../lib/manifest';
 import type { LocalSystem } from '../../../sandbox/local-system';
-import {
-  paymentsContextOf,
-  submitTestCheckout,
-  testPaymentProvider,
-  waitForOrders,
-} from '../../support/payin';
-import { startTestSystem } from '../../support/system';
+import { submitTestCheckout, usePayinSystem, waitForOrders } from '../../support/payin';
 
 let system: LocalSystem;
 let ctx: PaymentsContext;
@@ -29,18 +23,17 @@ const LOCAL_VARS = ['stripe-webhook-secret', 'stripe-api-key'].flatMap((id) => {
 });
 const MAX_AGE_MS = 2_000;
 
-beforeAll(async () => {
-  system = await startTestSystem();
-  ctx = paymentsContextOf(system);
-  psp = testPaymentProvider(system);
+usePayinSystem((s) => {
+  ({ system, ctx, psp } = s);
+});
+beforeAll(() => {
   for (const name of LOCAL_VARS) saved.set(name, process.env[name]);
 });
-afterAll(async () => {
+afterAll(() => {
   for (const [name, value] of saved) {
     if (value === undefined) delete process.env[name];
     else process.env[name] = value;
   }
-  await system?.stop();
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
