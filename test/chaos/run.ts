@@ -150,25 +150,33 @@ export class ApiClient {
 
   /**
    * POSTs a checkout as a careful storefront does: retries with the same Idempotency-Key on 409
-   * request_in_progress, 429 and 5xx with backoff and jitter; gives up after a few tries.
+   * request_in_progress, 429 and 5xx with capped backoff and jitter, for up to `RETRY_BUDGET_MS`.
    */
   async submit(body: unknown, key: string, rng: () => number): Promise<ApiAnswer> {
     return this.post('/v1/payments', body, key, rng);
   }
 
-  /** Any POST, retried as `submit` retries (same key; 409 request_in_progress, 429, 5xx). */
+  /**
+   * Any POST, retried as `submit` retries (same key; 409 request_in_progress, 429, 5xx). The budget is a
+   * time, not a count: a duplicate that races a slow first request must outlast that request (the API's
+   * own timeout, after which its claim on the key lapses), or it would give up on an answer that is coming.
+   */
   async post(path: string, body: unknown, key: string | undefined, rng: () => number): Promise<ApiAnswer> {
+    const deadline = Date.now() + RETRY_BUDGET_MS;
     let last: ApiAnswer = { status: 0, body: {} };
-    for (let attempt = 0; attempt < 8; attempt++) {
+    for (let attempt = 0; ; attempt++) {
       last = await this.call('POST', path, body, key ? { 'Idempotency-Key': key } : {});
       const retriable = last.status === 409 || last.status === 429 || last.status >= 500;
       const code = (last.body.error as { code?: string } | undefined)?.code;
       if (!retriable || (last.status === 409 && code !== 'request_in_progress')) return last;
+      if (Date.now() >= deadline) return last;
       await sleep(Math.min(2_000, 50 * 2 ** attempt) * (0.5 + rng()));
     }
-    return last;
   }
 }
+
+/** How long a client keeps retrying one request: beyond the API functions' 29 s timeout and claim. */
+const RETRY_BUDGET_MS = 60_000;
 
 function checkoutBody(c: PlannedCheckout): Record<string, unknown> {
   return {
