@@ -44,7 +44,11 @@ const strayRejections: string[] = [];
 process.on('unhandledRejection', (reason) => {
   const line = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
   strayRejections.push(line);
-  console.error(`[chaos] unhandled rejection in the local runtime (counted, the run goes on): ${line}`);
+  // The stack says which invocation dropped it (the message alone did not, the one time it happened).
+  const stack = reason instanceof Error ? `\n${reason.stack ?? ''}` : '';
+  console.error(
+    `[chaos] unhandled rejection in the local runtime (counted, the run goes on): ${line}${stack}`,
+  );
 });
 try {
   console.log(`[chaos] ${checkouts} checkouts, seed ${values.seed}, ${values.concurrency} in flight`);
