@@ -3,11 +3,10 @@
  * currencies, a partial refund, a refund that succeeded and later failed, a lost dispute, replayed and
  * out-of-order stream records and replayed PSP events (no-ops), and a 400 for a bad buyer id. Attribution: a
  * dashboard refund and a dispute on a hosted page that paid two sellers' orders write a needs-attention
- * record and post nothing. Sellers, buyers and checkouts are the tests' own (base36): the ledger-wide checks
- * of refunds.test.ts are not repeated here, each seller's wallet is checked instead.
+ * record and post nothing. After each test: the order and ledger invariants (useRefundsSystem).
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getAttention } from '../../../lambdas/attention';
 import type { ItemChange } from '../../../lambdas/events';
 import { walletBalances } from '../../../lambdas/ledger';
@@ -15,21 +14,14 @@ import type { CurrencyCode } from '../../../lambdas/money';
 import type { PaymentsContext } from '../../../lambdas/payments';
 import type { StripePaymentProvider } from '../../../lambdas/psp/stripe-provider';
 import { type BuyerTotals, projectBuyerTotals } from '../../../lambdas/refunds/buyer-totals';
-import { DEFAULT_POLICY } from '../../../lambdas/refunds/config';
 import { getDispute } from '../../../lambdas/refunds/disputes';
 import { getRefund, type MoneyBackContext } from '../../../lambdas/refunds/store';
 import type { LocalSystem } from '../../../sandbox/local-system';
 import type { MoneyBack } from '../../../sandbox/psp/money-back';
-import {
-  attentionContextOf,
-  payHostedPage,
-  paymentsContextOf,
-  submitTestCheckout,
-  testPaymentProvider,
-  waitForOrders,
-} from '../../support/payin';
+import { attentionContextOf, payHostedPage, submitTestCheckout, waitForOrders } from '../../support/payin';
+import { useRefundsSystem } from '../../support/refunds';
 import { eventually } from '../../support/runtime';
-import { callApi, startTestSystem } from '../../support/system';
+import { callApi } from '../../support/system';
 
 let system: LocalSystem;
 let ctx: PaymentsContext;
@@ -40,16 +32,8 @@ const run = Date.now().toString(36);
 let counter = 0;
 const unique = (label: string) => `${label}_${run}_${(++counter).toString(36)}`;
 
-beforeAll(async () => {
-  process.env.WEBHOOK_RETRY_BASE_SECONDS = '0';
-  system = await startTestSystem();
-  ctx = paymentsContextOf(system);
-  mb = { db: ctx.db, tables: ctx.tables, policy: DEFAULT_POLICY, commissionBps: 1000 };
-  psp = testPaymentProvider(system);
-  sim = system.psp.control.moneyBack as MoneyBack;
-});
-afterAll(async () => {
-  await system?.stop();
+useRefundsSystem((s) => {
+  ({ system, ctx, psp, mb, sim } = s);
 });
 
 async function paid(

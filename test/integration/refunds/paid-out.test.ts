@@ -4,13 +4,12 @@
  * its refunds and disputes, dashboard refunds and disputes of hosted-page payments, and a reversal the PSP
  * refuses for another reason reaching a person. After each test: the ledger invariants (DESIGN §8).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { attentionSink, getAttention, listAttention } from '../../../lambdas/attention/store';
 import { walletBalances } from '../../../lambdas/ledger';
 import type { PaymentsContext } from '../../../lambdas/payments';
 import type { StripePaymentProvider } from '../../../lambdas/psp/stripe-provider';
 import { createStripeClient } from '../../../lambdas/psp/stripe-provider';
-import { DEFAULT_POLICY } from '../../../lambdas/refunds/config';
 import { getDispute } from '../../../lambdas/refunds/disputes';
 import type { RefundRecord } from '../../../lambdas/refunds/model';
 import { StripeMoneyBackProvider } from '../../../lambdas/refunds/psp';
@@ -18,17 +17,10 @@ import { resolveDueRefunds } from '../../../lambdas/refunds/service';
 import { getRefund, type MoneyBackContext } from '../../../lambdas/refunds/store';
 import type { LocalSystem } from '../../../sandbox/local-system';
 import type { MoneyBack } from '../../../sandbox/psp/money-back';
-import { localDocumentClient } from '../../support/engines';
-import {
-  assertLedgerInvariants,
-  payHostedPage,
-  paymentsContextOf,
-  submitTestCheckout,
-  testPaymentProvider,
-  waitForOrders,
-} from '../../support/payin';
+import { attentionContextOf, payHostedPage, submitTestCheckout, waitForOrders } from '../../support/payin';
+import { useRefundsSystem } from '../../support/refunds';
 import { eventually } from '../../support/runtime';
-import { callApi, startTestSystem } from '../../support/system';
+import { callApi } from '../../support/system';
 
 let system: LocalSystem;
 let ctx: PaymentsContext;
@@ -37,22 +29,10 @@ let psp: StripePaymentProvider;
 let sim: MoneyBack;
 let n = 0;
 
-beforeAll(async () => {
-  process.env.WEBHOOK_RETRY_BASE_SECONDS = '0';
-  system = await startTestSystem();
+useRefundsSystem((s) => {
+  ({ system, ctx, psp, mb, sim } = s);
   // Banks answer only when a test settles a payout.
   system.psp.control.connect.setDelayMs(365 * 86_400_000);
-  ctx = paymentsContextOf(system);
-  mb = { db: ctx.db, tables: ctx.tables, policy: DEFAULT_POLICY, commissionBps: 1000 };
-  psp = testPaymentProvider(system);
-  sim = system.psp.control.moneyBack as MoneyBack;
-});
-afterEach(async () => {
-  await system.psp.control.webhooksIdle();
-  await assertLedgerInvariants(ctx);
-});
-afterAll(async () => {
-  await system?.stop();
 });
 
 const id = (label: string) => `${label}_${++n}_${Date.now().toString(36)}`;
@@ -204,17 +184,15 @@ describe('a refund after the seller was paid out', () => {
     );
     expect(w.body.balances[0]?.not_payable_reasons).toContain('negative_balance');
     // An expected refusal is no one's task: no needs-attention record.
-    expect(await getAttention(attentionCtx(), `transfer_reversal_failed:refund:${refundId}`)).toBeUndefined();
+    expect(
+      await getAttention(attentionContextOf(system), `transfer_reversal_failed:refund:${refundId}`),
+    ).toBeUndefined();
 
     // The seller's next pay-in (50.00, net 45.00) pays the 9.00 owed first.
     await paidOrder(seller, '50.00');
     expect(await wallet(seller)).toEqual({ available: 3_600n, receivable: 0n, disputeHeld: 0n });
   });
 });
-
-function attentionCtx() {
-  return { db: localDocumentClient(), table: system.names.tables.attention ?? '' };
-}
 
 describe('the order view', () => {
   it('shows the order with its refunds and disputes', async () => {
@@ -312,7 +290,7 @@ describe('refunds that need a person', () => {
       ctx: {
         ...mb,
         tables: { ...mb.tables, payouts: system.names.tables.payouts ?? '' },
-        attention: attentionSink(attentionCtx()),
+        attention: attentionSink(attentionContextOf(system)),
         metrics: { count: (name: string) => emitted.push(name) },
       },
       psp: async () => new StripeMoneyBackProvider(stripe()),
@@ -320,10 +298,13 @@ describe('refunds that need a person', () => {
     };
     const first = await resolveDueRefunds(sweeperDeps);
     expect(first.waiting).toBeGreaterThanOrEqual(1);
-    const record = await getAttention(attentionCtx(), `transfer_reversal_failed:refund:${refundId}`);
+    const record = await getAttention(
+      attentionContextOf(system),
+      `transfer_reversal_failed:refund:${refundId}`,
+    );
     expect(record).toMatchObject({ status: 'OPEN', subjectType: 'refund', subjectId: refundId });
     expect(emitted).toContain('RefundsNeedingAttention');
-    const open = await listAttention(attentionCtx(), { status: 'OPEN', limit: 100 });
+    const open = await listAttention(attentionContextOf(system), { status: 'OPEN', limit: 100 });
     expect(open.map((r) => r.attention_id)).toContain(`transfer_reversal_failed:refund:${refundId}`);
 
     // The PSP answers again: the next sweep reverses once, with the same key.

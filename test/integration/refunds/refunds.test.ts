@@ -3,12 +3,11 @@
  * then failed), dashboard refunds seen only as events, disputes won, lost and an inquiry, receivables netted
  * by the next pay-in, and replays changing nothing. Every test ends with the ledger invariants (DESIGN §8).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { walletBalances } from '../../../lambdas/ledger';
 import type { PaymentsContext } from '../../../lambdas/payments';
 import type { StripePaymentProvider } from '../../../lambdas/psp/stripe-provider';
 import { createStripeClient } from '../../../lambdas/psp/stripe-provider';
-import { DEFAULT_POLICY } from '../../../lambdas/refunds/config';
 import { getDispute } from '../../../lambdas/refunds/disputes';
 import type { RefundRecord } from '../../../lambdas/refunds/model';
 import { StripeMoneyBackProvider } from '../../../lambdas/refunds/psp';
@@ -16,15 +15,10 @@ import { resolveDueRefunds } from '../../../lambdas/refunds/service';
 import { getRefund, type MoneyBackContext, orderRefunds } from '../../../lambdas/refunds/store';
 import type { LocalSystem } from '../../../sandbox/local-system';
 import type { MoneyBack } from '../../../sandbox/psp/money-back';
-import {
-  assertLedgerInvariants,
-  paymentsContextOf,
-  submitTestCheckout,
-  testPaymentProvider,
-  waitForOrders,
-} from '../../support/payin';
+import { submitTestCheckout, waitForOrders } from '../../support/payin';
+import { useRefundsSystem } from '../../support/refunds';
 import { eventually } from '../../support/runtime';
-import { callApi, startTestSystem } from '../../support/system';
+import { callApi } from '../../support/system';
 
 let system: LocalSystem;
 let ctx: PaymentsContext;
@@ -33,20 +27,8 @@ let psp: StripePaymentProvider;
 let sim: MoneyBack;
 let sellers = 0;
 
-beforeAll(async () => {
-  process.env.WEBHOOK_RETRY_BASE_SECONDS = '0';
-  system = await startTestSystem();
-  ctx = paymentsContextOf(system);
-  mb = { db: ctx.db, tables: ctx.tables, policy: DEFAULT_POLICY, commissionBps: 1000 };
-  psp = testPaymentProvider(system);
-  sim = system.psp.control.moneyBack as MoneyBack;
-});
-afterEach(async () => {
-  await system.psp.control.webhooksIdle();
-  await assertLedgerInvariants(ctx);
-});
-afterAll(async () => {
-  await system?.stop();
+useRefundsSystem((s) => {
+  ({ system, ctx, psp, mb, sim } = s);
 });
 
 /** A paid order of `amount` for a fresh seller; the platform's commission is 10%. */
