@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--seconds 20] [--levels 1,5,10,20] [--json FILE] [--svg FILE]`: the whole local system on its
+ * `npm run bench -- [--seconds 20] [--levels 1,5,10,20] [--json FILE] [--svg FILE] [--bundles-only | --skip-bundles]`: the whole local system on its
  * own engines, measured.
  *   1. Each function's bundle (esbuild with the deploy's options: ESM, minified, AWS SDK external) and its module
  *      load time in a fresh Node process, beside a hello-world module's.
@@ -17,8 +17,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { build } from 'esbuild';
 import { manifest } from '../lib/manifest';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../sandbox/engines/local-aws';
+import { LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_REGION } from '../sandbox/engines/local-aws';
+import { baseEnvironment, functionEnvironment, localSecretValue } from '../sandbox/environment';
 import { startLocalSystem } from '../sandbox/local-system';
+import type { PhysicalNames } from '../sandbox/provision';
 
 const { values } = parseArgs({
   options: {
@@ -27,6 +29,7 @@ const { values } = parseArgs({
     json: { type: 'string', default: 'bench-results.json' },
     svg: { type: 'string', default: 'bench-latency.svg' },
     'skip-bundles': { type: 'boolean', default: false },
+    'bundles-only': { type: 'boolean', default: false },
   },
 });
 const root = resolve(import.meta.dirname, '..');
@@ -44,6 +47,36 @@ interface BundleFigure {
   function: string;
   bytes: number;
   loadMs: number;
+}
+
+/**
+ * The variables a function's module reads at load (CDK sets the same ones): its own grants, under placeholder
+ * names and endpoints (nothing is called at load), so that the load measured is the function's real init.
+ */
+function loadEnvironment(functionId: string): Record<string, string> {
+  const spec = manifest.functions.find((f) => f.id === functionId);
+  if (!spec) return {};
+  const ids = <T>(specs: readonly { id: string }[], as: (id: string) => T): Record<string, T> =>
+    Object.fromEntries(specs.map((s) => [s.id, as(s.id)]));
+  const names: PhysicalNames = {
+    tables: ids(manifest.tables, (id) => `bench-${id}`),
+    queues: ids(manifest.queues, (id) => ({
+      url: `http://127.0.0.1:9/${LOCAL_ACCOUNT}/bench-${id}`,
+      arn: `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:bench-${id}`,
+    })),
+    buckets: ids(manifest.buckets, (id) => `bench-${id}`),
+    topics: ids(manifest.topics, (id) => `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:bench-${id}`),
+  };
+  const nowhere = 'http://127.0.0.1:9';
+  return {
+    ...baseEnvironment(manifest, { dynamodb: nowhere, messaging: nowhere, stepFunctions: nowhere }),
+    ...functionEnvironment(
+      spec,
+      names,
+      (id) => `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:bench-${id}`,
+      (id) => localSecretValue(manifest, id),
+    ),
+  };
 }
 
 async function bundles(): Promise<BundleFigure[]> {
@@ -82,6 +115,7 @@ async function bundles(): Promise<BundleFigure[]> {
     for (let i = 0; i < 3; i++) {
       const ms = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
         cwd: root,
+        env: { PATH: process.env.PATH ?? '', ...loadEnvironment(id) },
       });
       runs.push(Number(String(ms).trim()));
     }
@@ -228,6 +262,10 @@ ${series('postP99', '#7570b3')}
 const results: Record<string, unknown> = { machine: load() };
 log(`start (${load()})`);
 if (!values['skip-bundles']) results.bundles = await bundles();
+if (values['bundles-only']) {
+  writeFileSync(values.json, JSON.stringify(results, null, 2));
+  process.exit(0);
+}
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 const apiKey = 'bench-api-key';
