@@ -10,6 +10,8 @@
  *   4. The cost per 1M pay-ins of those levels: every call metered (sandbox/metering.ts), priced by bench/cost.ts.
  * Results as JSON and an SVG latency chart. Figures depend on the machine's load: the run prints it.
  */
+// First: settings the functions' modules read at load (sandbox/local-process.ts).
+import '../sandbox/local-process';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';

@@ -6,13 +6,15 @@
  * A pay-in is one payment order (one charge); a checkout carries one to five. Lambda durations are measured
  * here, on a local machine shared by everything in this process: they are an upper bound for AWS's.
  */
+// First: settings the functions' modules read at load (sandbox/local-process.ts).
+import '../sandbox/local-process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type Stripe from 'stripe';
 import { documentClient, s3Client, snsClient, sqsClient } from '../lambdas/shared/aws-clients';
-import { paymentProvider } from '../lambdas/shared/wiring';
+import { paymentProvider } from '../lambdas/shared/psp-wiring';
 import { manifest } from '../lib/manifest';
 import { type LocalSystem, startLocalSystem } from '../sandbox/local-system';
 import { Meter, PLATFORM_LOG_BYTES_PER_INVOCATION, type Usage } from '../sandbox/metering';
