@@ -2,6 +2,8 @@
  * `npm run chaos -- --checkouts N --seed S [--concurrency C] [--json FILE]`: the whole system on its own engines
  * under deterministic faults (test/chaos/), then the invariant table; exits 1 on any violation.
  */
+// First: settings the functions' modules read at load (sandbox/local-process.ts).
+import '../sandbox/local-process';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';

@@ -6,15 +6,17 @@
  * A pay-in is one payment order (one charge); a checkout carries one to five. Lambda durations are measured
  * here, on a local machine shared by everything in this process: they are an upper bound for AWS's.
  */
+// First: settings the functions' modules read at load (sandbox/local-process.ts).
+import '../sandbox/local-process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type Stripe from 'stripe';
 import { documentClient, s3Client, snsClient, sqsClient } from '../lambdas/shared/aws-clients';
-import { paymentProvider } from '../lambdas/shared/wiring';
+import { paymentProvider } from '../lambdas/shared/psp-wiring';
 import { manifest } from '../lib/manifest';
-import { startLocalSystem } from '../sandbox/local-system';
+import { type LocalSystem, startLocalSystem } from '../sandbox/local-system';
 import { Meter, PLATFORM_LOG_BYTES_PER_INVOCATION, type Usage } from '../sandbox/metering';
 import { formatChecks } from '../test/chaos/invariants';
 import { chaosEnvironment, runChaos } from '../test/chaos/run';
@@ -165,6 +167,53 @@ export function formatCost(lines: readonly CostLine[], title: string): string {
   return out.join('\n');
 }
 
+export interface SystemMetering {
+  readonly meter: Meter;
+  /**
+   * Prices what was metered per pay-in: Lambda duration modelled for AWS and as measured here; Express
+   * executions billed from those started since `since`.
+   */
+  price(payIns: number, since: Date): { modelled: CostLine[]; measured: CostLine[]; pspCalls: number };
+}
+
+/**
+ * Meters a started local system: the functions' own AWS clients and log lines (sandbox/metering.ts) and the PSP
+ * calls on their Stripe client (for the modelled Lambda duration). `meter.remove()` when done.
+ */
+export async function meterSystem(system: LocalSystem): Promise<SystemMetering> {
+  const meter = new Meter(manifest, system.runtime.host, system.runtime.stepFunctions);
+  meter.meterDynamo(documentClient());
+  meter.meterRequests(sqsClient(), 'sqs');
+  meter.meterRequests(snsClient(), 'sns');
+  meter.meterRequests(s3Client(), 's3');
+  meter.meterLogs();
+  let pspCalls = 0;
+  const provider = (await paymentProvider()) as unknown as { stripe: Stripe };
+  provider.stripe.on('response', () => {
+    pspCalls++;
+  });
+  return {
+    meter,
+    price(payIns, since) {
+      const billed: Record<string, number> = {};
+      for (const spec of manifest.stateMachines) {
+        for (const e of system.runtime.stepFunctions.listExecutions(
+          system.runtime.stepFunctions.arnOf(spec.id),
+        )) {
+          if (e.startDate < since || !e.stopDate) continue;
+          const ms = e.stopDate.getTime() - e.startDate.getTime();
+          billed[spec.id] = (billed[spec.id] ?? 0) + Math.ceil(Math.max(1, ms) / 100) * 100;
+        }
+      }
+      return {
+        measured: priceUsage(meter.usage, payIns, billed),
+        modelled: priceUsage(meter.usage, payIns, billed, { pspCalls }),
+        pspCalls,
+      };
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -186,18 +235,8 @@ async function main(): Promise<void> {
     webhookRetryBaseMs: 200,
     runtime: { runSchedules: false },
   });
-  const meter = new Meter(manifest, system.runtime.host, system.runtime.stepFunctions);
-  meter.meterDynamo(documentClient());
-  meter.meterRequests(sqsClient(), 'sqs');
-  meter.meterRequests(snsClient(), 'sns');
-  meter.meterRequests(s3Client(), 's3');
-  meter.meterLogs();
-  // PSP calls, counted on the functions' own Stripe client (for the modelled Lambda duration).
-  let pspCalls = 0;
-  const provider = (await paymentProvider()) as unknown as { stripe: Stripe };
-  provider.stripe.on('response', () => {
-    pspCalls++;
-  });
+  const metering = await meterSystem(system);
+  const { meter } = metering;
   let code = 1;
   try {
     const started = new Date();
@@ -213,19 +252,8 @@ async function main(): Promise<void> {
       beforeChecks: () => meter.pause(),
       log: (line) => console.log(line),
     });
-    const billed: Record<string, number> = {};
-    for (const spec of manifest.stateMachines) {
-      for (const e of system.runtime.stepFunctions.listExecutions(
-        system.runtime.stepFunctions.arnOf(spec.id),
-      )) {
-        if (e.startDate < started || !e.stopDate) continue;
-        const ms = e.stopDate.getTime() - e.startDate.getTime();
-        billed[spec.id] = (billed[spec.id] ?? 0) + Math.ceil(Math.max(1, ms) / 100) * 100;
-      }
-    }
     const payIns = report.plan.orders;
-    const lines = priceUsage(meter.usage, payIns, billed);
-    const modelled = priceUsage(meter.usage, payIns, billed, { pspCalls });
+    const { measured: lines, modelled, pspCalls } = metering.price(payIns, started);
     meter.remove();
     const about = `${payIns} pay-ins in ${report.plan.checkouts} checkouts (${(report.plan.orders / report.plan.checkouts).toFixed(2)} orders each), ${pspCalls} PSP calls; load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores; invariants ${report.ok ? 'held' : 'VIOLATED'}`;
     console.log('');

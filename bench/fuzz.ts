@@ -2,6 +2,8 @@
  * `npm run fuzz -- [--runs 10000] [--seed 15]`: seeded bad requests against the whole system on its own engines
  * (test/fuzz/api.ts); prints the answers by status and code, and exits 1 on a wrong answer or any write.
  */
+// First: settings the functions' modules read at load (sandbox/local-process.ts).
+import '../sandbox/local-process';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';

@@ -6,6 +6,8 @@
  * Environment: PORT (API, default 3000), PSP_PORT (PSP simulator, default 12111), SANDBOX_DATA_DIR (persist
  * DynamoDB, SQS/S3 and PSP simulator state in this folder; default in memory), API_KEY (storefront key, default printed).
  */
+// First: settings the functions' modules read at load (sandbox/local-process.ts).
+import './local-process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { manifest } from '../lib/manifest';

@@ -4,9 +4,11 @@
  * ASL files that CDK deploys.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { ScheduledEvent } from 'aws-lambda';
+import { logger } from '../lambdas/shared/logger';
 import type { Manifest } from '../lib/manifest';
 import { startLocalApi } from './api-gateway';
 import { startTableStreamSource } from './dynamodb-stream-source';
@@ -50,6 +52,20 @@ export interface Runtime {
   /** Waits until every created object was handed to its function. */
   settleBuckets(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/**
+ * The log level the runner chose (POWERTOOLS_LOG_LEVEL, set before it starts the system) for the functions'
+ * shared logger too. A runner that imports the functions' shared clients or the API's documents (chaos, cost,
+ * bench: lambdas/shared/aws-clients, sandbox/dev-pages) has loaded that logger before choosing, at Powertools'
+ * default INFO; on Lambda the variable is set before any module loads. `setLogLevel` alone would not last:
+ * the logger goes back to its initial level at each invocation, so its initial level is set again.
+ */
+function applyRunnerLogLevel(): void {
+  const level = process.env.POWERTOOLS_LOG_LEVEL?.toUpperCase();
+  if (!level || !(level in LogLevelThreshold)) return;
+  (logger as unknown as { setInitialLogLevel(level: string): void }).setInitialLogLevel(level);
+  if (logger.getLevelName() !== level) throw new Error(`the functions' logger did not take level ${level}`);
 }
 
 function scheduledEvent(ruleArn: string): ScheduledEvent {
@@ -101,6 +117,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     // Handlers read their configuration once at module load, so the environment is set before they load.
     const environment = runtimeEnvironment(manifest, names, endpoints, (id) => stepFunctions.arnOf(id));
     Object.assign(process.env, environment);
+    applyRunnerLogLevel();
     await host.loadAll();
 
     const failedAsyncInvocations: FailedAsyncInvocation[] = [];

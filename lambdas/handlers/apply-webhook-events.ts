@@ -12,7 +12,8 @@ import { documentClient, sqsClient } from '../shared/aws-clients';
 import { resource } from '../shared/config';
 import { logger } from '../shared/logger';
 import { instrumented } from '../shared/observability';
-import { paymentProvider, paymentsContext, paymentTiming } from '../shared/wiring';
+import { paymentProvider } from '../shared/psp-wiring';
+import { paymentsContext, paymentTiming } from '../shared/wiring';
 import { applyEvent } from '../webhooks/apply';
 import { loadEvent, markApplied } from '../webhooks/inbox';
 

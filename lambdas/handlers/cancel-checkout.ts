@@ -5,7 +5,8 @@ import { cancelCheckoutHandler } from '../api/payments-api';
 import { documentClient } from '../shared/aws-clients';
 import { resource } from '../shared/config';
 import { instrumented } from '../shared/observability';
-import { paymentProvider, paymentsContext, paymentTiming } from '../shared/wiring';
+import { paymentProvider } from '../shared/psp-wiring';
+import { paymentsContext, paymentTiming } from '../shared/wiring';
 
 const handle = cancelCheckoutHandler({
   payments: paymentsContext(),

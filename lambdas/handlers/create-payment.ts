@@ -14,7 +14,8 @@ import { createPaymentHandler } from '../api/payments-api';
 import { documentClient, sfnClient } from '../shared/aws-clients';
 import { resource } from '../shared/config';
 import { instrumented } from '../shared/observability';
-import { paymentProvider, paymentsContext, paymentTiming, riskProvider } from '../shared/wiring';
+import { paymentProvider } from '../shared/psp-wiring';
+import { paymentsContext, paymentTiming, riskProvider } from '../shared/wiring';
 
 const startWorkflow = payInWorkflowStarter(sfnClient(), resource('stateMachine', 'pay-in'));
 const hostedPage = {

@@ -10,7 +10,7 @@ import { orderMoneyBack } from '../refunds/api';
 import { readOnlyMoneyBack } from '../refunds/wiring';
 import { documentClient } from '../shared/aws-clients';
 import { instrumented } from '../shared/observability';
-import { paymentProvider } from '../shared/wiring';
+import { paymentProvider } from '../shared/psp-wiring';
 
 const handle = getPaymentOrderHandler({
   payments: readOnlyPaymentsContext(documentClient()),

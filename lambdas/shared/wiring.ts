@@ -1,6 +1,7 @@
 /**
- * Builds what the payment handlers share, once per container: the payments context (tables, commission),
- * the PSP provider (Stripe, or the local simulator when PSP_API_BASE is set) and the risk provider.
+ * Builds what the payment handlers share, once per container: the payments context (tables, commission) and
+ * the risk provider. The PSP provider is in ./psp-wiring.ts, so that functions that never call the PSP do not
+ * load (or bundle) the Stripe SDK.
  */
 
 import { envVarFor } from '../../lib/manifest/naming';
@@ -8,12 +9,9 @@ import { powertoolsMetrics } from '../attention/metrics';
 import { attentionSink } from '../attention/store';
 import type { PaymentsContext } from '../payments/context';
 import { DEFAULT_TIMING, type Timing } from '../payments/timing';
-import type { PaymentProvider } from '../psp/port';
-import { createStripeClient, StripePaymentProvider } from '../psp/stripe-provider';
 import { DefaultRiskRules, type RiskProvider, riskRulesFromEnv } from '../risk/rules';
 import { documentClient } from './aws-clients';
 import { optionalEnv, resource } from './config';
-import { rebuiltOnRotation } from './secrets';
 
 let payments: PaymentsContext | undefined;
 let orders: PaymentsContext | undefined;
@@ -54,19 +52,6 @@ export function ordersContext(): PaymentsContext {
   };
   return orders;
 }
-
-/** The PSP, with the current Stripe key (rebuilt within the secrets' max age after a rotation). */
-export const paymentProvider: () => Promise<PaymentProvider> = rebuiltOnRotation(
-  'stripe-api-key',
-  (apiKey) =>
-    new StripePaymentProvider(
-      createStripeClient({
-        apiKey,
-        ...(process.env.PSP_API_BASE ? { apiBase: process.env.PSP_API_BASE } : {}),
-        timeoutMs: Number(optionalEnv('PSP_TIMEOUT_MS', '5000')),
-      }),
-    ),
-);
 
 export function riskProvider(): RiskProvider {
   risk ??= new DefaultRiskRules(riskRulesFromEnv(process.env), {
