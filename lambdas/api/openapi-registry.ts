@@ -56,7 +56,7 @@ const storefrontRouteDocs: Readonly<Record<string, RouteDoc>> = {
   'GET /v1/payments/{payment_order_id}': {
     summary: 'A payment order',
     description:
-      'Its status and append-only history, its refunds and disputes; while 3-D Secure waits on the buyer, `next_action` (read live from the PSP).',
+      'Its status and append-only history (appended from the table stream: it may lag the status by about a second), its refunds and disputes; while 3-D Secure waits on the buyer, `next_action` (read live from the PSP).',
     tag: 'storefront',
     auth: RouteAuth.StorefrontKey,
     pathParams: { payment_order_id: idSchema },

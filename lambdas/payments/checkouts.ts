@@ -8,7 +8,7 @@ import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dy
 import type { TransactItem } from '../ledger';
 import { nowIso, type PaymentsContext, stripKeys } from './context';
 import { PaymentError } from './errors';
-import { checkoutKey, dueIndexKeys, historyKey, orderKey } from './keys';
+import { checkoutKey, dueIndexKeys, orderKey } from './keys';
 import { type Checkout, isTerminal, type OrderHistoryEntry, type PaymentOrder } from './model';
 import { getOrders } from './order-transitions';
 
@@ -19,9 +19,9 @@ export interface CreateCheckoutResult {
 }
 
 /**
- * Writes the checkout, its orders (NOT_STARTED) and their first history entries, all or nothing. The same
- * checkout_id with the same request answers the stored checkout; with another request, or an order id already
- * used elsewhere, it is a conflict and nothing is written.
+ * Writes the checkout and its orders (NOT_STARTED, each carrying its first history entry), all or nothing.
+ * The same checkout_id with the same request answers the stored checkout; with another request, or an order id
+ * already used elsewhere, it is a conflict and nothing is written.
  */
 export async function createCheckout(
   ctx: PaymentsContext,
@@ -39,18 +39,7 @@ export async function createCheckout(
     },
   ];
   for (const order of orders) {
-    items.push({
-      Put: {
-        TableName: ctx.tables.payments,
-        Item: {
-          ...orderKey(order.payment_order_id),
-          ...order,
-          ...(order.deadline ? dueIndexKeys(order.payment_order_id, order.deadline) : {}),
-        },
-        ConditionExpression: 'attribute_not_exists(pk)',
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      },
-    });
+    // The first history entry rides on the order item; the stream's consumer appends it to the history.
     const entry: OrderHistoryEntry = {
       version: order.version,
       from: null,
@@ -62,8 +51,14 @@ export async function createCheckout(
     items.push({
       Put: {
         TableName: ctx.tables.payments,
-        Item: { ...historyKey(order.payment_order_id, order.version), ...entry },
+        Item: {
+          ...orderKey(order.payment_order_id),
+          ...order,
+          ...(order.deadline ? dueIndexKeys(order.payment_order_id, order.deadline) : {}),
+          last_transition: entry,
+        },
         ConditionExpression: 'attribute_not_exists(pk)',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       },
     });
   }
@@ -87,7 +82,7 @@ export async function createCheckout(
     }
     const failedOrder = reasons.findIndex((r, i) => i > 0 && r.Code === 'ConditionalCheckFailed');
     if (failedOrder > 0) {
-      const order = orders[Math.floor((failedOrder - 1) / 2)];
+      const order = orders[failedOrder - 1];
       throw new PaymentError(
         'payment_order_conflict',
         `payment_order_id ${order?.payment_order_id} is already used by another checkout`,

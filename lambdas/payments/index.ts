@@ -2,7 +2,8 @@
  * The pay-in's public surface, for the handlers and for other areas (refunds, payouts, reconciliation, operator
  * tools). Each component lives in its own file, named for it:
  *   checkouts.ts          the checkouts store (the payment event, its hosted page, risk decision, completion)
- *   order-transitions.ts  reading orders and moving them forward (conditional, with history)
+ *   order-transitions.ts  reading orders and moving them forward (one conditional write each)
+ *   history-projection.ts appending each move to the order's history, from the table's stream
  *   record-success.ts     the money-moving success (order + ledger + wallet in one transaction)
  *   due-index.ts          the sweeper's index of orders whose deadline passed
  *   apply-payment.ts      applying a PSP fact to an order (executor, webhook and sweeper alike)
@@ -19,6 +20,7 @@ export * from './context';
 export * from './due-index';
 export * from './errors';
 export * from './executor';
+export * from './history-projection';
 export * from './hosted-page';
 export * from './model';
 export * from './order-transitions';

@@ -82,6 +82,11 @@ export interface PaymentOrder {
   readonly ledger_updated: boolean;
   /** The platform's commission rate when the buyer checked out, in basis points. */
   readonly commission_bps?: number;
+  /**
+   * The move that made this version, written with it: the stream's consumer appends it to the history
+   * (lambdas/payments/history-projection.ts). Absent on orders written before it existed.
+   */
+  readonly last_transition?: OrderHistoryEntry;
   readonly created_at: string;
   readonly updated_at: string;
 }

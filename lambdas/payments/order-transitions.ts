@@ -1,7 +1,9 @@
 /**
- * Order transitions: reading orders and their history, and moving an order forward. Every move is a
- * conditional write on the version we read (optimistic concurrency), only forward, and appends a history
- * item in the same transaction.
+ * Order transitions: reading orders and their history, and moving an order forward. Every move is ONE
+ * conditional write of the order item on the version we read (optimistic concurrency), only forward. The same
+ * write keeps the due index (gsi1pk/gsi1sk, attributes of the order item) and carries the move itself
+ * (`last_transition`); the history item is appended from the table's stream (history-projection.ts), off
+ * the write path, so history is eventually consistent (it lags the order by the stream's delay).
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
@@ -9,14 +11,13 @@ import {
   type BatchGetCommandOutput,
   GetCommand,
   QueryCommand,
-  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { TransactItem } from '../ledger';
 import { businessMetrics } from '../shared/metrics';
-import { isConditionFailure, MAX_ATTEMPTS, nowIso, nowOf, type PaymentsContext, stripKeys } from './context';
+import { MAX_ATTEMPTS, nowIso, nowOf, type PaymentsContext, stripKeys } from './context';
 import { PaymentError } from './errors';
-import { dueIndexKeys, historyKey, orderKey } from './keys';
+import { dueIndexKeys, orderKey } from './keys';
 import {
   type Actor,
   canTransition,
@@ -54,6 +55,10 @@ export async function getOrders(ctx: PaymentsContext, orderIds: readonly string[
   return orderIds.map((id) => found.get(id)).filter((o): o is PaymentOrder => o !== undefined);
 }
 
+/**
+ * An order's history, oldest first. Materialised from the table's stream: a move made a moment ago may not be
+ * in it yet (eventually consistent, about a second behind the order).
+ */
 export async function orderHistory(ctx: PaymentsContext, orderId: string): Promise<OrderHistoryEntry[]> {
   const out: OrderHistoryEntry[] = [];
   let start: Record<string, unknown> | undefined;
@@ -96,18 +101,22 @@ export interface TransitionResult {
   readonly changed: boolean;
 }
 
-/** The order update and history item of one move, conditioned on the version we read. */
-export function transitionItems(
+/**
+ * The one update of one move, conditioned on the version we read: the status, the due index, and the move as
+ * `last_transition` (from which the stream's consumer appends the history item).
+ */
+export function transitionUpdate(
   ctx: PaymentsContext,
   order: PaymentOrder,
   change: OrderChange,
   at: string,
-): TransactItem[] {
+): NonNullable<TransactItem['Update']> {
   const version = order.version + 1;
   const names: Record<string, string> = {
     '#status': 'status',
     '#version': 'version',
     '#updated_at': 'updated_at',
+    '#last_transition': 'last_transition',
   };
   const values: Record<string, unknown> = {
     ':to': change.to,
@@ -135,7 +144,7 @@ export function transitionItems(
     Object.assign(values, { ':deadline': change.deadline, ':g1pk': due.gsi1pk, ':g1sk': due.gsi1sk });
     sets.push('deadline = :deadline', 'gsi1pk = :g1pk', 'gsi1sk = :g1sk');
   }
-  const history: OrderHistoryEntry = {
+  const transition: OrderHistoryEntry = {
     version,
     from: order.status,
     to: change.to,
@@ -143,27 +152,18 @@ export function transitionItems(
     actor: change.actor,
     reason: change.reason,
   };
-  return [
-    {
-      Update: {
-        TableName: ctx.tables.payments,
-        Key: orderKey(order.payment_order_id),
-        UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-        ConditionExpression: change.onlyWithoutPspReference
-          ? '#version = :v AND attribute_not_exists(psp_reference)'
-          : '#version = :v',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      },
-    },
-    {
-      Put: {
-        TableName: ctx.tables.payments,
-        Item: { ...historyKey(order.payment_order_id, version), ...history },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      },
-    },
-  ];
+  values[':transition'] = transition;
+  sets.push('#last_transition = :transition');
+  return {
+    TableName: ctx.tables.payments,
+    Key: orderKey(order.payment_order_id),
+    UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+    ConditionExpression: change.onlyWithoutPspReference
+      ? '#version = :v AND attribute_not_exists(psp_reference)'
+      : '#version = :v',
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
 }
 
 export async function mustGetOrder(ctx: PaymentsContext, orderId: string): Promise<PaymentOrder> {
@@ -190,12 +190,14 @@ export async function transitionOrder(
     if (change.onlyWithoutPspReference && order.psp_reference) return { order, changed: false };
     const at = nowIso(ctx);
     try {
-      await ctx.db.send(new TransactWriteCommand({ TransactItems: transitionItems(ctx, order, change, at) }));
+      const updated = await ctx.db.send(
+        new UpdateCommand({ ...transitionUpdate(ctx, order, change, at), ReturnValues: 'ALL_NEW' }),
+      );
       // Once per order: only the run whose conditional write made it FAILED counts it (the failure-rate alarm).
       if (change.to === 'FAILED') businessMetrics.payInFailed();
-      return { order: await mustGetOrder(ctx, orderId), changed: true };
+      return { order: stripKeys<PaymentOrder>(updated.Attributes ?? {}), changed: true };
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
       // Someone else moved the order since we read it: read again and decide again.
     }
   }

@@ -1,6 +1,7 @@
 /**
  * The money-moving success: the one place an order becomes SUCCESS, together with its ledger posting and the
- * seller's wallet credit, in ONE TransactWriteItems.
+ * seller's wallet credit, in ONE TransactWriteItems (the order's history item is appended from the stream, like
+ * every other move's).
  */
 import { CallerConditionFailedError, recordPayIn } from '../ledger';
 import { basisPointsOf, money } from '../money';
@@ -8,7 +9,7 @@ import { businessMetrics } from '../shared/metrics';
 import { ledgerContext, MAX_ATTEMPTS, nowIso, type PaymentsContext } from './context';
 import { PaymentError } from './errors';
 import { type Actor, canTransition } from './model';
-import { mustGetOrder, type TransitionResult, transitionItems } from './order-transitions';
+import { mustGetOrder, type TransitionResult, transitionUpdate } from './order-transitions';
 
 /**
  * Records that the PSP captured the order's money: the order becomes SUCCESS with its wallet_updated and
@@ -28,17 +29,21 @@ export async function recordSuccess(
     const gross = money(order.currency, order.amount_minor);
     // The rate fixed on the order when the buyer checked out, whatever the configuration says today.
     const commission = basisPointsOf(gross, order.commission_bps ?? ctx.commissionBps ?? 0, 'half_up');
-    const extraItems = transitionItems(
-      ctx,
-      order,
+    const extraItems = [
       {
-        to: 'SUCCESS',
-        actor: details.actor,
-        reason: details.reason,
-        set: { psp_reference: details.pspReference, wallet_updated: true, ledger_updated: true },
+        Update: transitionUpdate(
+          ctx,
+          order,
+          {
+            to: 'SUCCESS',
+            actor: details.actor,
+            reason: details.reason,
+            set: { psp_reference: details.pspReference, wallet_updated: true, ledger_updated: true },
+          },
+          at,
+        ),
       },
-      at,
-    );
+    ];
     try {
       const posted = await recordPayIn(
         ledgerContext(ctx),

@@ -351,15 +351,16 @@ const declared: Manifest = {
     {
       id: 'publish-domain-events',
       description:
-        "Payments and payouts tables' streams -> domain events on the domain-events topic (at least once), and the buyer totals.",
+        "Payments and payouts tables' streams -> order history items, domain events on the domain-events topic (at least once), and the buyer totals.",
       entry: 'lambdas/handlers/publish-domain-events.ts',
       timeoutSeconds: 30,
       access: {
         topics: ['domain-events'],
         queues: { 'domain-events-publish-failures': 'send' },
-        // Buyer totals (lambdas/refunds/buyer-totals.ts): an order's checkout is read for its buyer; the
-        // lines are written to the wallets table, off the pay-in path.
-        tables: { payments: 'read', wallets: 'readWrite' },
+        // Order history (lambdas/payments/history-projection.ts): appended to the payments table, never an
+        // update or delete. Buyer totals (lambdas/refunds/buyer-totals.ts): an order's checkout is read for
+        // its buyer; the lines are written to the wallets table. Both off the pay-in path.
+        tables: { payments: 'append', wallets: 'readWrite' },
       },
     },
     ...refundFunctions,

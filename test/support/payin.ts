@@ -5,8 +5,14 @@ import { afterAll, afterEach, beforeAll } from 'vitest';
 import { type AttentionContext, attentionSink } from '../../lambdas/attention';
 import { verifyLedger, walletBalances } from '../../lambdas/ledger';
 import { type CurrencyCode, formatAmount, parseAmount } from '../../lambdas/money';
-import { type ExecutionDependencies, getOrders, type PaymentsContext } from '../../lambdas/payments';
-import { isTerminal, type PaymentOrder } from '../../lambdas/payments/model';
+import {
+  type ExecutionDependencies,
+  getOrder,
+  getOrders,
+  orderHistory,
+  type PaymentsContext,
+} from '../../lambdas/payments';
+import { isTerminal, type OrderHistoryEntry, type PaymentOrder } from '../../lambdas/payments/model';
 import { type SubmitResult, submitCheckout } from '../../lambdas/payments/submit';
 import type { PaymentProvider } from '../../lambdas/psp/port';
 import { createStripeClient, StripePaymentProvider } from '../../lambdas/psp/stripe-provider';
@@ -41,6 +47,21 @@ export async function waitForOrders(
   return eventually(async () => {
     const orders = await getOrders(ctx, orderIds);
     return orders.length === orderIds.length && done(orders) ? orders : undefined;
+  }, timeoutMs);
+}
+
+/**
+ * An order's history once the table's stream has appended its current version's move: history is written off
+ * the order's write path (lambdas/payments/history-projection.ts), so it lags the order by a moment.
+ */
+export async function settledHistory(
+  ctx: PaymentsContext,
+  orderId: string,
+  timeoutMs = 20_000,
+): Promise<OrderHistoryEntry[]> {
+  return eventually(async () => {
+    const [order, history] = await Promise.all([getOrder(ctx, orderId), orderHistory(ctx, orderId)]);
+    return order && history.at(-1)?.version === order.version ? history : undefined;
   }, timeoutMs);
 }
 

@@ -26,7 +26,11 @@ describe('POST /v1/payments (card token)', () => {
     // Act
     const created = await postPayment(api.runtime, body);
     const checkout = await call(api.runtime, 'GET', `/v1/checkouts/${body.checkout_id}`);
-    const order = await call(api.runtime, 'GET', `/v1/payments/${body.payment_orders[0]?.payment_order_id}`);
+    // The history is appended from the table's stream: eventually consistent.
+    const order = await eventually(async () => {
+      const read = await call(api.runtime, 'GET', `/v1/payments/${body.payment_orders[0]?.payment_order_id}`);
+      return read.json?.history?.length ? read : undefined;
+    });
 
     // Assess
     expect(created.status).toBe(201);
@@ -74,10 +78,16 @@ describe('POST /v1/payments (card token)', () => {
     // Assess
     expect(created.status).toBe(201);
     expect(done.payment_orders.map((o: { status: string }) => o.status)).toEqual(['SUCCESS', 'SUCCESS']);
-    const order = await call(api.runtime, 'GET', `/v1/payments/${body.payment_orders[1]?.payment_order_id}`);
-    expect(order.json.history.map((h: { to: string }) => h.to)).toEqual(
-      expect.arrayContaining(['NOT_STARTED', 'SUCCESS']),
-    );
+    const history = await eventually(async () => {
+      const order = await call(
+        api.runtime,
+        'GET',
+        `/v1/payments/${body.payment_orders[1]?.payment_order_id}`,
+      );
+      const moves: { to: string }[] = order.json.history;
+      return moves.at(-1)?.to === 'SUCCESS' ? moves : undefined;
+    });
+    expect(history.map((h) => h.to)).toEqual(expect.arrayContaining(['NOT_STARTED', 'SUCCESS']));
   });
 
   it('answers a resubmission with the same content 200 and the stored checkout', async () => {

@@ -4,19 +4,14 @@
  */
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
-import {
-  executeOrder,
-  getOrder,
-  orderHistory,
-  type PaymentOrder,
-  type PaymentsContext,
-} from '../../../lambdas/payments';
+import { executeOrder, getOrder, type PaymentOrder, type PaymentsContext } from '../../../lambdas/payments';
 import type { StripePaymentProvider } from '../../../lambdas/psp/stripe-provider';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../sandbox/engines/local-aws';
 import type { LocalSystem } from '../../../sandbox/local-system';
 import {
   availableBalance,
   executionDependencies,
+  settledHistory,
   submitTestCheckout,
   usePayinSystem,
   waitForOrders,
@@ -44,7 +39,7 @@ function intentsOf(orderId: string, type: string): number {
 
 /** Each status change of an order is recorded once, by one run, in version order. */
 async function expectOneMovePerStatus(order: PaymentOrder): Promise<void> {
-  const history = await orderHistory(ctx, order.payment_order_id);
+  const history = await settledHistory(ctx, order.payment_order_id);
   expect(history.map((h) => h.to)).toEqual(['NOT_STARTED', 'EXECUTING', 'SUCCESS']);
   expect(history.map((h) => h.version)).toEqual([1, 2, 3]);
   expect(order.version).toBe(3);

@@ -4,18 +4,13 @@
  */
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
-import {
-  dueOrders,
-  getOrder,
-  orderHistory,
-  type PaymentsContext,
-  sweepDueOrders,
-} from '../../../lambdas/payments';
+import { dueOrders, getOrder, type PaymentsContext, sweepDueOrders } from '../../../lambdas/payments';
 import { applyPayment } from '../../../lambdas/payments/apply-payment';
 import { createStripeClient, StripePaymentProvider } from '../../../lambdas/psp/stripe-provider';
 import type { LocalSystem } from '../../../sandbox/local-system';
 import {
   executionDependencies,
+  settledHistory,
   submitTestCheckout,
   usePayinSystem,
   waitForOrders,
@@ -161,7 +156,7 @@ describe("the PSP's id before the irreversible step", () => {
     const [order] = await waitForOrders(ctx, checkout.order_ids);
     expect(order?.status).toBe('SUCCESS');
     expect(succeededIntents(orderId)).toBe(1);
-    expect((await orderHistory(ctx, orderId)).map((h) => h.to)).toEqual([
+    expect((await settledHistory(ctx, orderId)).map((h) => h.to)).toEqual([
       'NOT_STARTED',
       'EXECUTING',
       'SUCCESS',

@@ -12,7 +12,6 @@ import {
   dueOrders,
   getCheckout,
   getOrders,
-  orderHistory,
   type PaymentsContext,
   sweepDueOrders,
 } from '../../../lambdas/payments';
@@ -25,6 +24,7 @@ import {
   availableBalance,
   executionDependencies,
   payHostedPage,
+  settledHistory,
   submitTestCheckout,
   usePayinSystem,
   waitForOrders,
@@ -304,7 +304,7 @@ describe('late, duplicate, out-of-order and lost webhooks', () => {
     system.psp.control.removeFault(dup);
     system.psp.control.removeFault(reorder);
     expect(order?.status).toBe('SUCCESS');
-    const history = await orderHistory(ctx, order?.payment_order_id ?? '');
+    const history = await settledHistory(ctx, order?.payment_order_id ?? '');
     expect(history.map((h) => h.to)).toEqual(['NOT_STARTED', 'EXECUTING', 'PENDING', 'SUCCESS']);
     expect(await availableBalance(ctx, 'seller_dup', 'USD')).toBe('45.00');
     // The consumer closes the checkout right after the order's last move.
@@ -335,7 +335,7 @@ describe('late, duplicate, out-of-order and lost webhooks', () => {
     expect(report.errors).toEqual([]);
     const [order] = await waitForOrders(ctx, checkout.order_ids);
     expect(order?.status).toBe('SUCCESS');
-    expect((await orderHistory(ctx, order?.payment_order_id ?? '')).at(-1)?.actor).toBe('sweeper');
+    expect((await settledHistory(ctx, order?.payment_order_id ?? '')).at(-1)?.actor).toBe('sweeper');
     await assertLedgerInvariants(ctx);
   });
 

@@ -5,13 +5,7 @@
  * invariants and the one-charge-per-order rule.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  dueOrders,
-  getOrder,
-  orderHistory,
-  type PaymentsContext,
-  sweepDueOrders,
-} from '../../../lambdas/payments';
+import { dueOrders, getOrder, type PaymentsContext, sweepDueOrders } from '../../../lambdas/payments';
 import type { StripePaymentProvider } from '../../../lambdas/psp/stripe-provider';
 import type { LocalSystem } from '../../../sandbox/local-system';
 import {
@@ -20,6 +14,7 @@ import {
   availableBalance,
   executionDependencies,
   paymentsContextOf,
+  settledHistory,
   submitTestCheckout,
   testPaymentProvider,
   waitForOrders,
@@ -142,7 +137,7 @@ describe('card mode', () => {
     ).toBe(true);
     expect(await availableBalance(ctx, 'seller_a', 'USD')).toBe('27.00');
     expect(await availableBalance(ctx, 'seller_b', 'USD')).toBe('11.11'); // 12.34 - 1.23 (10%, half-up)
-    const history = await orderHistory(ctx, checkout.order_ids[0] ?? '');
+    const history = await settledHistory(ctx, checkout.order_ids[0] ?? '');
     expect(history.map((h) => h.to)).toEqual(['NOT_STARTED', 'EXECUTING', 'SUCCESS']);
     for (const id of checkout.order_ids) expect(chargesFor(id)).toBe(1);
     await assertLedgerInvariants(ctx);
