@@ -85,7 +85,9 @@ export class WebhookHttpApi extends Construct {
       },
     });
 
-    const routeSettings: Record<string, CfnStage.RouteSettingsProperty> = {};
+    // RouteSettings is a plain JSON map in CloudFormation: CDK does not rename its keys, so they are written as
+    // CloudFormation spells them.
+    const routeSettings: Record<string, Record<string, number | boolean>> = {};
     for (const route of props.routes) {
       const target = props.functionFor(route.function);
       this.api.addRoutes({
@@ -98,9 +100,9 @@ export class WebhookHttpApi extends Construct {
       });
       if (route.throttle) {
         routeSettings[`${route.method} ${route.path}`] = {
-          throttlingRateLimit: route.throttle.rateLimit,
-          throttlingBurstLimit: route.throttle.burstLimit,
-          detailedMetricsEnabled: true,
+          ThrottlingRateLimit: route.throttle.rateLimit,
+          ThrottlingBurstLimit: route.throttle.burstLimit,
+          DetailedMetricsEnabled: true,
         };
       }
     }

@@ -12,7 +12,7 @@ import { type Json, logicalId, mentions, resources, routesIn } from './template-
 let built: Synthesized;
 beforeAll(() => {
   built = synth(manifest);
-});
+}, 180_000);
 
 const webhookRoutes = manifest.routes.filter((r) => apiOf(r) === 'webhooks');
 const ofType = (type: string): [string, Json][] =>
@@ -102,5 +102,5 @@ describe('the webhooks HTTP API', () => {
       routes: manifest.routes.map((r) => (r === health ? { ...r, api: 'webhooks' as const } : r)),
     };
     expect(() => synth(moved)).toThrow(/GET \/v1\/health: only a signature-authenticated route/);
-  });
+  }, 180_000);
 });
