@@ -68,7 +68,13 @@ export function priceUsage(
       unit,
       dollarsPerMillion: per(quantity) * price * 1e6,
     });
-  line('API Gateway REST requests', usage.apiRequests, 'requests', PRICES.apiGatewayRestRequest);
+  line('API Gateway REST requests', usage.restApiRequests, 'requests', PRICES.apiGatewayRestRequest);
+  line(
+    'API Gateway HTTP API requests (webhooks)',
+    usage.httpApiRequests,
+    'requests',
+    PRICES.apiGatewayHttpRequest,
+  );
   const invocations = sum(
     Object.fromEntries(Object.entries(usage.functions).map(([k, f]) => [k, f.invocations])),
   );
@@ -136,7 +142,8 @@ export function priceUsage(
   const functionLogs = usage.logBytes + invocations * PLATFORM_LOG_BYTES_PER_INVOCATION;
   line('CloudWatch Logs: functions (INFO + platform lines)', functionLogs / 1e9, 'GB', PRICES.logsIngestGb);
   // API Gateway JSON access logs: about 400 bytes a request (jsonWithStandardFields).
-  line('CloudWatch Logs: API access logs', (usage.apiRequests * 400) / 1e9, 'GB', PRICES.logsIngestGb);
+  const apiRequests = usage.restApiRequests + usage.httpApiRequests;
+  line('CloudWatch Logs: API access logs', (apiRequests * 400) / 1e9, 'GB', PRICES.logsIngestGb);
   // Express machines log at ERROR without execution data (lib/payments-stack.ts): a clean run writes nothing;
   // Standard ones log ALL without data, counted here with data (an upper bound).
   const history = sum(
@@ -148,7 +155,8 @@ export function priceUsage(
   );
   line('CloudWatch Logs: Standard state machine history', history / 1e9, 'GB', PRICES.logsIngestGb);
   const traced =
-    usage.apiRequests +
+    // The HTTP API does not trace (X-Ray supports REST APIs only): its requests start no trace.
+    usage.restApiRequests +
     sum(Object.fromEntries(Object.entries(usage.stepFunctions).map(([k, m]) => [k, m.executions])));
   line('X-Ray traces (5% sampled)', traced * PRICES.xraySampleRate, 'traces', PRICES.xrayTrace);
   return lines;

@@ -5,6 +5,8 @@
 export const PRICES = {
   /** REST API (WAF attaches to REST APIs only), per request. */
   apiGatewayRestRequest: 3.5 / 1e6,
+  /** HTTP API, per request (DESIGN.md §7; the first 300M a month, metered in 512 KB steps): the webhooks' API. */
+  apiGatewayHttpRequest: 1.0 / 1e6,
   lambdaRequest: 0.2 / 1e6,
   /** arm64, per GB-second. */
   lambdaGbSecond: 0.0000133334,

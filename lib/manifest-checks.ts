@@ -3,7 +3,7 @@
  * (a queue whose visibility timeout is shorter than 6x its consumer's timeout redelivers messages that are
  * still being processed). Pure data in, a list of problems out; the stack throws them all at once.
  */
-import type { Manifest } from './manifest';
+import { apiOf, type Manifest } from './manifest';
 
 /** AWS guidance for SQS event sources: visibility timeout >= 6x the function timeout. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
@@ -81,6 +81,14 @@ export function manifestProblems(manifest: Manifest): string[] {
       problems.push(`route ${route.method} ${route.path}: path must start with /`);
   }
   for (const route of manifest.routes) problems.push(...routeAuthorizationProblems(route, functions));
+  // One API per function: its invoke permissions, and the cost model's count of each API's requests, follow.
+  for (const [fn, apis] of groupBy(
+    manifest.routes,
+    (r) => r.function,
+    (r) => apiOf(r),
+  ))
+    if (apis.size > 1)
+      problems.push(`function ${fn} serves routes on both the REST API and the webhooks API`);
   for (const table of manifest.tables.filter((t) => t.appendOnly)) {
     if (!table.stream)
       problems.push(`table ${table.id} is appendOnly: it needs stream: true (its changes are watched)`);
@@ -163,12 +171,27 @@ function routeAuthorizationProblems(
     if (fn && fn.reservedConcurrency === undefined)
       problems.push(`${where}: function ${fn.id} serves a public route and needs a reservedConcurrency`);
   }
+  // The HTTP API has no API keys, validator or WAF: only a route its caller's signature authenticates goes there.
+  if (route.api === 'webhooks' && route.authorization?.by !== 'pspSignature')
+    problems.push(
+      `${where}: only a signature-authenticated route (by: 'pspSignature') may be on the webhooks API`,
+    );
   if (route.throttle) {
     const { rateLimit, burstLimit } = route.throttle;
     if (!(rateLimit > 0) || !Number.isInteger(burstLimit) || burstLimit < 1)
       problems.push(`${where}: throttle needs rateLimit > 0 and a whole burstLimit >= 1`);
   }
   return problems;
+}
+
+function groupBy<T, V>(
+  items: readonly T[],
+  key: (item: T) => string,
+  value: (item: T) => V,
+): Map<string, Set<V>> {
+  const groups = new Map<string, Set<V>>();
+  for (const item of items) groups.set(key(item), (groups.get(key(item)) ?? new Set<V>()).add(value(item)));
+  return groups;
 }
 
 function countBy(keys: readonly string[]): Map<string, number> {

@@ -62,7 +62,8 @@ import { ManifestApi } from './constructs/manifest-api';
 import { Operations } from './constructs/operations';
 import { PaymentFunction, type StateMachineRef } from './constructs/payment-function';
 import { ApiWebAcl } from './constructs/web-acl';
-import { type KeyAttribute, type Manifest, pascalCase, type StateMachineSpec } from './manifest';
+import { WebhookHttpApi } from './constructs/webhook-http-api';
+import { apiOf, type KeyAttribute, type Manifest, pascalCase, type StateMachineSpec } from './manifest';
 import { assertValidManifest, ManifestError } from './manifest-checks';
 import { acknowledgeStackFindings } from './nag-acknowledgements';
 
@@ -101,6 +102,8 @@ export class PaymentsStack extends Stack {
   readonly functions = new Map<string, PaymentFunction>();
   readonly stateMachines = new Map<string, StateMachine>();
   readonly api?: ManifestApi;
+  /** The HTTP API serving the manifest's `api: 'webhooks'` routes. */
+  readonly webhookApi?: WebhookHttpApi;
   readonly alarmTopic: Topic;
   readonly operations: Operations;
   readonly tableKeys = new Map<string, Key>();
@@ -437,10 +440,12 @@ export class PaymentsStack extends Stack {
     }
 
     // --- API ----------------------------------------------------------------------------------------------
-    if (manifest.routes.length > 0) {
+    const restRoutes = manifest.routes.filter((r) => apiOf(r) === 'rest');
+    const webhookRoutes = manifest.routes.filter((r) => apiOf(r) === 'webhooks');
+    if (restRoutes.length > 0) {
       this.api = new ManifestApi(this, 'Http', {
         service: manifest.service,
-        routes: manifest.routes,
+        routes: restRoutes,
         functionFor: (fnId) => this.fn(fnId),
         stageName: config.apiStageName,
         stageThrottle: config.stageThrottle,
@@ -454,9 +459,21 @@ export class PaymentsStack extends Stack {
         stageArn: this.api.api.deploymentStage.stageArn,
         stageName: config.apiStageName,
         rateLimitPer5Minutes: config.wafRateLimitPer5Minutes,
-        signatureAuthenticatedPaths: manifest.routes
+        signatureAuthenticatedPaths: restRoutes
           .filter((r) => r.authorization?.by === 'pspSignature')
           .map((r) => r.path),
+        logRetention,
+        removalPolicy: keep,
+      });
+    }
+
+    if (webhookRoutes.length > 0) {
+      this.webhookApi = new WebhookHttpApi(this, 'Webhooks', {
+        service: manifest.service,
+        routes: webhookRoutes,
+        functionFor: (fnId) => this.fn(fnId),
+        stageName: config.apiStageName,
+        stageThrottle: config.stageThrottle,
         logRetention,
         removalPolicy: keep,
       });
@@ -572,6 +589,15 @@ export class PaymentsStack extends Stack {
         new CfnOutput(this, 'StorefrontApiKeyId', {
           value: this.api.apiKey.keyId,
           description: 'API key id: `aws apigateway get-api-key --include-value --api-key <id>`',
+        });
+      }
+    }
+    if (this.webhookApi) {
+      // Each webhook's URL, to register at its provider (docs/deploy.md): `PspWebhookUrl`, `PayoutWebhookUrl`.
+      for (const route of webhookRoutes) {
+        new CfnOutput(this, `${pascalCase(route.function)}Url`, {
+          value: this.webhookApi.urlOf(route),
+          description: `${route.method} ${route.path} on the webhooks HTTP API`,
         });
       }
     }

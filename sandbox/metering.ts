@@ -12,7 +12,7 @@ import type {
   InitializeHandlerArguments,
   MetadataBearer,
 } from '@smithy/types';
-import type { Manifest } from '../lib/manifest';
+import { apiOf, type Manifest } from '../lib/manifest';
 import type { LambdaHost } from './lambda-host';
 import type { LocalStepFunctions } from './step-functions/service';
 
@@ -27,7 +27,10 @@ export interface FunctionUsage {
 }
 
 export interface Usage {
-  apiRequests: number;
+  /** Requests to the storefront's REST API (routes with `api: 'rest'`, the default). */
+  restApiRequests: number;
+  /** Requests to the webhooks HTTP API (routes with `api: 'webhooks'`): billed at the HTTP API's price. */
+  httpApiRequests: number;
   functions: Record<string, FunctionUsage>;
   dynamo: {
     readUnits: number;
@@ -85,7 +88,8 @@ interface SdkClient {
 
 export class Meter {
   readonly usage: Usage = {
-    apiRequests: 0,
+    restApiRequests: 0,
+    httpApiRequests: 0,
     functions: {},
     dynamo: { readUnits: 0, writeUnits: 0, calls: {}, unmetered: 0, writeUnitsBy: {} },
     sqs: {},
@@ -113,7 +117,8 @@ export class Meter {
       if (type === 'StateEntered') machine.transitions++;
       machine.historyBytes += JSON.stringify(event).length + HISTORY_EVENT_OVERHEAD_BYTES;
     });
-    const routed = new Set(manifest.routes.map((r) => r.function));
+    // A function serves routes of one API only (manifest-checks), so its invocations are that API's requests.
+    const apiOfFunction = new Map(manifest.routes.map((r) => [r.function, apiOf(r)]));
     const polled = new Set(manifest.queueEventSources.map((s) => s.function));
     const memory = new Map(manifest.functions.map((f) => [f.id, f.memoryMb ?? 512]));
     host.onInvocation((record) => {
@@ -126,7 +131,9 @@ export class Meter {
       this.usage.functions[record.functionId] = f;
       f.invocations++;
       f.billedMs += Math.max(1, Math.ceil(record.durationMs));
-      if (routed.has(record.functionId)) this.usage.apiRequests++;
+      const api = apiOfFunction.get(record.functionId);
+      if (api === 'rest') this.usage.restApiRequests++;
+      if (api === 'webhooks') this.usage.httpApiRequests++;
       if (polled.has(record.functionId)) this.usage.sqsPollBatches++;
     });
   }

@@ -309,7 +309,7 @@ export const operatorRouteDocs: Readonly<Record<string, RouteDoc>> = {
   }),
   'GET /v1/operator/webhook-events/{event_id}': doc({
     summary: 'A stored webhook event',
-    description: 'With its (redacted) payload.',
+    description: 'With what is kept of it (a PSP event: its pointer).',
     pathParams: { event_id: eventIdSchema },
     responses: { 200: { description: 'The event.', schema: webhookEventSchema } },
     errors: { 400: [ApiErrorCode.ValidationError], ...KEY, 404: [ApiErrorCode.NotFound], ...COMMON_ERRORS },

@@ -1,6 +1,6 @@
 /**
  * The webhook inbox: a PSP event is verified on the raw body (before anything parses it), stored once by its
- * id, and queued. A replayed event id is acknowledged and does nothing more; an event stored but not yet
+ * id (its pointer only: see `pointerOf`), and queued. A replayed event id is acknowledged and does nothing more; an event stored but not yet
  * applied is queued again on redelivery (so a crash between storing and queueing loses nothing).
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -10,12 +10,6 @@ import { z } from 'zod';
 
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 const RETENTION_DAYS = 90;
-/**
- * The largest redacted payload kept whole. A DynamoDB item holds at most 400 KB (names and values); the rest of
- * the item is a few bounded fields. A larger event keeps only its pointer (id, type, the object's id and kind):
- * the consumer retrieves the object from the PSP anyway, so nothing it acts on is lost.
- */
-export const MAX_STORED_PAYLOAD_BYTES = 300_000;
 
 export class InvalidSignatureError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -36,10 +30,11 @@ export interface VerifiedEvent {
   readonly id: string;
   readonly type: string;
   readonly created: number;
-  /** The verified event without the fields we must not keep (see REDACTED_FIELDS). */
+  /**
+   * What is kept of the event (JSON): for a PSP event its pointer (see `pointerOf`), for a payee network event
+   * its body as signed.
+   */
   readonly payload: string;
-  /** The payload did not fit an item: only the event's pointer was kept (the consumer retrieves the object). */
-  readonly payload_truncated?: boolean;
 }
 
 /**
@@ -102,66 +97,62 @@ export function verifyEvent(
     );
   }
   const event = checked.data;
-  const payload = JSON.stringify(redact(event));
-  if (Buffer.byteLength(payload, 'utf8') <= MAX_STORED_PAYLOAD_BYTES) {
-    return { id: event.id, type: event.type, created: event.created, payload };
-  }
   return {
     id: event.id,
     type: event.type,
     created: event.created,
     payload: JSON.stringify(pointerOf(event)),
-    payload_truncated: true,
   };
 }
 
-/** What an event points at, and nothing else: enough for the consumer to retrieve the object. */
-function pointerOf(event: z.infer<typeof eventSchema>): Record<string, unknown> {
-  const object = event.data.object;
-  const keep = (value: unknown) => (typeof value === 'string' && value.length <= 255 ? value : undefined);
-  const metadata = object.metadata;
-  const smallMetadata =
-    metadata && typeof metadata === 'object' && JSON.stringify(metadata).length <= 4_096
-      ? metadata
-      : undefined;
+/**
+ * Our own ids in an object's metadata (lambdas/psp/stripe-provider.ts, lambdas/payouts/stripe-connect.ts):
+ * `payout_id` is what the pay-out module finds its payout by; the others let an operator trace the event.
+ */
+const POINTER_METADATA_KEYS = ['payout_id', 'payment_order_id', 'checkout_id', 'seller_id'] as const;
+const MAX_POINTER_STRING = 255;
+
+/**
+ * What is stored of a PSP event: what it points at, and nothing else. The consumer reads only the event's id
+ * and type, the object's id and its `metadata.payout_id`; everything else it retrieves from the PSP before
+ * acting (the body is only a hint). So the item stays well under 1 KB (one write unit to store, one to mark
+ * applied, however large the event), and no card data, client secret or buyer detail can reach the table:
+ * an allow-list, not a deny-list.
+ */
+export function pointerOf(event: {
+  readonly id: string;
+  readonly type: string;
+  readonly created: number;
+  readonly account?: string;
+  readonly livemode?: unknown;
+  readonly data: { readonly object: unknown };
+}): Record<string, unknown> {
+  const object = (event.data.object ?? {}) as Record<string, unknown>;
+  const short = (value: unknown) => typeof value === 'string' && value.length <= MAX_POINTER_STRING;
+  // The named keys whose values are short strings (anything else is not ours to keep).
+  const picked = (source: unknown, keys: readonly string[]) =>
+    Object.fromEntries(
+      keys.flatMap((key) => {
+        const value = (source as Record<string, unknown> | null | undefined)?.[key];
+        return short(value) ? [[key, value]] : [];
+      }),
+    );
+  const ours = picked(object.metadata, POINTER_METADATA_KEYS);
   return {
     id: event.id,
     object: 'event',
     type: event.type,
     created: event.created,
-    ...(event.account ? { account: event.account } : {}),
+    ...(short(event.account) ? { account: event.account } : {}),
+    ...(typeof event.livemode === 'boolean' ? { livemode: event.livemode } : {}),
     data: {
       object: {
-        ...(keep(object.id) ? { id: object.id } : {}),
-        ...(keep(object.object) ? { object: object.object } : {}),
-        ...(smallMetadata ? { metadata: smallMetadata } : {}),
+        // Its kind and status say what the event was about, for an operator reading the inbox.
+        ...picked(object, ['id', 'object', 'status']),
+        ...(Object.keys(ours).length > 0 ? { metadata: ours } : {}),
       },
     },
   };
-}
-
-/**
- * Fields an event may carry that we neither need nor may keep: the PaymentIntent's client_secret (Stripe: never
- * store or log it) and the buyer's contact and address details. Everything we apply stays.
- */
-const REDACTED_FIELDS = new Set([
-  'client_secret',
-  'billing_details',
-  'customer_details',
-  'shipping',
-  'shipping_details',
-  'receipt_email',
-  'customer_email',
-]);
-
-export function redact(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redact);
-  if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(
-    Object.entries(value)
-      .filter(([key]) => !REDACTED_FIELDS.has(key))
-      .map(([key, inner]) => [key, redact(inner)]),
-  );
 }
 
 export const InboxStatus = { Received: 'RECEIVED', Applied: 'APPLIED' } as const;

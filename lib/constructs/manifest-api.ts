@@ -1,7 +1,7 @@
 /**
- * The REST API built from the manifest's routes: nested resources from the paths, one Lambda proxy integration
- * per route, the storefront's API key and usage plan on the routes that require it (the PSP's webhook is
- * authenticated by its signature instead), a request validator on the storefront routes (path parameters
+ * The REST API built from the manifest's `api: 'rest'` routes (the webhooks have their own HTTP API:
+ * webhook-http-api.ts): nested resources from the paths, one Lambda proxy integration per route, the
+ * storefront's API key and usage plan on the routes that require it, a request validator on the storefront routes (path parameters
  * present, a JSON body that is an object: the handlers' schemas stay the authority), each route's own
  * throttle, JSON access logs (API key id, integration latency, error message; never a body or a key), X-Ray
  * tracing, stage-wide throttling, and API Gateway's own errors in the API's error envelope.
@@ -97,7 +97,7 @@ export class ManifestApi extends Construct {
 
     this.api = new RestApi(this, 'Api', {
       restApiName: props.service,
-      description: `${props.service}: storefront API and PSP webhook`,
+      description: `${props.service}: storefront and operator API`,
       endpointTypes: [EndpointType.REGIONAL],
       // API Gateway writes execution logs through one role per account and region; keep it if the stack goes.
       cloudWatchRole: true,

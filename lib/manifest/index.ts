@@ -33,6 +33,7 @@ import type { Manifest } from './types';
 
 export { envVarFor, localSecretValueEnvVar, pascalCase } from './naming';
 export type * from './types';
+export { apiOf } from './types';
 
 /** Money-moving pay-in functions: the order, the ledger (append-only) and the wallets, and the PSP key. */
 const PAYIN_MONEY_ACCESS = {
@@ -415,8 +416,10 @@ const declared: Manifest = {
         by: 'pspSignature',
         reason: 'The PSP cannot send our API key; its HMAC signature on the raw body is verified first.',
       },
-      // Its own budget: a flood on the webhook is refused here, before the stage's rate checkouts share.
+      // Its own budget: a flood on the webhook is refused here.
       throttle: { rateLimit: 1000, burstLimit: 2000 },
+      // On the HTTP API ($1.00 per million requests, not $3.50): its signature is its authentication.
+      api: 'webhooks',
     },
     ...refundRoutes,
   ],

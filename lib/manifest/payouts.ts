@@ -192,6 +192,7 @@ export const payoutRoutes: RouteSpec[] = [
         'The payee network cannot send our API key; its HMAC signature (X-Payee-Signature) on the raw body is verified first.',
     },
     throttle: { rateLimit: 200, burstLimit: 400 },
+    api: 'webhooks',
   },
 ];
 

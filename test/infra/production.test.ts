@@ -16,7 +16,7 @@ import { buildApp } from '../../lib/app';
 import { ConfigError, readDeploymentConfig } from '../../lib/config';
 import { ACCESS_LOG_FIELDS } from '../../lib/constructs/manifest-api';
 import { ALARM_KINDS } from '../../lib/constructs/operations';
-import { type Manifest, manifest } from '../../lib/manifest';
+import { apiOf, type Manifest, manifest } from '../../lib/manifest';
 import { ManifestError } from '../../lib/manifest-checks';
 import { fixtureManifest } from './fixture-manifest';
 import { cdkContext, projectRoot, type Synthesized, synth, testContext } from './synth';
@@ -213,12 +213,12 @@ describe.each([
     });
   });
 
-  it('gives every public route its own method throttle and its function a reserved concurrency', () => {
-    // Prepare
+  it('gives every public REST route its own method throttle and its function a reserved concurrency', () => {
+    // Prepare (the webhooks API's route throttles: test/infra/webhooks-api.test.ts)
     const stage = Object.values(built.template.findResources('AWS::ApiGateway::Stage'))[0]?.Properties as {
       MethodSettings: Json[];
     };
-    const publicRoutes = source.routes.filter((r) => !r.apiKeyRequired);
+    const publicRoutes = source.routes.filter((r) => !r.apiKeyRequired && apiOf(r) === 'rest');
 
     // Assess
     expect(publicRoutes.length).toBeGreaterThan(0);

@@ -1,6 +1,7 @@
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { InvalidSignatureError, MalformedEventError, verifyEvent } from '../../../lambdas/webhooks/inbox';
+import { SUBSCRIBED_EVENT_TYPES } from '../../../lambdas/webhooks/subscribed-events';
 
 const secret = 'whsec_test_secret';
 
@@ -34,13 +35,61 @@ describe('verifyEvent', () => {
     },
   };
 
-  it('accepts a valid signature and keeps what we apply, without the client secret or billing details', () => {
+  it('accepts a valid signature and keeps only the pointer: no client secret, billing details or charge', () => {
     const { body, header } = signed(event);
     const verified = verifyEvent(body, header, secret);
-    expect(verified).toMatchObject({ id: 'evt_1', type: 'payment_intent.succeeded' });
-    expect(verified.payload).toContain('"payment_order_id":"po_1"');
-    expect(verified.payload).not.toContain('secret_abc');
-    expect(verified.payload).not.toContain('ada@example.com');
+    expect(verified).toMatchObject({ id: 'evt_1', type: 'payment_intent.succeeded', created: 1_700_000_000 });
+    expect(JSON.parse(verified.payload)).toEqual({
+      id: 'evt_1',
+      object: 'event',
+      type: 'payment_intent.succeeded',
+      created: 1_700_000_000,
+      data: {
+        object: {
+          id: 'pi_1',
+          object: 'payment_intent',
+          status: 'succeeded',
+          metadata: { payment_order_id: 'po_1' },
+        },
+      },
+    });
+  });
+
+  it("keeps a payout's metadata.payout_id (what the pay-out module finds it by), the account and livemode", () => {
+    const payout = {
+      id: 'evt_2',
+      object: 'event',
+      type: 'payout.paid',
+      created: 1_700_000_000,
+      account: 'acct_1',
+      livemode: false,
+      data: {
+        object: {
+          id: 'po_stripe_1',
+          object: 'payout',
+          status: 'paid',
+          destination: 'ba_1',
+          metadata: { payout_id: 'pyt_1', seller_id: 's_1', note: 'not ours' },
+        },
+      },
+    };
+    const { body, header } = signed(payout);
+    expect(JSON.parse(verifyEvent(body, header, secret).payload)).toEqual({
+      id: 'evt_2',
+      object: 'event',
+      type: 'payout.paid',
+      created: 1_700_000_000,
+      account: 'acct_1',
+      livemode: false,
+      data: {
+        object: {
+          id: 'po_stripe_1',
+          object: 'payout',
+          status: 'paid',
+          metadata: { payout_id: 'pyt_1', seller_id: 's_1' },
+        },
+      },
+    });
   });
 
   it('rejects a wrong secret, a changed body, a stale timestamp and a missing header', () => {
@@ -81,7 +130,7 @@ describe('verifyEvent on signed bodies that are not events', () => {
     expect(() => verifyEvent(body, header, 'whsec_other')).toThrow(InvalidSignatureError);
   });
 
-  it('keeps only the pointer of an event too large for an item', () => {
+  it('keeps only the pointer of an event too large for an item, far under one write unit', () => {
     const { body, header } = sign(
       JSON.stringify({
         id: 'evt_big',
@@ -91,7 +140,7 @@ describe('verifyEvent on signed bodies that are not events', () => {
       }),
     );
     const verified = verifyEvent(body, header, secret);
-    expect(verified).toMatchObject({ id: 'evt_big', payload_truncated: true });
+    expect(verified.payload.length).toBeLessThan(200);
     expect(JSON.parse(verified.payload)).toEqual({
       id: 'evt_big',
       object: 'event',
@@ -99,5 +148,45 @@ describe('verifyEvent on signed bodies that are not events', () => {
       created: now,
       data: { object: { id: 'pi_1', object: 'payment_intent' } },
     });
+  });
+});
+
+describe('the pointer of every subscribed event type', () => {
+  const now = 1_700_000_000;
+  // A realistic object: what the consumers read (id, metadata.payout_id) among much they do not.
+  const objectOf = (type: string) => ({
+    id: `${type.split('.')[0]}_123456789012345678901234`,
+    object: type.split('.').slice(0, -1).join('.'),
+    status: 'succeeded',
+    amount: 12_345,
+    client_secret: 'pi_1_secret_abc',
+    payment_method_details: { card: { last4: '4242', fingerprint: 'fp_1' } },
+    billing_details: { email: 'ada@example.com' },
+    metadata: { payout_id: 'pyt_0123456789abcdef', payment_order_id: 'po_1', buyer_note: 'x'.repeat(400) },
+    description: 'y'.repeat(3_000),
+  });
+
+  it.each(SUBSCRIBED_EVENT_TYPES)('%s keeps what its consumer reads, in well under 1 KB', (type) => {
+    const event = {
+      id: 'evt_1AbCdEfGhIjKlMnOpQrStUvW',
+      object: 'event',
+      type,
+      created: now,
+      livemode: true,
+      data: { object: objectOf(type) },
+    };
+    const body = JSON.stringify(event);
+    const header = Stripe.webhooks.generateTestHeaderString({ payload: body, secret });
+    const stored = JSON.parse(verifyEvent(body, header, secret).payload) as Stripe.Event;
+    // apply.ts and lambdas/refunds/events.ts act on the object's id, lambdas/payouts/events.ts on its payout_id.
+    expect(stored).toMatchObject({ id: event.id, type, created: now });
+    expect((stored.data.object as { id: string }).id).toBe(event.data.object.id);
+    expect((stored.data.object as { metadata: Record<string, string> }).metadata.payout_id).toBe(
+      'pyt_0123456789abcdef',
+    );
+    const kept = JSON.stringify(stored);
+    for (const secretOrPersonal of ['secret_abc', 'ada@example.com', '4242', 'xxxx'])
+      expect(kept).not.toContain(secretOrPersonal);
+    expect(Buffer.byteLength(kept)).toBeLessThan(400);
   });
 });
