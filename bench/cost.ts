@@ -8,14 +8,15 @@
  */
 // First: settings the functions' modules read at load (sandbox/local-process.ts).
 import '../sandbox/local-process';
+import { subscribe } from 'node:diagnostics_channel';
 import { writeFileSync } from 'node:fs';
+import type { ClientRequest } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type Stripe from 'stripe';
 import { documentClient, s3Client, snsClient, sqsClient } from '../lambdas/shared/aws-clients';
-import { paymentProvider } from '../lambdas/shared/psp-wiring';
 import { manifest } from '../lib/manifest';
+import { localSecretValue } from '../sandbox/environment';
 import { type LocalSystem, startLocalSystem } from '../sandbox/local-system';
 import { Meter, PLATFORM_LOG_BYTES_PER_INVOCATION, type Usage } from '../sandbox/metering';
 import { formatChecks } from '../test/chaos/invariants';
@@ -186,7 +187,7 @@ export interface SystemMetering {
 
 /**
  * Meters a started local system: the functions' own AWS clients and log lines (sandbox/metering.ts) and the PSP
- * calls on their Stripe client (for the modelled Lambda duration). `meter.remove()` when done.
+ * calls of all their Stripe clients (for the modelled Lambda duration). `meter.remove()` when done.
  */
 export async function meterSystem(system: LocalSystem): Promise<SystemMetering> {
   const meter = new Meter(manifest, system.runtime.host, system.runtime.stepFunctions);
@@ -195,10 +196,15 @@ export async function meterSystem(system: LocalSystem): Promise<SystemMetering> 
   meter.meterRequests(snsClient(), 'sns');
   meter.meterRequests(s3Client(), 's3');
   meter.meterLogs();
+  // Every function's PSP request, whichever of their Stripe clients sent it (pay-in's, the charging path's,
+  // refunds', payouts'): requests to the simulator that carry the functions' key. The harness has its own key.
   let pspCalls = 0;
-  const provider = (await paymentProvider()) as unknown as { stripe: Stripe };
-  provider.stripe.on('response', () => {
-    pspCalls++;
+  const pspHost = new URL(system.endpoints.psp).host;
+  const functionsKey = `Bearer ${localSecretValue(manifest, 'stripe-api-key')}`;
+  subscribe('http.client.request.start', (message) => {
+    const { request } = message as { request: ClientRequest };
+    if (request.getHeader('host') === pspHost && request.getHeader('authorization') === functionsKey)
+      pspCalls++;
   });
   return {
     meter,
