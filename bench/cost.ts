@@ -17,6 +17,7 @@ import { manifest } from '../lib/manifest';
 import { startLocalSystem } from '../sandbox/local-system';
 import { Meter, PLATFORM_LOG_BYTES_PER_INVOCATION, type Usage } from '../sandbox/metering';
 import { formatChecks } from '../test/chaos/invariants';
+import type { FaultRates } from '../test/chaos/plan';
 import { chaosEnvironment, runChaos } from '../test/chaos/run';
 import { PRICES } from './prices';
 
@@ -27,7 +28,7 @@ export interface CostLine {
   readonly dollarsPerMillion: number;
 }
 
-const NO_FAULTS = {
+const NO_FAULTS: FaultRates = {
   pspError: 0,
   pspRateLimit: 0,
   pspDrop: 0,
@@ -38,6 +39,9 @@ const NO_FAULTS = {
   webhookLoss: 0,
   dynamoThrottle: 0,
   dynamoConflict: 0,
+  crashAfterPsp: 0,
+  crashAfterStep: 0,
+  crashMidBatch: 0,
 };
 
 const sum = (values: Record<string, number>) => Object.values(values).reduce((a, b) => a + b, 0);
