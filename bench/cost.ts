@@ -40,6 +40,7 @@ const NO_FAULTS: FaultRates = {
   dynamoThrottle: 0,
   dynamoConflict: 0,
   crashAfterPsp: 0,
+  crashAfterPayout: 0,
   crashAfterStep: 0,
   crashMidBatch: 0,
 };

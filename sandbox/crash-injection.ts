@@ -18,6 +18,8 @@ export interface CrashOptions {
   readonly seed: string | number;
   /** Probability that one pass through a crash point crashes (0..1). */
   readonly afterPsp: number;
+  /** Per crash point, instead of `afterPsp`. */
+  readonly afterPspAt?: Readonly<Record<string, number>>;
   /** Probability that one invocation of `stepFunctions` loses its answer after the work (0..1). */
   readonly afterStep: number;
   readonly stepFunctions: readonly string[];
@@ -67,7 +69,7 @@ export function installCrashInjection(host: LambdaHost, options: CrashOptions): 
   const batches = new Set(options.batchFunctions);
 
   setCrashHook((name, subject) => {
-    if (!rolls(`point ${name} ${subject}`, options.afterPsp)) return;
+    if (!rolls(`point ${name} ${subject}`, options.afterPspAt?.[name] ?? options.afterPsp)) return;
     count(stats.afterPsp, name);
     throw new InjectedCrash('Runtime.ExitError', `crashed at ${name} for ${subject}`);
   });

@@ -99,6 +99,8 @@ export interface FaultRates {
   readonly dynamoConflict: number;
   /** A function dies after the PSP answered, before writing it (sandbox/crash-injection.ts `afterPsp`). */
   readonly crashAfterPsp: number;
+  /** The same in the pay-out executor, after the provider's transfer (`payout.advanced`). */
+  readonly crashAfterPayout: number;
   /** A workflow step's function did its work, its answer is lost; the step is retried (`afterStep`). */
   readonly crashAfterStep: number;
   /** A stream batch consumer dies after part of its batch; the batch is retried (`midBatch`). */
@@ -157,6 +159,7 @@ export const DEFAULT_FAULTS: FaultRates = {
   dynamoThrottle: 0.02,
   dynamoConflict: 0.02,
   crashAfterPsp: 0.03,
+  crashAfterPayout: 0.03,
   crashAfterStep: 0.03,
   crashMidBatch: 0.05,
 };

@@ -139,18 +139,23 @@ export class ApiClient {
     // `POST payments 201`, `POST payments/refunds 422 amount_exceeds_refundable`, `POST checkouts/cancel 200`.
     const [, , resource, , action] = path.split('?')[0]?.split('/') ?? [];
     const what = action ? `${resource}/${action}` : resource;
-    let response: Response;
-    try {
-      response = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers: { 'content-type': 'application/json', 'x-api-key': this.apiKey, ...headers },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-    } catch (error) {
-      // No answer at all (the connection closed under load): counted, and retried by `retried`.
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      this.count(`${method} ${what} no answer (${cause?.code ?? cause?.message ?? String(error)})`);
-      throw new NoAnswerError(`${method} ${what}: ${String(error)} (${cause?.message ?? 'no cause'})`);
+    let response: Response | undefined;
+    // A read is asked again at once when it got no answer; a write is retried by `retried` under its key.
+    for (let attempt = 1; !response; attempt++) {
+      try {
+        response = await fetch(`${this.baseUrl}${path}`, {
+          method,
+          headers: { 'content-type': 'application/json', 'x-api-key': this.apiKey, ...headers },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+      } catch (error) {
+        // No answer at all (the connection closed under load): counted.
+        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+        this.count(`${method} ${what} no answer (${cause?.code ?? cause?.message ?? String(error)})`);
+        if (method !== 'GET' || attempt >= 10)
+          throw new NoAnswerError(`${method} ${what}: ${String(error)} (${cause?.message ?? 'no cause'})`);
+        await sleep(200 * attempt);
+      }
     }
     const text = await response.text();
     let parsed: Record<string, unknown> = {};
@@ -451,6 +456,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const crashes = installCrashInjection(system.runtime.host, {
     seed: plan.seed,
     afterPsp: plan.faults.crashAfterPsp,
+    afterPspAt: { 'payout.advanced': plan.faults.crashAfterPayout },
     afterStep: plan.faults.crashAfterStep,
     stepFunctions: [
       ...new Set(manifest.stateMachines.flatMap((m) => Object.values(m.functionSubstitutions))),
