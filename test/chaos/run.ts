@@ -533,7 +533,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   dynamoFaults.disable();
   crashes.disable();
   facts.dynamo = { ...dynamoFaults.stats };
-  await system.runtime.stepFunctions.idle();
+  await payinsIdle(system);
   await system.psp.control.webhooksIdle(120_000).catch(() => undefined);
   await settle(ctx, plan, facts);
   // A storefront retries a cancel it got no answer to (8 tries met PSP faults throughout): again, faults off.
@@ -583,6 +583,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   };
 }
 
+/**
+ * Waits until no pay-in workflow runs. Not every workflow: a pay-out's waits on its bank (a task token, days),
+ * and the banks pay only in the pay-out workload's `finish`.
+ */
+async function payinsIdle(system: LocalSystem): Promise<void> {
+  const sfn = system.runtime.stepFunctions;
+  for (;;) {
+    const running = sfn.listExecutions(sfn.arnOf('pay-in'), 'RUNNING');
+    if (running.length === 0) return;
+    await Promise.allSettled(running.map((e) => e.done));
+  }
+}
+
 function throwFirstFailure(results: readonly PromiseSettledResult<unknown>[]): void {
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
@@ -621,7 +634,7 @@ async function settle(ctx: ChaosContext, plan: ChaosPlan, facts: RunFacts): Prom
     facts.sweeps++;
     // A shard message that failed during the run stays invisible for its visibility timeout: bounded wait.
     await drainQueues(ctx, { only: ['sweep-shards'], maxMs: 15_000 });
-    await system.runtime.stepFunctions.idle();
+    await payinsIdle(system);
     await system.psp.control.webhooksIdle(60_000).catch(() => undefined);
     const after = await openOrders();
     for (const [id, order] of before) {

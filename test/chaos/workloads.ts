@@ -547,7 +547,6 @@ export function payoutsWorkload(): ChaosWorkload {
         }
         if (open === 0) break;
         if (attempt % 10 === 9) await ctx.system.runtime.runSchedule(PAYOUT_SWEEP).catch(() => undefined);
-        await ctx.system.runtime.stepFunctions.idle();
         await ctx.system.psp.control.webhooksIdle(30_000).catch(() => undefined);
         await sleep(500);
       }
