@@ -20,6 +20,7 @@ import { localSecretValue } from '../sandbox/environment';
 import { type LocalSystem, startLocalSystem } from '../sandbox/local-system';
 import { Meter, PLATFORM_LOG_BYTES_PER_INVOCATION, type Usage } from '../sandbox/metering';
 import { formatChecks } from '../test/chaos/invariants';
+import type { FaultRates } from '../test/chaos/plan';
 import { chaosEnvironment, runChaos } from '../test/chaos/run';
 import { PRICES } from './prices';
 
@@ -30,7 +31,7 @@ export interface CostLine {
   readonly dollarsPerMillion: number;
 }
 
-const NO_FAULTS = {
+const NO_FAULTS: FaultRates = {
   pspError: 0,
   pspRateLimit: 0,
   pspDrop: 0,
@@ -41,6 +42,10 @@ const NO_FAULTS = {
   webhookLoss: 0,
   dynamoThrottle: 0,
   dynamoConflict: 0,
+  crashAfterPsp: 0,
+  crashAfterPayout: 0,
+  crashAfterStep: 0,
+  crashMidBatch: 0,
 };
 
 const sum = (values: Record<string, number>) => Object.values(values).reduce((a, b) => a + b, 0);

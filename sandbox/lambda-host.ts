@@ -12,6 +12,16 @@ import { LOCAL_ACCOUNT, LOCAL_REGION } from './engines/local-aws';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
+/**
+ * Wraps each handler call (the chaos run's crash injection, sandbox/crash-injection.ts): it may call the
+ * handler with part of the event, or throw after it resolved. None by default.
+ */
+export type InvocationWrapper = (
+  functionId: string,
+  event: unknown,
+  call: (event: unknown) => Promise<unknown>,
+) => Promise<unknown>;
+
 export class FunctionTimeoutError extends Error {
   constructor(functionId: string, seconds: number) {
     super(`${functionId}: Task timed out after ${seconds.toFixed(2)} seconds`);
@@ -32,6 +42,7 @@ export class LambdaHost {
   private readonly listeners: ((record: InvocationRecord) => void)[] = [];
   /** Invocations waiting for a slot, for functions with reserved concurrency. */
   private readonly slots = new Map<string, { running: number; waiting: (() => void)[] }>();
+  private wrapper: InvocationWrapper | undefined;
 
   constructor(
     manifest: Manifest,
@@ -49,6 +60,11 @@ export class LambdaHost {
 
   onInvocation(listener: (record: InvocationRecord) => void): void {
     this.listeners.push(listener);
+  }
+
+  /** Sets (or, with undefined, removes) the wrapper of every handler call. */
+  wrapInvocations(wrapper: InvocationWrapper | undefined): void {
+    this.wrapper = wrapper;
   }
 
   arnOf(functionId: string): string {
@@ -134,7 +150,9 @@ export class LambdaHost {
       );
     });
     try {
-      const result = await Promise.race([handler(event, context), timeout]);
+      const call = (input: unknown) => handler(input, context);
+      const work = this.wrapper ? this.wrapper(functionId, event, call) : call(event);
+      const result = await Promise.race([work, timeout]);
       this.emit({ functionId, requestId, durationMs: Date.now() - started });
       return result;
     } catch (error) {

@@ -10,6 +10,7 @@ import type { CircuitGate } from '../psp/circuit-breaker';
 import { isRejection, PspIdempotencyError, PspUnauthorizedError } from '../psp/errors';
 import type { PaymentProvider, PspPayment } from '../psp/port';
 import type { RiskProvider } from '../risk/rules';
+import { crashPoint } from '../shared/crash-point';
 import { applyPayment } from './apply-payment';
 import { getCheckout } from './checkouts';
 import { later, type PaymentsContext } from './context';
@@ -174,14 +175,18 @@ async function charge(
     });
   }
   if (!awaitingConfirmation(payment)) return { payment };
+  let confirmed: PspPayment;
   try {
-    return { payment: await deps.psp.confirmPayment(reference, orderId) };
+    confirmed = await deps.psp.confirmPayment(reference, orderId);
   } catch (error) {
     await reportPspTrouble(ctx, order, reference, error);
     // Refused (e.g. confirmed meanwhile by a concurrent run): what the intent is now is the evidence.
     if (isRejection(error)) return { payment: await deps.psp.retrievePayment(reference) };
     throw error;
   }
+  // The PSP charged and nothing is written yet: a crash here leaves the order for a retry or the sweeper.
+  crashPoint('payin.confirmed', orderId);
+  return { payment: confirmed };
 }
 
 /**

@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { HoldNotPendingError, postHold, returnHold, voidHold } from '../ledger';
 import { type CurrencyCode, money } from '../money';
+import { crashPoint } from '../shared/crash-point';
 import { PayoutProviderPermanentError } from './errors';
 import { isOpen, type Payout, type PayoutStatus, type ProviderKind, sellerFailureMessage } from './model';
 import type { PayoutInstruction, PayoutProvider, ProviderPayout } from './port';
@@ -95,6 +96,8 @@ export async function advancePayout(
   }
   try {
     const result = await provider.advance(instructionOf(payout));
+    // The provider moved the money and nothing is written yet: a crash here leaves the payout for a retry.
+    crashPoint('payout.advanced', payoutId);
     return await applyProviderResult(ctx, deps, payout, result, by);
   } finally {
     await releasePayoutLease(ctx, payoutId, owner).catch((error: unknown) => {

@@ -11,6 +11,7 @@ import { ItemKind } from '../../lambdas/ledger/keys';
 import type { Checkout, PaymentOrder } from '../../lambdas/payments/model';
 import { createStripeClient } from '../../lambdas/psp/stripe-provider';
 import { manifest } from '../../lib/manifest';
+import type { CrashStats } from '../../sandbox/crash-injection';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../sandbox/engines/local-aws';
 import type { ChaosPlan } from './plan';
 import type { ChaosContext, ChaosWorkload } from './run';
@@ -32,6 +33,8 @@ export interface RunFacts {
   sweeps: number;
   sweepErrors: number;
   dynamo: { throttled: number; conflicts: number; calls: number };
+  /** Crashes injected, per kind and crash point or function (sandbox/crash-injection.ts). */
+  crashes: CrashStats;
   pspFaults: Record<string, number>;
   apiStatuses: Record<string, number>;
   /** Per canceled checkout: when it was canceled, the cancel's HTTP status and each order's status it answered. */
@@ -359,6 +362,16 @@ export async function checkInvariants(
       true,
       [
         `DynamoDB: ${facts.dynamo.throttled} throttles, ${facts.dynamo.conflicts} transaction conflicts in ${facts.dynamo.calls} calls`,
+        `crashes: ${Object.entries(facts.crashes)
+          .map(
+            ([kind, at]) =>
+              `${kind} ${
+                Object.entries(at)
+                  .map(([where, n]) => `${where} x${n}`)
+                  .join(', ') || 'none'
+              }`,
+          )
+          .join('; ')}`,
         `PSP: ${Object.entries(facts.pspFaults)
           .map(([k, n]) => `${k} x${n}`)
           .join(', ')}`,

@@ -74,7 +74,10 @@ export interface PlannedCheckout {
   readonly cancel?: CancelAt;
 }
 
-/** After the refunds: each seller is registered and paid everything payable. */
+/**
+ * Each seller is registered and paid everything payable three times: while pay-ins are still in flight, while
+ * refunds and disputes are, and once everything settled (each round under its own key).
+ */
 export interface PlannedPayout {
   readonly seller: string;
   /** Extra copies of the payout request sent at once with the same Idempotency-Key. */
@@ -94,6 +97,14 @@ export interface FaultRates {
   readonly webhookLoss: number;
   readonly dynamoThrottle: number;
   readonly dynamoConflict: number;
+  /** A function dies after the PSP answered, before writing it (sandbox/crash-injection.ts `afterPsp`). */
+  readonly crashAfterPsp: number;
+  /** The same in the pay-out executor, after the provider's transfer (`payout.advanced`). */
+  readonly crashAfterPayout: number;
+  /** A workflow step's function did its work, its answer is lost; the step is retried (`afterStep`). */
+  readonly crashAfterStep: number;
+  /** A stream batch consumer dies after part of its batch; the batch is retried (`midBatch`). */
+  readonly crashMidBatch: number;
 }
 
 export interface ChaosPlan {
@@ -110,6 +121,8 @@ export interface WorkloadRates {
   readonly cancel: number;
   readonly refund: number;
   readonly dispute: number;
+  /** The same for the orders of hosted-page checkouts (one charge for the checkout's orders). */
+  readonly disputeHosted: number;
   readonly payoutDuplicate: number;
   readonly payoutRival: number;
 }
@@ -118,6 +131,7 @@ export const DEFAULT_WORKLOAD_RATES: WorkloadRates = {
   cancel: 0.1,
   refund: 0.3,
   dispute: 0.04,
+  disputeHosted: 0.04,
   payoutDuplicate: 0.3,
   payoutRival: 0.15,
 };
@@ -144,6 +158,10 @@ export const DEFAULT_FAULTS: FaultRates = {
   webhookLoss: 0.03,
   dynamoThrottle: 0.02,
   dynamoConflict: 0.02,
+  crashAfterPsp: 0.03,
+  crashAfterPayout: 0.03,
+  crashAfterStep: 0.03,
+  crashMidBatch: 0.05,
 };
 
 function weighted<T>(rng: () => number, mix: readonly [T, number][]): T {
@@ -218,7 +236,7 @@ export function planChaos(options: {
     for (let o = 0; o < orders.length; o++) {
       const order = orders[o] as PlannedOrder;
       const refund = moneyRng() < rates.refund ? planRefund(moneyRng, money) : undefined;
-      const disputed = moneyRng() < rates.dispute;
+      const disputed = moneyRng() < (mode === PayMode.Hosted ? rates.disputeHosted : rates.dispute);
       const outcome = moneyRng() < 0.5 ? 'won' : 'lost';
       orders[o] = {
         ...order,

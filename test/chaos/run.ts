@@ -1,17 +1,20 @@
 /**
  * The chaos run: drives a planned workload (test/chaos/plan.ts) through the whole local system — the storefront
  * API, the pay-in workflow, the PSP simulator's webhooks, the sweeper — while the PSP, its webhooks and DynamoDB
- * misbehave, then stops the faults, sweeps until nothing can move any more, and checks DESIGN.md §8
- * (test/chaos/invariants.ts). Used by `npm run chaos` (bench/chaos.ts) and by the short run in `npm test`.
+ * misbehave and functions crash at seeded points (sandbox/crash-injection.ts), then stops the faults, sweeps
+ * until nothing can move any more, and checks DESIGN.md §8 (test/chaos/invariants.ts). Used by
+ * `npm run chaos` (bench/chaos.ts) and by the short run in `npm test`.
  *
- * Workloads are pluggable (`ChaosWorkload`): the pay-in is built in; refunds, disputes, cancels, pay-outs
- * and settlement add a workload (act on a checkout once it is paid, plus their own invariants) as they land.
+ * Workloads are pluggable (`ChaosWorkload`): the pay-in is built in; refunds, disputes, pay-outs and
+ * settlement are workloads that race the pay-ins and each other under the same faults, then finish once the
+ * faults stop, and add their own invariants.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../../lambdas/shared/aws-clients';
 import { manifest } from '../../lib/manifest';
+import { installCrashInjection } from '../../sandbox/crash-injection';
 import { installDynamoFaults } from '../../sandbox/dynamodb-faults';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../sandbox/engines/local-aws';
 import type { LocalSystem } from '../../sandbox/local-system';
@@ -56,13 +59,18 @@ export interface ChaosContext {
   readonly log: (line: string) => void;
 }
 
-/** A workload beside the pay-in: acts on checkouts once they are paid, and checks its own invariants. */
+/**
+ * A workload beside the pay-in, checking its own invariants. Its phases, all but `finish` under the faults:
+ * `duringPayins` while half the checkouts are still to be driven, `run` once every checkout was driven (every
+ * workload's `run` at the same time: pay-outs race refunds and disputes), `finish` once the faults stopped and
+ * the pay-ins settled (one workload after the other).
+ */
 export interface ChaosWorkload {
   readonly name: string;
-  /** Runs once the pay-ins have settled, after the workloads before it (refunds, then disputes, then pay-outs). */
+  duringPayins?(ctx: ChaosContext, plan: ChaosPlan): Promise<void>;
   run?(ctx: ChaosContext, plan: ChaosPlan): Promise<void>;
-  /** Called once per checkout after its orders are terminal (e.g. refund some, dispute some). */
-  afterCheckout?(ctx: ChaosContext, checkout: PlannedCheckout): Promise<void>;
+  /** Waits for what the workload started to land (pending refunds, open payouts), faults off. */
+  finish?(ctx: ChaosContext, plan: ChaosPlan): Promise<void>;
   /** Money that left the system through this workload, per currency (minor units), for conservation. */
   moneyOut?(ctx: ChaosContext): Promise<Record<string, bigint>>;
   invariants?(ctx: ChaosContext): Promise<CheckRow[]>;
@@ -128,11 +136,27 @@ export class ApiClient {
   }
 
   async call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-    const response = await fetch(`${this.baseUrl}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', 'x-api-key': this.apiKey, ...headers },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+    // `POST payments 201`, `POST payments/refunds 422 amount_exceeds_refundable`, `POST checkouts/cancel 200`.
+    const [, , resource, , action] = path.split('?')[0]?.split('/') ?? [];
+    const what = action ? `${resource}/${action}` : resource;
+    let response: Response | undefined;
+    // A read is asked again at once when it got no answer; a write is retried by `retried` under its key.
+    for (let attempt = 1; !response; attempt++) {
+      try {
+        response = await fetch(`${this.baseUrl}${path}`, {
+          method,
+          headers: { 'content-type': 'application/json', 'x-api-key': this.apiKey, ...headers },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+      } catch (error) {
+        // No answer at all (the connection closed under load): counted.
+        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+        this.count(`${method} ${what} no answer (${cause?.code ?? cause?.message ?? String(error)})`);
+        if (method !== 'GET' || attempt >= 10)
+          throw new NoAnswerError(`${method} ${what}: ${String(error)} (${cause?.message ?? 'no cause'})`);
+        await sleep(200 * attempt);
+      }
+    }
     const text = await response.text();
     let parsed: Record<string, unknown> = {};
     try {
@@ -141,9 +165,6 @@ export class ApiClient {
       parsed = { unparsable: text.slice(0, 200) };
     }
     const code = (parsed.error as { code?: string } | undefined)?.code;
-    // `POST payments 201`, `POST payments/refunds 422 amount_exceeds_refundable`, `POST checkouts/cancel 200`.
-    const [, , resource, , action] = path.split('?')[0]?.split('/') ?? [];
-    const what = action ? `${resource}/${action}` : resource;
     this.count(`${method} ${what} ${response.status}${code ? ` ${code}` : ''}`);
     return { status: response.status, body: parsed };
   }
@@ -162,10 +183,28 @@ export class ApiClient {
    * own timeout, after which its claim on the key lapses), or it would give up on an answer that is coming.
    */
   async post(path: string, body: unknown, key: string | undefined, rng: () => number): Promise<ApiAnswer> {
+    return this.retried('POST', path, body, key, rng);
+  }
+
+  /** Any request, retried as `post` retries (a PUT is idempotent by itself: no key). */
+  async retried(
+    method: string,
+    path: string,
+    body: unknown,
+    key: string | undefined,
+    rng: () => number,
+  ): Promise<ApiAnswer> {
     const deadline = Date.now() + RETRY_BUDGET_MS;
     let last: ApiAnswer = { status: 0, body: {} };
     for (let attempt = 0; ; attempt++) {
-      last = await this.call('POST', path, body, key ? { 'Idempotency-Key': key } : {});
+      try {
+        last = await this.call(method, path, body, key ? { 'Idempotency-Key': key } : {});
+      } catch (error) {
+        // A storefront retries a request that got no answer, under the same key.
+        if (!(error instanceof NoAnswerError) || Date.now() >= deadline) throw error;
+        await sleep(Math.min(2_000, 50 * 2 ** attempt) * (0.5 + rng()));
+        continue;
+      }
       const retriable = last.status === 409 || last.status === 429 || last.status >= 500;
       const code = (last.body.error as { code?: string } | undefined)?.code;
       if (!retriable || (last.status === 409 && code !== 'request_in_progress')) return last;
@@ -173,6 +212,10 @@ export class ApiClient {
       await sleep(Math.min(2_000, 50 * 2 ** attempt) * (0.5 + rng()));
     }
   }
+}
+
+class NoAnswerError extends Error {
+  override readonly name = 'NoAnswerError';
 }
 
 /** How long a client keeps retrying one request: beyond the API functions' 29 s timeout and claim. */
@@ -335,6 +378,8 @@ function harnessDocumentClient(endpoint: string): DynamoDBDocumentClient {
   );
 }
 
+const LOSABLE_EVENTS = ['payment_intent.*', 'checkout.session.*', 'refund.*', 'charge.refunded', 'payout.*'];
+
 function pspFaultRules(faults: FaultRates) {
   return [
     // 5xx before the PSP does anything (nothing stored for the key: a retry executes).
@@ -353,7 +398,13 @@ function pspFaultRules(faults: FaultRates) {
     { kind: 'duplicate', eventType: '*', copies: 2, probability: faults.webhookDuplicate },
     { kind: 'reorder', eventType: '*', delayMs: 400, probability: faults.webhookReorder },
     { kind: 'delay', eventType: '*', delayMs: 2_000, probability: faults.webhookDelay },
-    { kind: 'loss', eventType: '*', probability: faults.webhookLoss },
+    // Lost for good, so only where something looks again: the pay-in sweeper, the refund and pay-out sweeps.
+    // Dispute events have no such path yet (nothing lists the PSP's events): they are not lost.
+    ...LOSABLE_EVENTS.map((eventType) => ({
+      kind: 'loss' as const,
+      eventType,
+      probability: faults.webhookLoss,
+    })),
   ] as const;
 }
 
@@ -386,6 +437,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     sweeps: 0,
     sweepErrors: 0,
     dynamo: { throttled: 0, conflicts: 0, calls: 0 },
+    crashes: { afterPsp: {}, afterStep: {}, midBatch: {} },
     pspFaults: {},
     apiStatuses: {},
     cancels: {},
@@ -400,6 +452,25 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   for (const rule of pspFaultRules(plan.faults)) {
     if ((rule.probability ?? 0) > 0) system.psp.control.addFault({ ...rule });
   }
+  // Crashes: every workflow step's function, every table stream's consumer, the code's crash points.
+  const crashes = installCrashInjection(system.runtime.host, {
+    seed: plan.seed,
+    afterPsp: plan.faults.crashAfterPsp,
+    afterPspAt: { 'payout.advanced': plan.faults.crashAfterPayout },
+    afterStep: plan.faults.crashAfterStep,
+    stepFunctions: [
+      ...new Set(manifest.stateMachines.flatMap((m) => Object.values(m.functionSubstitutions))),
+    ],
+    midBatch: plan.faults.crashMidBatch,
+    batchFunctions: [...new Set(manifest.tableStreamEventSources.map((s) => s.function))],
+  });
+  facts.crashes = crashes.stats;
+  const workloads = options.workloads ?? [];
+  const timed = async (workload: ChaosWorkload, phase: 'duringPayins' | 'run' | 'finish') => {
+    const began = Date.now();
+    await workload[phase]?.(ctx, plan);
+    log(`[chaos] workload ${workload.name} ${phase} done in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+  };
 
   // The sweeper races the workflows during the run, as its schedule would.
   let sweeping = true;
@@ -418,6 +489,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let next = 0;
   let done = 0;
   const every = options.progressEvery ?? Math.max(10, Math.floor(plan.checkouts.length / 20));
+  // Half-way through the pay-ins, the workloads that race them start (pay-outs of what is payable so far).
+  const half = Math.ceil(plan.checkouts.length / 2);
+  let racing: Promise<PromiseSettledResult<void>[]> = Promise.resolve([]);
   await Promise.all(
     Array.from({ length: workers }, async (_, w) => {
       const rng = seededRng(plan.seed, `worker-${w}`);
@@ -430,6 +504,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           facts.submitsGivenUp.push(`${c.checkoutId}: ${String(error)}`);
         }
         done++;
+        if (done === half) {
+          log(`[chaos] ${done} checkouts driven: starting the workloads that race the pay-ins`);
+          // Settled at once (awaited after the drivers): a failure must not be an unhandled rejection.
+          racing = Promise.allSettled(workloads.map((w) => timed(w, 'duringPayins')));
+        }
         if (done % every === 0) {
           const rate = (done / ((Date.now() - started) / 1000)).toFixed(1);
           log(`[chaos] ${done}/${plan.checkouts.length} checkouts driven (${rate}/s)`);
@@ -438,8 +517,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }),
   );
 
+  throwFirstFailure(await racing);
+  // Refunds, disputes and pay-outs at once, still under the faults, while the last pay-ins land.
+  log('[chaos] pay-ins driven; refunds, disputes and pay-outs under the faults');
+  throwFirstFailure(await Promise.allSettled(workloads.map((w) => timed(w, 'run'))));
+
   // The faults stop; what is in flight lands; the sweeper finishes what is left.
-  log('[chaos] workload done; stopping faults, letting deliveries land, sweeping');
+  log('[chaos] workloads done; stopping faults, letting deliveries land, sweeping');
   sweeping = false;
   await sweeper;
   facts.pspFaults = Object.fromEntries(
@@ -447,8 +531,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   );
   system.psp.control.clearFaults();
   dynamoFaults.disable();
+  crashes.disable();
   facts.dynamo = { ...dynamoFaults.stats };
-  await system.runtime.stepFunctions.idle();
+  await payinsIdle(system);
   await system.psp.control.webhooksIdle(120_000).catch(() => undefined);
   await settle(ctx, plan, facts);
   // A storefront retries a cancel it got no answer to (8 tries met PSP faults throughout): again, faults off.
@@ -468,12 +553,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await settle(ctx, plan, facts);
   }
 
-  for (const workload of options.workloads ?? []) {
-    const began = Date.now();
-    if (workload.run) await workload.run(ctx, plan);
-    if (workload.afterCheckout) for (const c of plan.checkouts) await workload.afterCheckout(ctx, c);
-    log(`[chaos] workload ${workload.name} done in ${((Date.now() - began) / 1000).toFixed(1)} s`);
-  }
+  for (const workload of workloads) await timed(workload, 'finish');
 
   facts.apiStatuses = Object.fromEntries([...api.statuses].sort());
   options.beforeChecks?.();
@@ -481,6 +561,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   for (const workload of options.workloads ?? [])
     if (workload.atEnd) checks.push(...(await workload.atEnd(ctx, plan)));
   dynamoFaults.remove();
+  crashes.remove();
   db.destroy();
   const byMode: Record<string, number> = {};
   for (const c of plan.checkouts) byMode[c.mode] = (byMode[c.mode] ?? 0) + 1;
@@ -500,6 +581,24 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     ok: checks.every((c) => c.ok),
     durationMs: Date.now() - started,
   };
+}
+
+/**
+ * Waits until no pay-in workflow runs. Not every workflow: a pay-out's waits on its bank (a task token, days),
+ * and the banks pay only in the pay-out workload's `finish`.
+ */
+async function payinsIdle(system: LocalSystem): Promise<void> {
+  const sfn = system.runtime.stepFunctions;
+  for (;;) {
+    const running = sfn.listExecutions(sfn.arnOf('pay-in'), 'RUNNING');
+    if (running.length === 0) return;
+    await Promise.allSettled(running.map((e) => e.done));
+  }
+}
+
+function throwFirstFailure(results: readonly PromiseSettledResult<unknown>[]): void {
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 function describeRule(rule: { route?: string; eventType?: string; status?: number }): string {
@@ -535,7 +634,7 @@ async function settle(ctx: ChaosContext, plan: ChaosPlan, facts: RunFacts): Prom
     facts.sweeps++;
     // A shard message that failed during the run stays invisible for its visibility timeout: bounded wait.
     await drainQueues(ctx, { only: ['sweep-shards'], maxMs: 15_000 });
-    await system.runtime.stepFunctions.idle();
+    await payinsIdle(system);
     await system.psp.control.webhooksIdle(60_000).catch(() => undefined);
     const after = await openOrders();
     for (const [id, order] of before) {

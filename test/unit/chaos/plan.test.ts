@@ -37,7 +37,7 @@ describe('chaos plan: money workloads', () => {
   });
 
   it('draws from its own stream: the pay-in schedule is the same whatever the workload rates', () => {
-    const none = { cancel: 0, refund: 0, dispute: 0, payoutDuplicate: 0, payoutRival: 0 };
+    const none = { cancel: 0, refund: 0, dispute: 0, disputeHosted: 0, payoutDuplicate: 0, payoutRival: 0 };
     const withMoney = planChaos({ checkouts: 300, seed: 5 });
     const without = planChaos({ checkouts: 300, seed: 5, workloads: none });
     expect(payIn(without)).toEqual(payIn(withMoney));

@@ -1,0 +1,112 @@
+/**
+ * Functions that die at chosen points, for the chaos run: deterministic dice from a seed, drawn per (what
+ * crashes, on what, attempt), as sandbox/dynamodb-faults.ts draws its faults. Three kinds:
+ * - `afterPsp`: at a `crashPoint(name, subject)` in the code (lambdas/shared/crash-point.ts), after the PSP
+ *   answered and before anything of it is written. Thrown as `Runtime.ExitError` (the process died): nothing
+ *   the workflow retries; the order or payout is left to the sweeper.
+ * - `afterStep`: a workflow step's function did all its work, then its answer is lost: thrown after the
+ *   handler's promise resolved, as `Lambda.ServiceException`, which the state machines retry.
+ * - `midBatch`: a batch consumer (a table stream's, with two or more records) dies after handling part of its
+ *   batch: the handler is called with the first records only, then the invocation fails (the whole batch is
+ *   retried, as on AWS).
+ */
+import { setCrashHook } from '../lambdas/shared/crash-point';
+import type { LambdaHost } from './lambda-host';
+import { seededRng } from './psp/random';
+
+export interface CrashOptions {
+  readonly seed: string | number;
+  /** Probability that one pass through a crash point crashes (0..1). */
+  readonly afterPsp: number;
+  /** Per crash point, instead of `afterPsp`. */
+  readonly afterPspAt?: Readonly<Record<string, number>>;
+  /** Probability that one invocation of `stepFunctions` loses its answer after the work (0..1). */
+  readonly afterStep: number;
+  readonly stepFunctions: readonly string[];
+  /** Probability that one invocation of `batchFunctions` with 2+ records dies mid-batch (0..1). */
+  readonly midBatch: number;
+  readonly batchFunctions: readonly string[];
+}
+
+export interface CrashStats {
+  /** Per kind, then per crash point or function: how many crashes were injected. */
+  readonly afterPsp: Record<string, number>;
+  readonly afterStep: Record<string, number>;
+  readonly midBatch: Record<string, number>;
+}
+
+export interface CrashInjection {
+  readonly stats: CrashStats;
+  disable(): void;
+  remove(): void;
+}
+
+export class InjectedCrash extends Error {
+  constructor(name: string, message: string) {
+    super(`${message} (injected)`);
+    this.name = name;
+  }
+}
+
+export function installCrashInjection(host: LambdaHost, options: CrashOptions): CrashInjection {
+  const stats: CrashStats = { afterPsp: {}, afterStep: {}, midBatch: {} };
+  const attempts = new Map<string, number>();
+  let enabled = true;
+  /**
+   * One roll per (kind, what, attempt): the same seed crashes the same attempts. Answers the dice when it
+   * crashes (to draw more from), undefined when not.
+   */
+  const rolls = (what: string, probability: number) => {
+    const attempt = (attempts.get(what) ?? 0) + 1;
+    attempts.set(what, attempt);
+    const dice = seededRng(options.seed, `${what}#${attempt}`);
+    return enabled && dice() < probability ? dice : undefined;
+  };
+  const count = (kind: Record<string, number>, key: string) => {
+    kind[key] = (kind[key] ?? 0) + 1;
+  };
+  const steps = new Set(options.stepFunctions);
+  const batches = new Set(options.batchFunctions);
+
+  setCrashHook((name, subject) => {
+    if (!rolls(`point ${name} ${subject}`, options.afterPspAt?.[name] ?? options.afterPsp)) return;
+    count(stats.afterPsp, name);
+    throw new InjectedCrash('Runtime.ExitError', `crashed at ${name} for ${subject}`);
+  });
+
+  host.wrapInvocations(async (functionId, event, call) => {
+    const records = (event as { Records?: unknown[] } | null)?.Records;
+    if (batches.has(functionId) && Array.isArray(records) && records.length > 1) {
+      // Batches are not reproducible records (stream sequence numbers): the dice go by invocation.
+      const dice = rolls(`batch ${functionId}`, options.midBatch);
+      if (dice) {
+        const handled = 1 + Math.floor(dice() * (records.length - 1));
+        await call({ ...(event as object), Records: records.slice(0, handled) });
+        count(stats.midBatch, functionId);
+        throw new InjectedCrash(
+          'Runtime.ExitError',
+          `${functionId} died after ${handled} of ${records.length} records`,
+        );
+      }
+      return call(event);
+    }
+    if (!steps.has(functionId)) return call(event);
+    const result = await call(event);
+    if (rolls(`step ${functionId} ${JSON.stringify(event)}`, options.afterStep)) {
+      count(stats.afterStep, functionId);
+      throw new InjectedCrash('Lambda.ServiceException', `${functionId} did its work, its answer was lost`);
+    }
+    return result;
+  });
+
+  return {
+    stats,
+    disable: () => {
+      enabled = false;
+    },
+    remove: () => {
+      setCrashHook(undefined);
+      host.wrapInvocations(undefined);
+    },
+  };
+}
