@@ -38,6 +38,12 @@ export const CHAOS_TIMING = {
   pspTimeoutMs: 1_000,
   /** The PSP circuit's cool-down: the faults open it during a run; the run waits this out at its end. */
   circuitCoolDownMs: 3_000,
+  /**
+   * A payout's "provider's usual time" (days on AWS): after it the workflow and the sweeper look the payout up
+   * at the provider, which is how a lost `payout.paid` / `transfer.*` event is recovered. Days would leave such
+   * a payout SUBMITTED past the end of the run.
+   */
+  payoutAwaitSeconds: 60,
 };
 
 /**
@@ -49,6 +55,8 @@ export function chaosEnvironment(): Record<string, string> {
   return {
     PAYIN_EXECUTING_TIMEOUT_MS: String(CHAOS_TIMING.executingTimeoutMs),
     PAYIN_PENDING_RECHECK_MS: String(CHAOS_TIMING.pendingRecheckMs),
+    PAYOUT_AWAIT_SECONDS_STRIPE_CONNECT: String(CHAOS_TIMING.payoutAwaitSeconds),
+    PAYOUT_AWAIT_SECONDS_PAYEE_NETWORK: String(CHAOS_TIMING.payoutAwaitSeconds),
   };
 }
 

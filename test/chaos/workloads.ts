@@ -306,11 +306,14 @@ export function disputesWorkload(): ChaosWorkload {
 
   const view = async (ctx: ChaosContext, id: string) =>
     (await ctx.api.call('GET', `/v1/disputes/${id}`)).body as unknown as DisputeView;
+  // Longer than the webhook queue's visibility timeout (180 s): a dispute event whose first apply failed
+  // under the faults comes back only after it.
   const waitFor = async (ctx: ChaosContext, id: string, done: (d: DisputeView) => boolean) => {
-    for (let i = 0; i < 150; i++) {
+    const deadline = Date.now() + 240_000;
+    while (Date.now() < deadline) {
       const d = await view(ctx, id);
       if (done(d)) return d;
-      await sleep(200);
+      await sleep(500);
     }
     return view(ctx, id);
   };
@@ -533,7 +536,10 @@ export function payoutsWorkload(): ChaosWorkload {
       await round(ctx, p, 'settled');
       // The banks pay: each payout is settled at the simulator once it was submitted.
       const settled = new Set<string>();
-      for (let attempt = 0; attempt < 60; attempt++) {
+      // Until every payout is closed, or past the payouts' usual time (CHAOS_TIMING) and a webhook queue
+      // redelivery (180 s): a lost bank event is found by the sweep's lookup after the usual time.
+      const deadline = Date.now() + 300_000;
+      for (let attempt = 0; Date.now() < deadline; attempt++) {
         let open = 0;
         for (const id of payouts.keys()) {
           const v = await get(ctx, id);
