@@ -44,6 +44,8 @@ export const CHAOS_TIMING = {
    * a payout SUBMITTED past the end of the run.
    */
   payoutAwaitSeconds: 60,
+  /** When the sweeper looks again at a payout left without an answer (a crashed submit): 24 h on AWS. */
+  payoutRecheckMs: 20_000,
 };
 
 /**
@@ -57,6 +59,7 @@ export function chaosEnvironment(): Record<string, string> {
     PAYIN_PENDING_RECHECK_MS: String(CHAOS_TIMING.pendingRecheckMs),
     PAYOUT_AWAIT_SECONDS_STRIPE_CONNECT: String(CHAOS_TIMING.payoutAwaitSeconds),
     PAYOUT_AWAIT_SECONDS_PAYEE_NETWORK: String(CHAOS_TIMING.payoutAwaitSeconds),
+    PAYOUT_RECHECK_MS: String(CHAOS_TIMING.payoutRecheckMs),
   };
 }
 
