@@ -57,9 +57,6 @@ export function chaosEnvironment(): Record<string, string> {
   return {
     PAYIN_EXECUTING_TIMEOUT_MS: String(CHAOS_TIMING.executingTimeoutMs),
     PAYIN_PENDING_RECHECK_MS: String(CHAOS_TIMING.pendingRecheckMs),
-    PAYOUT_AWAIT_SECONDS_STRIPE_CONNECT: String(CHAOS_TIMING.payoutAwaitSeconds),
-    PAYOUT_AWAIT_SECONDS_PAYEE_NETWORK: String(CHAOS_TIMING.payoutAwaitSeconds),
-    PAYOUT_RECHECK_MS: String(CHAOS_TIMING.payoutRecheckMs),
   };
 }
 
@@ -437,6 +434,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   process.env.PSP_TIMEOUT_MS = String(CHAOS_TIMING.pspTimeoutMs);
   process.env.PSP_CHARGE_TIMEOUT_MS = String(CHAOS_TIMING.pspTimeoutMs);
   process.env.PSP_CIRCUIT_COOL_DOWN_MS = String(CHAOS_TIMING.circuitCoolDownMs);
+  // The payouts' usual time and recheck too (read at each workflow start and each run of the executor).
+  process.env.PAYOUT_AWAIT_SECONDS_STRIPE_CONNECT = String(CHAOS_TIMING.payoutAwaitSeconds);
+  process.env.PAYOUT_AWAIT_SECONDS_PAYEE_NETWORK = String(CHAOS_TIMING.payoutAwaitSeconds);
+  process.env.PAYOUT_RECHECK_MS = String(CHAOS_TIMING.payoutRecheckMs);
   const db = harnessDocumentClient(system.endpoints.dynamodb);
   const api = new ApiClient(system.endpoints.api, options.apiKey);
   const ctx: ChaosContext = { system, db, api, log };
