@@ -46,6 +46,8 @@ export const CHAOS_TIMING = {
   payoutAwaitSeconds: 60,
   /** When the sweeper looks again at a payout left without an answer (a crashed submit): 24 h on AWS. */
   payoutRecheckMs: 20_000,
+  /** The webhook consumer's retry backoff base (5 s on AWS). */
+  webhookRetryBaseSeconds: 1,
 };
 
 /**
@@ -57,6 +59,9 @@ export function chaosEnvironment(): Record<string, string> {
   return {
     PAYIN_EXECUTING_TIMEOUT_MS: String(CHAOS_TIMING.executingTimeoutMs),
     PAYIN_PENDING_RECHECK_MS: String(CHAOS_TIMING.pendingRecheckMs),
+    // A webhook event that failed to apply comes back after a full-jitter backoff of 5 s x 2^(tries - 1)
+    // (up to 900 s): under the run's faults a few failures in a row put a dispute's event minutes away.
+    WEBHOOK_RETRY_BASE_SECONDS: String(CHAOS_TIMING.webhookRetryBaseSeconds),
   };
 }
 
