@@ -69,17 +69,21 @@ const GATEWAY_ERRORS: readonly [ResponseType, string | undefined, string, string
   [ResponseType.DEFAULT_5XX, undefined, 'service_unavailable', 'the service could not answer; retry later'],
 ];
 
-export interface ManifestApiProps {
+/** What both APIs are built from (this REST API and the webhooks' HTTP API). */
+export interface ApiFromManifestProps {
   readonly service: string;
   readonly routes: readonly RouteSpec[];
   readonly functionFor: (id: string) => PaymentFunction;
   readonly stageName: string;
-  /** Whole stage, every caller (the webhook included). */
+  /** Whole stage, every caller of this API. */
   readonly stageThrottle: Throttle;
-  /** The storefront's key, through its usage plan. */
-  readonly storefrontThrottle: Throttle;
   readonly logRetention: RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+}
+
+export interface ManifestApiProps extends ApiFromManifestProps {
+  /** The storefront's key, through its usage plan. */
+  readonly storefrontThrottle: Throttle;
 }
 
 export class ManifestApi extends Construct {

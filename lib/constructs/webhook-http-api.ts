@@ -6,7 +6,7 @@
  * against the REST API's $3.50; what the REST API adds (API keys, usage plans, request validation, WAF) a
  * webhook does not use: its signature, verified on the raw body before anything else, authenticates it.
  */
-import { type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   type CfnStage,
@@ -17,11 +17,10 @@ import {
   PayloadFormatVersion,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { Throttle } from '../config';
 import { pascalCase, type RouteSpec } from '../manifest';
-import type { PaymentFunction } from './payment-function';
+import type { ApiFromManifestProps } from './manifest-api';
 
 /**
  * The access log line of an HTTP API (its own `$context` variables: no API key, resource path or WAF fields):
@@ -44,17 +43,11 @@ export const HTTP_ACCESS_LOG_FIELDS: Record<string, string> = {
   errorResponseType: '$context.error.responseType',
 };
 
-export interface WebhookHttpApiProps {
-  readonly service: string;
-  /** The manifest's `api: 'webhooks'` routes; each has its own throttle (a manifest check). */
-  readonly routes: readonly RouteSpec[];
-  readonly functionFor: (id: string) => PaymentFunction;
-  readonly stageName: string;
-  /** The stage's default route settings: every webhook together. */
-  readonly stageThrottle: Throttle;
-  readonly logRetention: RetentionDays;
-  readonly removalPolicy: RemovalPolicy;
-}
+/**
+ * `routes`: the manifest's `api: 'webhooks'` routes, each with its own throttle (a manifest check);
+ * `stageThrottle`: the stage's default route settings, every webhook together.
+ */
+export type WebhookHttpApiProps = ApiFromManifestProps;
 
 export class WebhookHttpApi extends Construct {
   readonly api: HttpApi;
