@@ -30,13 +30,8 @@ export async function startDynamoDb(
 ): Promise<DynamoDbEngine> {
   const port = options.port ?? (await freePort());
   const dir = jarDirectory();
-  const scratch = options.dataDir
-    ? undefined
-    : mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'dynamodb-local-'));
-  const dataDir = options.dataDir ?? (scratch as string);
-  const removeScratch = () => {
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
-  };
+  const dataDir =
+    options.dataDir ?? mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'dynamodb-local-'));
   const args = [
     '-Xmx1g',
     `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
@@ -54,6 +49,11 @@ export async function startDynamoDb(
     name: 'dynamodb-local',
     onOutput: (line) => output.push(line),
   });
+  // Stops the engine and removes a throw-away folder (never a folder we were given).
+  const stop = async () => {
+    await proc.stop();
+    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   try {
@@ -69,10 +69,8 @@ export async function startDynamoDb(
       Number(process.env.DYNAMODB_START_TIMEOUT_MS ?? 120_000),
       () => proc.exited,
     );
-    indexStreamRecords(join(dataDir, 'shared-local-instance.db'));
   } catch (error) {
-    await proc.stop();
-    removeScratch();
+    await stop();
     throw new Error(
       `DynamoDB Local failed to start (is Java 17+ installed?): ${output.slice(-5).join(' | ')}`,
       {
@@ -82,13 +80,15 @@ export async function startDynamoDb(
   } finally {
     client.destroy();
   }
-  return {
-    endpoint,
-    stop: async () => {
-      await proc.stop();
-      removeScratch();
-    },
-  };
+  try {
+    indexStreamRecords(join(dataDir, 'shared-local-instance.db'));
+  } catch (error) {
+    await stop();
+    throw new Error(`DynamoDB Local started, but its stream records could not be indexed in ${dataDir}`, {
+      cause: error,
+    });
+  }
+  return { endpoint, stop };
 }
 
 /**
