@@ -8,9 +8,7 @@
  */
 // First: settings the functions' modules read at load (sandbox/local-process.ts).
 import '../sandbox/local-process';
-import { subscribe } from 'node:diagnostics_channel';
 import { writeFileSync } from 'node:fs';
-import type { ClientRequest } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,10 +16,16 @@ import { documentClient, s3Client, snsClient, sqsClient } from '../lambdas/share
 import { manifest } from '../lib/manifest';
 import { localSecretValue } from '../sandbox/environment';
 import { type LocalSystem, startLocalSystem } from '../sandbox/local-system';
-import { Meter, PLATFORM_LOG_BYTES_PER_INVOCATION, type Usage } from '../sandbox/metering';
+import {
+  type FunctionUsage,
+  Meter,
+  PLATFORM_LOG_BYTES_PER_INVOCATION,
+  type Usage,
+} from '../sandbox/metering';
 import { formatChecks } from '../test/chaos/invariants';
 import type { FaultRates } from '../test/chaos/plan';
-import { chaosEnvironment, runChaos } from '../test/chaos/run';
+import { ApiClient, chaosEnvironment, runChaos } from '../test/chaos/run';
+import { type PhaseResult, payoutPhase, refundPhase } from './money-out-phases';
 import { PRICES } from './prices';
 
 export interface CostLine {
@@ -50,21 +54,41 @@ const NO_FAULTS: FaultRates = {
 
 const sum = (values: Record<string, number>) => Object.values(values).reduce((a, b) => a + b, 0);
 
-/** Prices a run's usage per pay-in; Express executions are billed per 100 ms at 64 MB. */
 /**
- * Lambda duration as AWS would bill it, modelled from what the functions waited on (the local durations are
- * inflated by a shared CPU): per invocation 10 ms of own work, 6 ms per DynamoDB call, 8 ms per SQS/SNS/S3
- * call, 350 ms per PSP call (Stripe's typical API latency).
+ * Lambda duration as AWS would bill it, modelled from what each function waited on (the local durations are
+ * inflated by a shared CPU): per invocation 10 ms of own work at 512 MB (Lambda's CPU share is proportional to
+ * memory up to 1,769 MB: 20 ms at 256 MB), 6 ms per DynamoDB call, 8 ms per SQS/SNS/S3 call, 350 ms per PSP
+ * call (Stripe's typical API latency).
  */
-export const DURATION_MODEL_MS = { invocation: 10, dynamoCall: 6, messagingCall: 8, pspCall: 350 } as const;
+export const DURATION_MODEL_MS = {
+  ownWorkAt512Mb: 10,
+  dynamoCall: 6,
+  messagingCall: 8,
+  pspCall: 350,
+} as const;
 
+/** One function's modelled milliseconds for what it did (`FunctionUsage`'s counts). */
+export function modelledMs(f: FunctionUsage): number {
+  const cpuShare = Math.min(f.memoryMb, 1769) / 512;
+  return (
+    f.invocations * (DURATION_MODEL_MS.ownWorkAt512Mb / cpuShare) +
+    f.dynamoCalls * DURATION_MODEL_MS.dynamoCall +
+    f.messagingCalls * DURATION_MODEL_MS.messagingCall +
+    f.pspCalls * DURATION_MODEL_MS.pspCall
+  );
+}
+
+/**
+ * Prices a run's usage per unit (a pay-in, a refund, a payout: `units` of them); Express executions are billed
+ * per 100 ms at 64 MB; Lambda duration `measured` here or `modelled` for AWS (`modelledMs`).
+ */
 export function priceUsage(
   usage: Usage,
-  payIns: number,
+  units: number,
   sfnExpressBilledMs: Record<string, number>,
-  durations: 'measured' | { pspCalls: number } = 'measured',
+  durations: 'measured' | 'modelled' = 'measured',
 ): CostLine[] {
-  const per = (n: number) => n / payIns;
+  const per = (n: number) => n / units;
   const lines: CostLine[] = [];
   let expressScale = 1;
   const line = (item: string, quantity: number, unit: string, price: number) =>
@@ -81,39 +105,25 @@ export function priceUsage(
     'requests',
     PRICES.apiGatewayHttpRequest,
   );
-  const invocations = sum(
-    Object.fromEntries(Object.entries(usage.functions).map(([k, f]) => [k, f.invocations])),
-  );
+  const functions = Object.entries(usage.functions).sort(([a], [b]) => (a < b ? -1 : 1));
+  const invocations = functions.reduce((n, [, f]) => n + f.invocations, 0);
   line('Lambda requests', invocations, 'invocations', PRICES.lambdaRequest);
-  if (durations === 'measured') {
-    for (const [id, f] of Object.entries(usage.functions).sort()) {
-      line(
-        `Lambda duration ${id} (${f.memoryMb} MB), measured`,
-        (f.billedMs / 1000) * (f.memoryMb / 1024),
-        'GB-s',
-        PRICES.lambdaGbSecond,
-      );
-    }
-  } else {
-    const memoryGb =
-      Object.values(usage.functions).reduce((n, f) => n + f.memoryMb * f.invocations, 0) /
-      Math.max(1, invocations) /
-      1024;
-    const ms =
-      invocations * DURATION_MODEL_MS.invocation +
-      sum(usage.dynamo.calls) * DURATION_MODEL_MS.dynamoCall +
-      (sum(usage.sqs) + sum(usage.sns) + sum(usage.s3)) * DURATION_MODEL_MS.messagingCall +
-      durations.pspCalls * DURATION_MODEL_MS.pspCall;
+  let modelledTotal = 0;
+  for (const [id, f] of functions) {
+    const ms = durations === 'measured' ? f.billedMs : modelledMs(f);
+    modelledTotal += ms;
     line(
-      `Lambda duration, all functions (${Math.round(memoryGb * 1024)} MB), modelled`,
-      (ms / 1000) * memoryGb,
+      `Lambda duration ${id} (${f.memoryMb} MB), ${durations}`,
+      (ms / 1000) * (f.memoryMb / 1024),
       'GB-s',
       PRICES.lambdaGbSecond,
     );
+  }
+  if (durations === 'modelled') {
     // An Express execution waits on its Lambda tasks: its measured time is inflated by the same shared CPU,
     // so it is scaled by the same ratio (modelled / measured Lambda time).
-    const measuredMs = Object.values(usage.functions).reduce((n, f) => n + f.billedMs, 0);
-    expressScale = measuredMs > 0 ? Math.min(1, ms / measuredMs) : 1;
+    const measuredMs = functions.reduce((n, [, f]) => n + f.billedMs, 0);
+    expressScale = measuredMs > 0 ? Math.min(1, modelledTotal / measuredMs) : 1;
   }
   for (const [id, m] of Object.entries(usage.stepFunctions)) {
     const spec = manifest.stateMachines.find((s) => s.id === id);
@@ -184,15 +194,16 @@ export function formatCost(lines: readonly CostLine[], title: string): string {
 export interface SystemMetering {
   readonly meter: Meter;
   /**
-   * Prices what was metered per pay-in: Lambda duration modelled for AWS and as measured here; Express
-   * executions billed from those started since `since`.
+   * Prices what was metered per unit (`units` pay-ins, refunds or payouts): Lambda duration modelled for AWS
+   * and as measured here; Express executions billed from those started since `since`.
    */
-  price(payIns: number, since: Date): { modelled: CostLine[]; measured: CostLine[]; pspCalls: number };
+  price(units: number, since: Date): { modelled: CostLine[]; measured: CostLine[]; pspCalls: number };
 }
 
 /**
- * Meters a started local system: the functions' own AWS clients and log lines (sandbox/metering.ts) and the PSP
- * calls of all their Stripe clients (for the modelled Lambda duration). `meter.remove()` when done.
+ * Meters a started local system: the functions' own AWS clients, their log lines and their PSP calls
+ * (sandbox/metering.ts), each call counted against the function whose invocation made it. `meter.remove()`
+ * when done.
  */
 export async function meterSystem(system: LocalSystem): Promise<SystemMetering> {
   const meter = new Meter(manifest, system.runtime.host, system.runtime.stepFunctions);
@@ -201,19 +212,13 @@ export async function meterSystem(system: LocalSystem): Promise<SystemMetering> 
   meter.meterRequests(snsClient(), 'sns');
   meter.meterRequests(s3Client(), 's3');
   meter.meterLogs();
-  // Every function's PSP request, whichever of their Stripe clients sent it (pay-in's, the charging path's,
-  // refunds', payouts'): requests to the simulator that carry the functions' key. The harness has its own key.
-  let pspCalls = 0;
-  const pspHost = new URL(system.endpoints.psp).host;
-  const functionsKey = `Bearer ${localSecretValue(manifest, 'stripe-api-key')}`;
-  subscribe('http.client.request.start', (message) => {
-    const { request } = message as { request: ClientRequest };
-    if (request.getHeader('host') === pspHost && request.getHeader('authorization') === functionsKey)
-      pspCalls++;
-  });
+  meter.meterPsp(
+    new URL(system.endpoints.psp).host,
+    `Bearer ${localSecretValue(manifest, 'stripe-api-key')}`,
+  );
   return {
     meter,
-    price(payIns, since) {
+    price(units, since) {
       const billed: Record<string, number> = {};
       for (const spec of manifest.stateMachines) {
         for (const e of system.runtime.stepFunctions.listExecutions(
@@ -225,13 +230,45 @@ export async function meterSystem(system: LocalSystem): Promise<SystemMetering> 
         }
       }
       return {
-        measured: priceUsage(meter.usage, payIns, billed),
-        modelled: priceUsage(meter.usage, payIns, billed, { pspCalls }),
-        pspCalls,
+        measured: priceUsage(meter.usage, units, billed),
+        modelled: priceUsage(meter.usage, units, billed, 'modelled'),
+        pspCalls: sum(meter.usage.psp),
       };
     },
   };
 }
+
+interface PricedPhase {
+  readonly title: string;
+  /** `pay-in`, `refund`, `payout`. */
+  readonly unit: string;
+  readonly units: number;
+  readonly usage: Usage;
+  readonly modelled: CostLine[];
+  readonly measured: CostLine[];
+}
+
+function priced(
+  metering: SystemMetering,
+  what: string,
+  units: number,
+  since: Date,
+  about: string,
+): PricedPhase {
+  const { modelled, measured } = metering.price(Math.max(1, units), since);
+  const unit = what.replace(/s( .*)?$/, '');
+  const title = `cost per 1M ${what}, Lambda duration modelled for AWS: ${units} ${unit}s, ${about}`;
+  return { title, unit, units, usage: structuredClone(metering.meter.usage), modelled, measured };
+}
+
+const problemsOf = (r: PhaseResult) =>
+  r.problems.length ? `PROBLEMS: ${r.problems.slice(0, 5).join('; ')}` : 'all final';
+
+const formatPer = (counts: Record<string, number>, units: number) =>
+  Object.entries(counts)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${(n / Math.max(1, units)).toFixed(2)} ${k}`)
+    .join(', ') || 'none';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -272,30 +309,63 @@ async function main(): Promise<void> {
       log: (line) => console.log(line),
     });
     const payIns = report.plan.orders;
-    const { measured: lines, modelled, pspCalls } = metering.price(payIns, started);
-    meter.remove();
-    const about = `${payIns} pay-ins in ${report.plan.checkouts} checkouts (${(report.plan.orders / report.plan.checkouts).toFixed(2)} orders each), ${pspCalls} PSP calls; load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores; invariants ${report.ok ? 'held' : 'VIOLATED'}`;
-    console.log('');
-    console.log(
-      formatCost(
-        modelled,
-        `cost per 1M pay-ins (payment orders), Lambda duration modelled for AWS: ${about}`,
-      ),
-    );
-    console.log('');
-    console.log(
-      formatCost(lines, 'the same, Lambda duration as measured here (inflated by the shared CPU):'),
-    );
-    console.log(
-      `DynamoDB calls: ${JSON.stringify(meter.usage.dynamo.calls)} (unmetered ${meter.usage.dynamo.unmetered})`,
-    );
-    console.log('DynamoDB write units per pay-in, by table and operation:');
-    for (const [by, units] of Object.entries(meter.usage.dynamo.writeUnitsBy).sort((a, b) => b[1] - a[1]))
-      console.log(`  ${(units / payIns).toFixed(2).padStart(7)}  ${by}`);
-    if (values.json)
-      writeFileSync(values.json, JSON.stringify({ usage: meter.usage, lines, payIns }, null, 2));
+    const about = `${payIns} pay-ins in ${report.plan.checkouts} checkouts (${(report.plan.orders / report.plan.checkouts).toFixed(2)} orders each); invariants ${report.ok ? 'held' : 'VIOLATED'}`;
+    const phases: PricedPhase[] = [priced(metering, 'pay-ins (payment orders)', payIns, started, about)];
     if (!report.ok) console.log(`\n${formatChecks(report.checks.filter((c) => !c.ok))}`);
-    code = report.ok ? 0 : 1;
+
+    // Money going back: each refund priced on its own (the meter starts afresh).
+    const api = new ApiClient(system.endpoints.api, apiKey);
+    console.log('[cost] refunds: every other captured order, in full...');
+    meter.reset();
+    meter.resume();
+    let since = new Date();
+    const refunds = await refundPhase(system, api, Math.max(1, Math.floor(payIns / 2)));
+    meter.pause();
+    phases.push(priced(metering, 'refunds', refunds.done, since, problemsOf(refunds)));
+
+    // Money going out: one payout per seller of what is left (the sellers' registration is not metered).
+    console.log('[cost] payouts: each seller paid out through Stripe Connect...');
+    meter.reset();
+    meter.resume();
+    since = new Date();
+    const payouts = await payoutPhase(system, api, (registering) =>
+      registering ? meter.pause() : meter.resume(),
+    );
+    meter.pause();
+    phases.push(priced(metering, 'payouts', payouts.done, since, problemsOf(payouts)));
+
+    for (const phase of phases) {
+      console.log('');
+      console.log(formatCost(phase.modelled, phase.title));
+      console.log(`PSP calls per ${phase.unit}: ${formatPer(phase.usage.psp, phase.units)}`);
+      console.log(`DynamoDB write units per ${phase.unit}, by table and operation:`);
+      for (const [by, n] of Object.entries(phase.usage.dynamo.writeUnitsBy).sort((x, y) => y[1] - x[1]))
+        console.log(`  ${(n / Math.max(1, phase.units)).toFixed(2).padStart(7)}  ${by}`);
+    }
+    const payIn = phases[0];
+    if (payIn) {
+      console.log('');
+      console.log(
+        formatCost(payIn.measured, 'pay-ins, Lambda duration as measured here (inflated by the shared CPU):'),
+      );
+    }
+    const total = (p: PricedPhase) => p.modelled.reduce((n, l) => n + l.dollarsPerMillion, 0);
+    console.log('');
+    console.log(
+      `per 1M: ${phases.map((p) => `${p.unit}s $${total(p).toFixed(2)}`).join(', ')} (load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores)`,
+    );
+    if (values.json)
+      writeFileSync(
+        values.json,
+        JSON.stringify(
+          phases.map((p) => ({ ...p, totalPerMillion: total(p) })),
+          null,
+          2,
+        ),
+      );
+    const phasesOk =
+      refunds.problems.length === 0 && payouts.problems.length === 0 && refunds.done > 0 && payouts.done > 0;
+    code = report.ok && phasesOk ? 0 : 1;
   } finally {
     meter.remove();
     await system.stop();

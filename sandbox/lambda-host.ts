@@ -3,11 +3,12 @@
  * (cold start), each invocation gets a context with a request id and a deadline, and an invocation that
  * outlives the function's timeout fails as "Task timed out".
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
-import type { FunctionSpec, Manifest } from '../lib/manifest';
+import { type FunctionSpec, type Manifest, memoryOf } from '../lib/manifest';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './engines/local-aws';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
@@ -21,6 +22,12 @@ export type InvocationWrapper = (
   event: unknown,
   call: (event: unknown) => Promise<unknown>,
 ) => Promise<unknown>;
+
+/** Which function's invocation the current async context belongs to (the meter attributes calls by it). */
+const invocationScope = new AsyncLocalStorage<string>();
+
+/** The function whose invocation is running here (this call's async context), if any. */
+export const runningFunctionId = (): string | undefined => invocationScope.getStore();
 
 export class FunctionTimeoutError extends Error {
   constructor(functionId: string, seconds: number) {
@@ -133,7 +140,7 @@ export class LambdaHost {
       functionName: name,
       functionVersion: '$LATEST',
       invokedFunctionArn: this.arnOf(functionId),
-      memoryLimitInMB: String(spec.memoryMb ?? 512),
+      memoryLimitInMB: String(memoryOf(spec)),
       awsRequestId: requestId,
       logGroupName: `/aws/lambda/${name}`,
       logStreamName: `local/${requestId}`,
@@ -151,7 +158,10 @@ export class LambdaHost {
     });
     try {
       const call = (input: unknown) => handler(input, context);
-      const work = this.wrapper ? this.wrapper(functionId, event, call) : call(event);
+      const wrapper = this.wrapper;
+      const work = invocationScope.run(functionId, () =>
+        wrapper ? wrapper(functionId, event, call) : call(event),
+      );
       const result = await Promise.race([work, timeout]);
       this.emit({ functionId, requestId, durationMs: Date.now() - started });
       return result;

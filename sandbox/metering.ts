@@ -5,6 +5,8 @@
  * (asked of DynamoDB itself with `ReturnConsumedCapacity: TOTAL`, added by a middleware), SQS, SNS and S3
  * requests, and the bytes the functions log. Counts only; prices live with the price table.
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { ClientRequest } from 'node:http';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type {
   HandlerExecutionContext,
@@ -12,8 +14,8 @@ import type {
   InitializeHandlerArguments,
   MetadataBearer,
 } from '@smithy/types';
-import { apiOf, type Manifest } from '../lib/manifest';
-import type { LambdaHost } from './lambda-host';
+import { apiOf, type Manifest, memoryOf } from '../lib/manifest';
+import { type LambdaHost, runningFunctionId } from './lambda-host';
 import type { LocalStepFunctions } from './step-functions/service';
 
 /** A history event as CloudWatch Logs stores it for a state machine logging ALL with execution data. */
@@ -24,6 +26,10 @@ export interface FunctionUsage {
   /** Sum of each invocation's duration rounded up to 1 ms (Lambda bills per ms). */
   billedMs: number;
   memoryMb: number;
+  /** Calls this function's invocations made (what its time waited on, for the modelled duration). */
+  dynamoCalls: number;
+  messagingCalls: number;
+  pspCalls: number;
 }
 
 export interface Usage {
@@ -49,7 +55,29 @@ export interface Usage {
   stepFunctions: Record<string, { executions: number; transitions: number; historyBytes: number }>;
   logBytes: number;
   logLines: number;
+  /** Requests the functions sent to the PSP, by `METHOD /path` with ids as `:id`. */
+  psp: Record<string, number>;
 }
+
+const emptyUsage = (): Usage => ({
+  restApiRequests: 0,
+  httpApiRequests: 0,
+  functions: {},
+  dynamo: { readUnits: 0, writeUnits: 0, calls: {}, unmetered: 0, writeUnitsBy: {} },
+  sqs: {},
+  sns: {},
+  s3: {},
+  sqsPollBatches: 0,
+  stepFunctions: {},
+  logBytes: 0,
+  logLines: 0,
+  psp: {},
+});
+
+/** `POST /v1/payment_intents/pi_123/confirm?x=1` -> `POST /v1/payment_intents/:id/confirm`. */
+export const pspEndpointOf = (method: string, path: string): string =>
+  // An id is a prefix and an underscore, then characters with a digit among them; a resource name has none.
+  `${method} ${path.split('?')[0]?.replace(/\/[a-z]+_(?=[A-Za-z_]*[0-9])[A-Za-z0-9_]+/g, '/:id')}`;
 
 /** Operations that accept ReturnConsumedCapacity. */
 const CAPACITY_OPERATIONS = new Set([
@@ -87,20 +115,10 @@ interface SdkClient {
 }
 
 export class Meter {
-  readonly usage: Usage = {
-    restApiRequests: 0,
-    httpApiRequests: 0,
-    functions: {},
-    dynamo: { readUnits: 0, writeUnits: 0, calls: {}, unmetered: 0, writeUnitsBy: {} },
-    sqs: {},
-    sns: {},
-    s3: {},
-    sqsPollBatches: 0,
-    stepFunctions: {},
-    logBytes: 0,
-    logLines: 0,
-  };
+  /** What was metered since the start or the last `reset()`. */
+  usage: Usage = emptyUsage();
   private enabled = true;
+  private readonly memory: Map<string, number>;
   private readonly removals: (() => void)[] = [];
 
   constructor(
@@ -120,15 +138,10 @@ export class Meter {
     // A function serves routes of one API only (manifest-checks), so its invocations are that API's requests.
     const apiOfFunction = new Map(manifest.routes.map((r) => [r.function, apiOf(r)]));
     const polled = new Set(manifest.queueEventSources.map((s) => s.function));
-    const memory = new Map(manifest.functions.map((f) => [f.id, f.memoryMb ?? 512]));
+    this.memory = new Map(manifest.functions.map((f) => [f.id, memoryOf(f)]));
     host.onInvocation((record) => {
       if (!this.enabled) return;
-      const f = this.usage.functions[record.functionId] ?? {
-        invocations: 0,
-        billedMs: 0,
-        memoryMb: memory.get(record.functionId) ?? 512,
-      };
-      this.usage.functions[record.functionId] = f;
+      const f = this.functionUsage(record.functionId);
       f.invocations++;
       f.billedMs += Math.max(1, Math.ceil(record.durationMs));
       const api = apiOfFunction.get(record.functionId);
@@ -136,6 +149,33 @@ export class Meter {
       if (api === 'webhooks') this.usage.httpApiRequests++;
       if (polled.has(record.functionId)) this.usage.sqsPollBatches++;
     });
+  }
+
+  private functionUsage(functionId: string): FunctionUsage {
+    let f = this.usage.functions[functionId];
+    if (!f) {
+      f = {
+        invocations: 0,
+        billedMs: 0,
+        memoryMb: this.memory.get(functionId) ?? memoryOf({}),
+        dynamoCalls: 0,
+        messagingCalls: 0,
+        pspCalls: 0,
+      };
+      this.usage.functions[functionId] = f;
+    }
+    return f;
+  }
+
+  /** A call made inside a function's invocation counts against that function. */
+  private attribute(kind: 'dynamoCalls' | 'messagingCalls' | 'pspCalls'): void {
+    const id = runningFunctionId();
+    if (id) this.functionUsage(id)[kind]++;
+  }
+
+  /** Starts counting afresh (one phase of a run priced on its own). */
+  reset(): void {
+    this.usage = emptyUsage();
   }
 
   pause(): void {
@@ -163,6 +203,7 @@ export class Meter {
           const entries = Array.isArray(consumed) ? consumed : consumed ? [consumed] : [];
           const calls = this.usage.dynamo.calls;
           calls[operation] = (calls[operation] ?? 0) + 1;
+          this.attribute('dynamoCalls');
           if (entries.length === 0) this.usage.dynamo.unmetered++;
           for (const e of entries) {
             const read = e.ReadCapacityUnits ?? (READS.test(operation) ? (e.CapacityUnits ?? 0) : 0);
@@ -198,6 +239,7 @@ export class Meter {
         if (this.enabled) {
           const operation = (context.commandName ?? 'unknown').replace(/Command$/, '');
           this.usage[into][operation] = (this.usage[into][operation] ?? 0) + 1;
+          this.attribute('messagingCalls');
         }
         return next(args);
       },
@@ -227,6 +269,23 @@ export class Meter {
     this.removals.push(() => {
       stdout.write = original;
     });
+  }
+
+  /**
+   * Counts the functions' requests to the PSP, whichever of their Stripe clients sent them: requests to `host`
+   * that carry the functions' `authorization` (a harness or test has its own key).
+   */
+  meterPsp(host: string, authorization: string): void {
+    const listener = (message: unknown) => {
+      const { request } = message as { request: ClientRequest };
+      if (!this.enabled) return;
+      if (request.getHeader('host') !== host || request.getHeader('authorization') !== authorization) return;
+      const endpoint = pspEndpointOf(request.method, request.path);
+      this.usage.psp[endpoint] = (this.usage.psp[endpoint] ?? 0) + 1;
+      this.attribute('pspCalls');
+    };
+    subscribe('http.client.request.start', listener);
+    this.removals.push(() => unsubscribe('http.client.request.start', listener));
   }
 
   remove(): void {

@@ -8,7 +8,7 @@ import { applyPayment } from '../payments/apply-payment';
 import { completeCheckoutIfDone, getCheckout } from '../payments/checkouts';
 import type { PaymentsContext } from '../payments/context';
 import { applyHostedCheckout, hostedResult } from '../payments/hosted-page';
-import { isTerminal } from '../payments/model';
+import { isTerminal, type PaymentOrder } from '../payments/model';
 import { getOrder } from '../payments/order-transitions';
 import type { Timing } from '../payments/timing';
 import { applyPayoutEvent, isPayoutEvent, type PayoutEventOutcome } from '../payouts/events';
@@ -33,7 +33,7 @@ export type ApplyOutcome =
 const PAYMENT_INTENT_EVENTS: ReadonlySet<string> = new Set(PAYMENT_INTENT_EVENT_TYPES);
 const CHECKOUT_EVENTS: ReadonlySet<string> = new Set(CHECKOUT_SESSION_EVENT_TYPES);
 
-/** The id of the object an event points at: the only part of the body we use before asking the PSP. */
+/** The id of the object an event points at: the only part of the body we act on after asking the PSP. */
 function objectIdOf(event: Stripe.Event): string | undefined {
   const id = (event.data?.object as { id?: unknown } | undefined)?.id;
   return typeof id === 'string' && id !== '' ? id : undefined;
@@ -44,7 +44,8 @@ function objectIdOf(event: Stripe.Event): string | undefined {
  * retrieved from the PSP and what the PSP says now is applied (Stripe's advice; a validly signed body can
  * still be forged by whoever holds the secret, replayed from another account, or simply stale). A retrieval
  * that fails says nothing and is thrown, so the queue retries it; a PSP that does not know the object
- * answers `unknown_at_psp` and nothing moves.
+ * answers `unknown_at_psp` and nothing moves. One exception, where nothing could move: a PaymentIntent event
+ * whose order already holds the final state it reports (`alreadyFinal`) is not retrieved.
  */
 export async function applyEvent(
   ctx: PaymentsContext,
@@ -63,7 +64,7 @@ export async function applyEvent(
   if (!objectId) return 'ignored_type';
   try {
     return isPayment
-      ? await applyPaymentIntent(ctx, objectId, timing, psp)
+      ? await applyPaymentIntent(ctx, objectId, hintOf(event), timing, psp)
       : await applyCheckoutSession(ctx, objectId, psp);
   } catch (error) {
     // 400/404 from the PSP on a retrieval: no such object there. Every other error is indeterminate.
@@ -72,12 +73,48 @@ export async function applyEvent(
   }
 }
 
+/** What a PaymentIntent event says of itself (unverified: only ever used to skip work, never to move money). */
+interface IntentHint {
+  readonly paymentOrderId?: string;
+  readonly status?: string;
+}
+
+function hintOf(event: Stripe.Event): IntentHint {
+  const object = event.data?.object as { status?: unknown; metadata?: Record<string, unknown> } | undefined;
+  const order = object?.metadata?.payment_order_id;
+  return {
+    ...(typeof order === 'string' && order ? { paymentOrderId: order } : {}),
+    ...(typeof object?.status === 'string' ? { status: object.status } : {}),
+  };
+}
+
+/**
+ * The order already holds the final state the event reports, for this very PaymentIntent: the charge step
+ * recorded the PSP's answer before its event arrived, as it usually does. Retrieving the intent could change
+ * nothing (an order's status only moves forward, and a final one not at all), so the PSP is not asked. Any
+ * other case (another intent for the order, a state that disagrees, an order not final) is retrieved.
+ */
+function alreadyFinal(order: PaymentOrder | undefined, pspPaymentId: string, hint: IntentHint): boolean {
+  if (!order || order.psp_reference !== pspPaymentId) return false;
+  return (
+    (order.status === 'SUCCESS' && hint.status === 'succeeded') ||
+    (order.status === 'FAILED' && hint.status === 'canceled')
+  );
+}
+
 async function applyPaymentIntent(
   ctx: PaymentsContext,
   pspPaymentId: string,
+  hint: IntentHint,
   timing: Timing,
   psp: PaymentProvider,
 ): Promise<ApplyOutcome> {
+  const hinted = hint.paymentOrderId ? await getOrder(ctx, hint.paymentOrderId) : undefined;
+  if (hinted && alreadyFinal(hinted, pspPaymentId, hint)) {
+    // A redelivery after a crash must still close the checkout.
+    await completeCheckoutIfDone(ctx, hinted.checkout_id);
+    return 'no_change';
+  }
   const payment = await psp.retrievePayment(pspPaymentId);
   // A hosted page's PaymentIntent without an order id (a page paying several orders): the event is a hint to
   // ask the PSP about the checkout's page (its checkout.session events may be lost), whose state is applied.
@@ -85,6 +122,7 @@ async function applyPaymentIntent(
     if (!payment.checkoutId) return 'ignored_type';
     return applyHostedPaymentHint(ctx, psp, payment.checkoutId);
   }
+  // Read again after the PSP answered (as if the hint had not been read): what is applied is never older than it.
   const order = await getOrder(ctx, payment.paymentOrderId);
   if (!order) return 'unknown_order';
   const result = await applyPayment(ctx, order, payment, 'psp-webhook', timing, psp);

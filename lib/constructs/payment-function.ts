@@ -18,7 +18,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { envVarFor, type FunctionAccess, type FunctionSpec } from '../manifest';
+import { envVarFor, type FunctionAccess, type FunctionSpec, memoryOf } from '../manifest';
 import { METRICS_NAMESPACE } from '../manifest/metrics';
 import { acknowledgeWildcardAction, acknowledgeWildcardResource } from '../nag-acknowledgements';
 
@@ -115,7 +115,7 @@ export class PaymentFunction extends Construct {
       architecture: Architecture.ARM_64,
       tracing: Tracing.ACTIVE,
       timeout: Duration.seconds(spec.timeoutSeconds),
-      memorySize: spec.memoryMb ?? 512,
+      memorySize: memoryOf(spec),
       logGroup: this.logGroup,
       ...(spec.reservedConcurrency === undefined
         ? {}

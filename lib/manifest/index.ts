@@ -33,7 +33,7 @@ import type { Manifest } from './types';
 
 export { envVarFor, localSecretValueEnvVar, pascalCase } from './naming';
 export type * from './types';
-export { apiOf } from './types';
+export { apiOf, DEFAULT_MEMORY_MB, memoryOf } from './types';
 
 /** Money-moving pay-in functions: the order, the ledger (append-only) and the wallets, and the PSP key. */
 const PAYIN_MONEY_ACCESS = {

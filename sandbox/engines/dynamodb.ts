@@ -92,18 +92,23 @@ export async function startDynamoDb(
 }
 
 /**
- * DynamoDB Local keeps every table's stream records in one SQLite table (`us`) keyed by sequence number only. Each
- * write to a stream-enabled table looks up its stream's first record (`MIN(SequenceNumber) WHERE StreamID = ?`),
- * which walks every record written before it. A table first written late (pay-outs after thousands of pay-ins)
- * then pays for all of them on every write: measured 1.7 -> 27 ms a PutItem after 40,000 earlier records, and a
- * 10,000-checkout chaos run slowed from 5.8 to 0.5 checkouts/s. An index on (StreamID, SequenceNumber) makes the
- * lookup one seek (1.7 ms flat). DynamoDB Local creates its tables at start with IF NOT EXISTS, so this index,
- * added once it answers and before any table exists, is kept; on a folder reused across runs it already exists.
+ * DynamoDB Local keeps every table's stream records in one SQLite table (`us`) keyed by sequence number only, and
+ * looks records up by stream and by shard: each write to a stream-enabled table asks for its stream's first
+ * record (`MIN(SequenceNumber) WHERE StreamID = ?`), and a stream reader's iterator and GetRecords ask for a
+ * shard's earliest live record (`WHERE ShardID = ? AND CreationDateTime >= ? ORDER BY SequenceNumber LIMIT 1`).
+ * Without an index each walks every record written before the stream's or shard's first one: a table first
+ * written late (pay-outs after thousands of pay-ins) then pays for all of them. Measured: 1.7 -> 27 ms a PutItem
+ * after 40,000 earlier records; 200 ms a shard lookup after 90,000, with DynamoDB Local's one SQLite thread at
+ * full CPU; a 10,000-checkout chaos run slowed from 5.8 to 0.5 checkouts/s. An index on each of (StreamID,
+ * SequenceNumber) and (ShardID, SequenceNumber) makes each lookup one seek. DynamoDB Local creates its tables at
+ * start with IF NOT EXISTS, so these indexes, added once it answers and before any table exists, are kept; on a
+ * folder reused across runs they already exist.
  */
 function indexStreamRecords(file: string): void {
   const db = new DatabaseSync(file);
   try {
     db.exec('CREATE INDEX IF NOT EXISTS us_stream_sequence ON us (StreamID, SequenceNumber)');
+    db.exec('CREATE INDEX IF NOT EXISTS us_shard_sequence ON us (ShardID, SequenceNumber)');
   } finally {
     db.close();
   }

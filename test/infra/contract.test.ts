@@ -6,7 +6,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { apiOf, envVarFor, type Manifest, manifest } from '../../lib/manifest';
+import { apiOf, DEFAULT_MEMORY_MB, envVarFor, type Manifest, manifest } from '../../lib/manifest';
 import { fixtureManifest } from './fixture-manifest';
 import { type Synthesized, synth } from './synth';
 import { logicalId, mentions, propsOf, resources, routesIn, statementsOfRole } from './template-helpers';
@@ -37,7 +37,7 @@ describe.each([
       expect(props.Architectures, spec.id).toEqual(['arm64']);
       expect(props.TracingConfig, spec.id).toEqual({ Mode: 'Active' });
       expect(props.Timeout, spec.id).toBe(spec.timeoutSeconds);
-      expect(props.MemorySize, spec.id).toBe(spec.memoryMb ?? 512);
+      expect(props.MemorySize, spec.id).toBe(spec.memoryMb ?? DEFAULT_MEMORY_MB);
       expect(props.Handler, spec.id).toBe('index.handler');
     }
   });

@@ -209,6 +209,56 @@ describe('events verified at the source (the body is only a hint)', () => {
     await system.psp.control.webhooksIdle();
   });
 
+  it("an order already final in the state its intent's event reports is not looked up again; an event that disagrees is", async () => {
+    const { checkout } = await submit('seller_final', '14.00', 'pm_card_visa');
+    const [order] = await waitForOrders(ctx, checkout.order_ids);
+    expect(order?.status).toBe('SUCCESS');
+    await system.psp.control.webhooksIdle();
+    // Every retrieval of the intent fails from now on: an event that needs one cannot be applied.
+    const fault = system.psp.control.addFault({
+      kind: 'error',
+      route: `GET /v1/payment_intents/${order?.psp_reference}`,
+      status: 500,
+      count: 1_000,
+    });
+    const fired = () => system.psp.control.listFaults().find((f) => f.id === fault)?.fired ?? 0;
+    const eventOf = (id: string, status: string) =>
+      JSON.stringify({
+        id,
+        object: 'event',
+        type: status === 'succeeded' ? 'payment_intent.succeeded' : 'payment_intent.canceled',
+        created: Math.floor(Date.now() / 1000),
+        data: {
+          object: {
+            id: order?.psp_reference,
+            object: 'payment_intent',
+            status,
+            amount: 1400,
+            currency: 'usd',
+            metadata: { payment_order_id: order?.payment_order_id, checkout_id: checkout.checkout_id },
+          },
+        },
+      });
+    // The success the order already holds: applied without asking the PSP.
+    const agreeing = `evt_agree${Date.now().toString(36)}`;
+    const body = eventOf(agreeing, 'succeeded');
+    expect((await postWebhook(body, signedBy(body))).status).toBe(200);
+    expect(await appliedOutcome(agreeing)).toBe('no_change');
+    expect(fired()).toBe(0);
+    // A signed body saying canceled disagrees: it must be retrieved, which fails, so it waits on the queue.
+    const disagreeing = `evt_disagree${Date.now().toString(36)}`;
+    const forged = eventOf(disagreeing, 'canceled');
+    expect((await postWebhook(forged, signedBy(forged))).status).toBe(200);
+    await eventually(async () => (fired() > 0 ? true : undefined));
+    expect((await inboxItem(disagreeing))?.status).not.toBe('APPLIED');
+    system.psp.control.removeFault(fault);
+    // Once the PSP answers (succeeded), nothing moves: the order stays SUCCESS, the seller paid once.
+    expect(await appliedOutcome(disagreeing)).toBe('no_change');
+    const [after] = await waitForOrders(ctx, checkout.order_ids);
+    expect(after?.status).toBe('SUCCESS');
+    expect(await availableBalance(ctx, 'seller_final', 'USD')).toBe('12.60');
+  });
+
   it('an event about an object the PSP does not know moves nothing, and is not retried', async () => {
     const id = `evt_unknown${Date.now().toString(36)}`;
     const body = JSON.stringify({

@@ -33,3 +33,20 @@ it('looks up a stream first record through the (StreamID, SequenceNumber) index'
     db.close();
   }
 });
+
+it("looks up a shard's earliest live record through the (ShardID, SequenceNumber) index, not a scan", () => {
+  const db = new DatabaseSync(join(dataDir, 'shared-local-instance.db'), { readOnly: true });
+  try {
+    // What a stream reader's GetShardIterator and GetRecords run (DynamoDB Local's own statement).
+    const plan = db
+      .prepare(
+        'EXPLAIN QUERY PLAN SELECT SequenceNumber, CreationDateTime FROM us WHERE ShardID = ? AND CreationDateTime >= ? ORDER BY SequenceNumber ASC LIMIT 1',
+      )
+      .all('any-shard', 0) as { detail: string }[];
+    const detail = plan.map((row) => row.detail).join(' | ');
+    expect(detail).toContain('us_shard_sequence');
+    expect(detail).not.toMatch(/SCAN us\b/);
+  } finally {
+    db.close();
+  }
+});
