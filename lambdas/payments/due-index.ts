@@ -4,30 +4,40 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { type PaymentsContext, stripKeys } from './context';
+import type { PaymentsContext } from './context';
 import { DUE_INDEX, dueIndexKeys, orderKey, SWEEP_SHARDS } from './keys';
-import type { PaymentOrder } from './model';
+import { isTerminal, type PaymentOrder } from './model';
+import { getOrders } from './order-transitions';
 
-/** Orders that are not terminal and whose deadline has passed, oldest first per shard. */
+/** An order the due index lists: its id only (the index copies keys only; the sweeper reads the order itself). */
+export interface DueOrder {
+  readonly payment_order_id: string;
+}
+
+const DUE_QUERY = 'gsi1pk = :pk AND gsi1sk <= :now';
+const dueOrderOf = (item: Record<string, unknown>): DueOrder => ({
+  payment_order_id: String(item.pk).slice('ORDER#'.length),
+});
+
+/**
+ * Orders that are not terminal and whose deadline has passed, oldest first per shard, each read from the table
+ * (consistently) after the index named it: an operator's and a test's view. The sweeper pages by shard.
+ */
 export async function dueOrders(
   ctx: PaymentsContext,
   now: Date,
   limitPerShard = 50,
 ): Promise<PaymentOrder[]> {
   const pages = await Promise.all(
-    Array.from({ length: SWEEP_SHARDS }, (_, shard) =>
-      ctx.db.send(
-        new QueryCommand({
-          TableName: ctx.tables.payments,
-          IndexName: DUE_INDEX,
-          KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk <= :now',
-          ExpressionAttributeValues: { ':pk': `DUE#${shard}`, ':now': `${now.toISOString()}#~` },
-          Limit: limitPerShard,
-        }),
-      ),
-    ),
+    Array.from({ length: SWEEP_SHARDS }, (_, shard) => dueOrdersPage(ctx, shard, now, limitPerShard)),
   );
-  return pages.flatMap((page) => (page.Items ?? []).map((item) => stripKeys<PaymentOrder>(item)));
+  const ids = pages.flatMap((page) => page.orders.map((o) => o.payment_order_id));
+  const byId = new Map((await getOrders(ctx, ids)).map((o) => [o.payment_order_id, o]));
+  // Still due when read: an order that became terminal meanwhile left the index.
+  return ids.flatMap((id) => {
+    const order = byId.get(id);
+    return order && !isTerminal(order.status) ? [order] : [];
+  });
 }
 
 /** One page of one shard's due orders (oldest deadline first), and where the next page starts, if any. */
@@ -37,19 +47,19 @@ export async function dueOrdersPage(
   now: Date,
   limit: number,
   startKey?: Record<string, unknown>,
-): Promise<{ orders: PaymentOrder[]; nextKey?: Record<string, unknown> }> {
+): Promise<{ orders: DueOrder[]; nextKey?: Record<string, unknown> }> {
   const page = await ctx.db.send(
     new QueryCommand({
       TableName: ctx.tables.payments,
       IndexName: DUE_INDEX,
-      KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk <= :now',
+      KeyConditionExpression: DUE_QUERY,
       ExpressionAttributeValues: { ':pk': `DUE#${shard}`, ':now': `${now.toISOString()}#~` },
       Limit: limit,
       ...(startKey ? { ExclusiveStartKey: startKey } : {}),
     }),
   );
   return {
-    orders: (page.Items ?? []).map((item) => stripKeys<PaymentOrder>(item)),
+    orders: (page.Items ?? []).map(dueOrderOf),
     ...(page.LastEvaluatedKey ? { nextKey: page.LastEvaluatedKey } : {}),
   };
 }

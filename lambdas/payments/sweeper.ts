@@ -6,7 +6,7 @@ import { MetricName } from '../attention/metrics';
 import { applyPayment } from './apply-payment';
 import { completeCheckoutIfDone } from './checkouts';
 import { later, nowOf, type PaymentsContext } from './context';
-import { postponeDeadline } from './due-index';
+import { type DueOrder, postponeDeadline } from './due-index';
 import { type ExecutionDependencies, executeOrder, reportPspTrouble } from './executor';
 import { sweepHostedCheckout } from './hosted-page';
 import { isTerminal, type PaymentOrder } from './model';
@@ -38,7 +38,7 @@ export interface SweepOptions {
 export async function sweepDueOrders(
   ctx: PaymentsContext,
   deps: ExecutionDependencies,
-  dueOrders: readonly PaymentOrder[],
+  dueOrders: readonly DueOrder[],
   options: SweepOptions = {},
 ): Promise<SweepReport> {
   const timing = deps.timing ?? DEFAULT_TIMING;
@@ -52,7 +52,7 @@ export async function sweepDueOrders(
   let circuitOpen = false;
   // The sweeper holds the permit for the order: executeOrder must not take a second one (a probe is one order).
   const { circuit: _heldBySweeper, ...ungated } = deps;
-  const sweepOne = async (due: PaymentOrder): Promise<void> => {
+  const sweepOne = async (due: DueOrder): Promise<void> => {
     if (circuitOpen) return;
     const before = await getOrder(ctx, due.payment_order_id);
     if (!before || isTerminal(before.status)) return;

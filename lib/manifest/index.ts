@@ -70,11 +70,14 @@ const declared: Manifest = {
       partitionKey: { name: 'pk', type: 'S' },
       sortKey: { name: 'sk', type: 'S' },
       // Sparse index of orders that are not terminal, keyed by a shard and their deadline (for the sweeper).
+      // Keys only: an order's updates that keep its deadline (its PSP id, its ledger flags) then write nothing
+      // to the index, and the sweeper reads each due order from the table anyway (consistently).
       globalIndexes: [
         {
           name: 'gsi1',
           partitionKey: { name: 'gsi1pk', type: 'S' },
           sortKey: { name: 'gsi1sk', type: 'S' },
+          projection: 'KEYS_ONLY',
         },
       ],
       stream: true,

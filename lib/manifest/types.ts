@@ -21,6 +21,12 @@ export interface TableSpec {
     readonly name: string;
     readonly partitionKey: KeyAttribute;
     readonly sortKey?: KeyAttribute;
+    /**
+     * What the index copies of each item (default `ALL`). `KEYS_ONLY`: the table's and the index's keys only, so
+     * a write that changes no index key writes nothing to the index and an item's index copy is one unit at
+     * most; a reader fetches the items it needs from the table.
+     */
+    readonly projection?: 'ALL' | 'KEYS_ONLY';
   }[];
   /** Attribute holding an epoch-seconds expiry, if items expire. */
   readonly ttlAttribute?: string;
