@@ -74,10 +74,18 @@ const emptyUsage = (): Usage => ({
   psp: {},
 });
 
+/** Stripe's id prefixes of what the functions call (pi_, cs_, re_, ...): an all-letter id is an id too. */
+const ID_PREFIXES = 'pi|cs|re|tr|trr|po|acct|ch|evt|seti|pm|du|txn|pyr|cus';
+const ID_SEGMENT = new RegExp(
+  `/(?:(?:${ID_PREFIXES})_[A-Za-z0-9_]+|[a-z]+_(?=[A-Za-z_]*[0-9])[A-Za-z0-9_]+)`,
+  'g',
+);
+
 /** `POST /v1/payment_intents/pi_123/confirm?x=1` -> `POST /v1/payment_intents/:id/confirm`. */
 export const pspEndpointOf = (method: string, path: string): string =>
-  // An id is a prefix and an underscore, then characters with a digit among them; a resource name has none.
-  `${method} ${path.split('?')[0]?.replace(/\/[a-z]+_(?=[A-Za-z_]*[0-9])[A-Za-z0-9_]+/g, '/:id')}`;
+  // An id is a known prefix and an underscore, or any prefix followed by characters with a digit among them;
+  // a resource name (payment_intents, balance_transactions) is neither.
+  `${method} ${path.split('?')[0]?.replace(ID_SEGMENT, '/:id')}`;
 
 /** Operations that accept ReturnConsumedCapacity. */
 const CAPACITY_OPERATIONS = new Set([

@@ -29,6 +29,12 @@ it('names PSP endpoints with their ids left out', () => {
     'POST /v1/payment_intents/:id/confirm',
   );
   expect(pspEndpointOf('GET', '/v1/transfers?transfer_group=po_1')).toBe('GET /v1/transfers');
+  // An id of letters only is still an id; a resource name with an underscore is not.
+  expect(pspEndpointOf('POST', '/v1/payment_intents/pi_AbCdEfGh/confirm')).toBe(
+    'POST /v1/payment_intents/:id/confirm',
+  );
+  expect(pspEndpointOf('GET', '/v1/checkout/sessions/cs_abcdefgh')).toBe('GET /v1/checkout/sessions/:id');
+  expect(pspEndpointOf('GET', '/v1/balance_transactions')).toBe('GET /v1/balance_transactions');
 });
 
 it("counts a card pay-in's calls against the functions that made them, and models each at its memory", async () => {
