@@ -251,12 +251,12 @@ interface PricedPhase {
 function priced(
   metering: SystemMetering,
   what: string,
+  unit: string,
   units: number,
   since: Date,
   about: string,
 ): PricedPhase {
   const { modelled, measured } = metering.price(Math.max(1, units), since);
-  const unit = what.replace(/s( .*)?$/, '');
   const title = `cost per 1M ${what}, Lambda duration modelled for AWS: ${units} ${unit}s, ${about}`;
   return { title, unit, units, usage: structuredClone(metering.meter.usage), modelled, measured };
 }
@@ -310,7 +310,9 @@ async function main(): Promise<void> {
     });
     const payIns = report.plan.orders;
     const about = `${payIns} pay-ins in ${report.plan.checkouts} checkouts (${(report.plan.orders / report.plan.checkouts).toFixed(2)} orders each); invariants ${report.ok ? 'held' : 'VIOLATED'}`;
-    const phases: PricedPhase[] = [priced(metering, 'pay-ins (payment orders)', payIns, started, about)];
+    const phases: PricedPhase[] = [
+      priced(metering, 'pay-ins (payment orders)', 'pay-in', payIns, started, about),
+    ];
     if (!report.ok) console.log(`\n${formatChecks(report.checks.filter((c) => !c.ok))}`);
 
     // Money going back: each refund priced on its own (the meter starts afresh).
@@ -321,7 +323,7 @@ async function main(): Promise<void> {
     let since = new Date();
     const refunds = await refundPhase(system, api, Math.max(1, Math.floor(payIns / 2)));
     meter.pause();
-    phases.push(priced(metering, 'refunds', refunds.done, since, problemsOf(refunds)));
+    phases.push(priced(metering, 'refunds', 'refund', refunds.done, since, problemsOf(refunds)));
 
     // Money going out: one payout per seller of what is left (the sellers' registration is not metered).
     console.log('[cost] payouts: each seller paid out through Stripe Connect...');
@@ -332,7 +334,7 @@ async function main(): Promise<void> {
       registering ? meter.pause() : meter.resume(),
     );
     meter.pause();
-    phases.push(priced(metering, 'payouts', payouts.done, since, problemsOf(payouts)));
+    phases.push(priced(metering, 'payouts', 'payout', payouts.done, since, problemsOf(payouts)));
 
     for (const phase of phases) {
       console.log('');

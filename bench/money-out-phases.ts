@@ -7,6 +7,7 @@ import { createStripeClient } from '../lambdas/psp/stripe-provider';
 import type { LocalSystem } from '../sandbox/local-system';
 import { seededRng } from '../sandbox/psp/random';
 import { type ApiClient, sleep } from '../test/chaos/run';
+import { pool } from '../test/chaos/workloads';
 
 export interface PhaseResult {
   /** Refunds or payouts that reached a final state (succeeded / PAID). */
@@ -32,15 +33,6 @@ async function capturedOrders(system: LocalSystem): Promise<Captured[]> {
   return found.sort((a, b) => (a.paymentOrderId < b.paymentOrderId ? -1 : 1));
 }
 
-async function inPool<T>(items: readonly T[], width: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      for (let item = items[next++]; item !== undefined; item = items[next++]) await work(item);
-    }),
-  );
-}
-
 /** Until `open()` answers 0, with deliveries landing in between; false if `ms` passed first. */
 async function until(system: LocalSystem, ms: number, open: () => Promise<number>): Promise<boolean> {
   const deadline = Date.now() + ms;
@@ -61,7 +53,7 @@ export async function refundPhase(system: LocalSystem, api: ApiClient, limit: nu
   const chosen = (await capturedOrders(system)).filter((_, i) => i % 2 === 0).slice(0, limit);
   const problems: string[] = [];
   const asked: string[] = [];
-  await inPool(chosen, 8, async ({ paymentOrderId }) => {
+  await pool(chosen, 8, async ({ paymentOrderId }) => {
     const path = `/v1/payments/${paymentOrderId}/refunds`;
     const a = await api.post(path, {}, `cost-refund-${paymentOrderId}`, rng);
     if (a.status === 201) asked.push(paymentOrderId);
@@ -114,7 +106,7 @@ export async function payoutPhase(
   }
   registering(false);
   const payouts: string[] = [];
-  await inPool(registered, 8, async (seller) => {
+  await pool(registered, 8, async (seller) => {
     const body = { seller_account: seller, currency: 'USD', all_payable: true };
     const a = await api.post('/v1/payouts', body, `cost-payout-${seller}`, rng);
     if (a.status === 201) payouts.push(String(a.body.payout_id));
