@@ -178,10 +178,10 @@ export function priceUsage(
   return lines;
 }
 
-export function formatCost(lines: readonly CostLine[], title: string): string {
+export function formatCost(lines: readonly CostLine[], title: string, unit = 'pay-in'): string {
   const width = Math.max(...lines.map((l) => l.item.length));
   const total = lines.reduce((n, l) => n + l.dollarsPerMillion, 0);
-  const out = [title, `${'item'.padEnd(width)}  ${'per pay-in'.padStart(14)}  unit          $ per 1M`];
+  const out = [title, `${'item'.padEnd(width)}  ${`per ${unit}`.padStart(14)}  unit          $ per 1M`];
   for (const l of [...lines].sort((a, b) => b.dollarsPerMillion - a.dollarsPerMillion)) {
     out.push(
       `${l.item.padEnd(width)}  ${l.quantityPerPayIn.toPrecision(4).padStart(14)}  ${l.unit.padEnd(12)}  ${l.dollarsPerMillion.toFixed(2).padStart(8)}`,
@@ -309,7 +309,7 @@ async function main(): Promise<void> {
       log: (line) => console.log(line),
     });
     const payIns = report.plan.orders;
-    const about = `${payIns} pay-ins in ${report.plan.checkouts} checkouts (${(report.plan.orders / report.plan.checkouts).toFixed(2)} orders each); invariants ${report.ok ? 'held' : 'VIOLATED'}`;
+    const about = `in ${report.plan.checkouts} checkouts (${(report.plan.orders / report.plan.checkouts).toFixed(2)} orders each); invariants ${report.ok ? 'held' : 'VIOLATED'}`;
     const phases: PricedPhase[] = [
       priced(metering, 'pay-ins (payment orders)', 'pay-in', payIns, started, about),
     ];
@@ -338,7 +338,7 @@ async function main(): Promise<void> {
 
     for (const phase of phases) {
       console.log('');
-      console.log(formatCost(phase.modelled, phase.title));
+      console.log(formatCost(phase.modelled, phase.title, phase.unit));
       console.log(`PSP calls per ${phase.unit}: ${formatPer(phase.usage.psp, phase.units)}`);
       console.log(`DynamoDB write units per ${phase.unit}, by table and operation:`);
       for (const [by, n] of Object.entries(phase.usage.dynamo.writeUnitsBy).sort((x, y) => y[1] - x[1]))
