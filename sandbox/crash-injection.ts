@@ -2,8 +2,9 @@
  * Functions that die at chosen points, for the chaos run: deterministic dice from a seed, drawn per (what
  * crashes, on what, attempt), as sandbox/dynamodb-faults.ts draws its faults. Three kinds:
  * - `afterPsp`: at a `crashPoint(name, subject)` in the code (lambdas/shared/crash-point.ts), after the PSP
- *   answered and before anything of it is written. Thrown as `Runtime.ExitError` (the process died): nothing
- *   the workflow retries; the order or payout is left to the sweeper.
+ *   answered and before anything of it is written. Thrown as `Runtime.ExitError` (the process died): the
+ *   pay-in workflow leaves the order to the sweeper; the pay-out workflow retries its submit (which looks up
+ *   before it creates).
  * - `afterStep`: a workflow step's function did all its work, then its answer is lost: thrown after the
  *   handler's promise resolved, as `Lambda.ServiceException`, which the state machines retry.
  * - `midBatch`: a batch consumer (a table stream's, with two or more records) dies after handling part of its

@@ -7,7 +7,7 @@
  *   pk = PSP_CIRCUIT#{psp}                 state closed | open | half_open, open_until, probe_until, version
  *   pk = PSP_FAILURES#{psp}#{window start}   failures (ADD), expires_at (TTL): one fixed window's count
  *
- *   closed    --(>= threshold indeterminate failures in one window)-->  open (until now + cool-down)
+ *   closed    --(>= threshold indeterminate failures in this window and the one before)-->  open (until now + cool-down)
  *   open      --(cool-down passed: ONE caller wins a conditional write)--> half_open (that caller probes)
  *   half_open --(a PSP answer)--> closed          half_open --(another indeterminate failure)--> open
  *
@@ -232,7 +232,12 @@ export class PspCircuit implements CircuitGate {
           ReturnValues: 'UPDATED_NEW',
         }),
       );
-      const failures = Number(counted.Attributes?.failures ?? 0);
+      let failures = Number(counted.Attributes?.failures ?? 0);
+      if (failures < this.settings.failureThreshold && known.state === 'closed') {
+        // Fixed windows alone miss a burst that straddles a boundary (2 failures at :29, 1 at :31); the
+        // previous window's count is added, so the effective window is one to two windows long.
+        failures += await this.failuresIn(windowStart - this.settings.windowMs);
+      }
       if (failures >= this.settings.failureThreshold && known.state === 'closed') {
         await this.open(now, 'attribute_not_exists(#state) OR #state = :closed', failures);
       }
@@ -240,6 +245,13 @@ export class PspCircuit implements CircuitGate {
       if (!(storeError instanceof ConditionalCheckFailedException)) this.options.onStoreError?.(storeError);
       this.cached = undefined;
     }
+  }
+
+  private async failuresIn(windowStart: number): Promise<number> {
+    const got = await this.store.db.send(
+      new GetCommand({ TableName: this.store.table, Key: { pk: `PSP_FAILURES#${this.psp}#${windowStart}` } }),
+    );
+    return Number(got.Item?.failures ?? 0);
   }
 
   private async open(now: number, condition: string, failures: number): Promise<void> {

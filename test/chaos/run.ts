@@ -46,6 +46,11 @@ export const CHAOS_TIMING = {
   payoutAwaitSeconds: 60,
   /** When the sweeper looks again at a payout left without an answer (a crashed submit): 24 h on AWS. */
   payoutRecheckMs: 20_000,
+  /**
+   * When the sweeper first looks at a new payout (10 min on AWS): a submit that crashed before it wrote what
+   * the provider did is found then, so a payout created at the end of the run is not left CREATED.
+   */
+  payoutFirstCheckMs: 20_000,
   /** The webhook consumer's retry backoff base (5 s on AWS). */
   webhookRetryBaseSeconds: 1,
 };
@@ -443,6 +448,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   process.env.PAYOUT_AWAIT_SECONDS_STRIPE_CONNECT = String(CHAOS_TIMING.payoutAwaitSeconds);
   process.env.PAYOUT_AWAIT_SECONDS_PAYEE_NETWORK = String(CHAOS_TIMING.payoutAwaitSeconds);
   process.env.PAYOUT_RECHECK_MS = String(CHAOS_TIMING.payoutRecheckMs);
+  process.env.PAYOUT_FIRST_CHECK_MS = String(CHAOS_TIMING.payoutFirstCheckMs);
   const db = harnessDocumentClient(system.endpoints.dynamodb);
   const api = new ApiClient(system.endpoints.api, options.apiKey);
   const ctx: ChaosContext = { system, db, api, log };

@@ -543,7 +543,10 @@ export function payoutsWorkload(): ChaosWorkload {
       // Until every payout is closed, or past the payouts' usual time (CHAOS_TIMING) and a webhook queue
       // redelivery (180 s): a lost bank event is found by the sweep's lookup after the usual time.
       const deadline = Date.now() + 300_000;
-      for (let attempt = 0; Date.now() < deadline; attempt++) {
+      // The sweep runs by the clock, as its schedule would: with thousands of payouts one pass of reads
+      // takes longer than the sweep's interval, and a payout whose submit crashed moves only by a sweep.
+      let sweptAt = Date.now();
+      while (Date.now() < deadline) {
         let open = 0;
         for (const id of payouts.keys()) {
           const v = await get(ctx, id);
@@ -556,7 +559,10 @@ export function payoutsWorkload(): ChaosWorkload {
           }
         }
         if (open === 0) break;
-        if (attempt % 10 === 9) await ctx.system.runtime.runSchedule(PAYOUT_SWEEP).catch(() => undefined);
+        if (Date.now() - sweptAt >= 10_000) {
+          sweptAt = Date.now();
+          await ctx.system.runtime.runSchedule(PAYOUT_SWEEP).catch(() => undefined);
+        }
         await ctx.system.psp.control.webhooksIdle(30_000).catch(() => undefined);
         await sleep(500);
       }

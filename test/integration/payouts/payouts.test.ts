@@ -14,6 +14,8 @@ import { claimPayoutLease, getPayout, type PayoutsContext, putSeller } from '../
 import { StripeConnectProvider } from '../../../lambdas/payouts/stripe-connect';
 import { sweepPayouts } from '../../../lambdas/payouts/sweeper';
 import { createStripeClient } from '../../../lambdas/psp/stripe-provider';
+import { setCrashHook } from '../../../lambdas/shared/crash-point';
+import { InjectedCrash } from '../../../sandbox/crash-injection';
 import type { LocalSystem } from '../../../sandbox/local-system';
 import { localDocumentClient } from '../../support/engines';
 import {
@@ -302,6 +304,31 @@ describe('exactly once, even late', () => {
     expect(transfersOf(payout.payout_id)).toHaveLength(1);
     system.psp.control.connect.settle(after?.bank_payout_id ?? '');
     await waitForStatus(payout.payout_id, ['PAID']);
+  });
+
+  it('a submit that dies after the provider moved the money: the workflow retries it, one transfer', async () => {
+    const { seller } = await paidInSeller('died', 'acct_died');
+    const crashed: string[] = [];
+    setCrashHook((name, subject) => {
+      if (name !== 'payout.advanced' || crashed.includes(subject)) return;
+      crashed.push(subject);
+      throw new InjectedCrash('Runtime.ExitError', `crashed at ${name} for ${subject}`);
+    });
+    try {
+      const posted = await callApi<PayoutBody>(system, 'POST', '/v1/payouts', {
+        seller_account: seller,
+        currency: 'USD',
+        amount: '5.00',
+      });
+      // Without the sweeper (its first look is minutes away): the workflow's own retry writes what was done.
+      const submitted = await waitForStatus(posted.body.payout_id, ['SUBMITTED'], 30_000);
+      expect(crashed).toEqual([posted.body.payout_id]);
+      expect(transfersOf(posted.body.payout_id)).toHaveLength(1);
+      system.psp.control.connect.settle(submitted.bank_payout_id ?? '');
+      await waitForStatus(posted.body.payout_id, ['PAID']);
+    } finally {
+      setCrashHook(undefined);
+    }
   });
 
   it('a lost provider response: the retry looks the transfer up instead of sending another', async () => {

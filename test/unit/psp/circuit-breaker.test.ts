@@ -116,6 +116,27 @@ describe('closed', () => {
     expect(evaluated).toEqual([true, true]);
   });
 
+  it('a burst that straddles a window boundary still opens it: the previous window counts too', async () => {
+    now = T0 + 29_000;
+    dynamo.on(GetCommand).resolves({});
+    dynamo.on(GetCommand, { Key: { pk: `PSP_FAILURES#stripe#${T0}` } }).resolves({ Item: { failures: 2 } });
+    dynamo
+      .on(UpdateCommand, { Key: { pk: `PSP_FAILURES#stripe#${T0 + 30_000}` } })
+      .resolves({ Attributes: { failures: 1 } });
+    dynamo.on(UpdateCommand, { Key: { pk: 'PSP_CIRCUIT#stripe' } }).resolves({});
+    now = T0 + 31_000;
+    await circuit().recordFailure(timeout());
+    expect(opened).toEqual([3]);
+    // Two windows back no longer counts.
+    opened = [];
+    now = T0 + 61_000;
+    dynamo
+      .on(UpdateCommand, { Key: { pk: `PSP_FAILURES#stripe#${T0 + 60_000}` } })
+      .resolves({ Attributes: { failures: 1 } });
+    await circuit().recordFailure(timeout());
+    expect(opened).toEqual([]);
+  });
+
   it('another container opened it first: its conditional write fails quietly', async () => {
     dynamo.on(GetCommand).resolves({});
     dynamo
