@@ -53,6 +53,7 @@ process.on('unhandledRejection', (reason) => {
   );
 });
 try {
+  const startedAt = Date.now();
   console.log(`[chaos] ${checkouts} checkouts, seed ${values.seed}, ${values.concurrency} in flight`);
   const report = await runChaos({
     system,
@@ -61,7 +62,8 @@ try {
     seed: values.seed,
     concurrency: Number(values.concurrency),
     workloads: moneyWorkloads(),
-    log: (line) => console.log(line),
+    // Minutes since the start on each line: which phase a long run spends its time in.
+    log: (line) => console.log(`${((Date.now() - startedAt) / 60_000).toFixed(1).padStart(5)}m ${line}`),
   });
   console.log('');
   console.log(

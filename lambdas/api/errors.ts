@@ -5,8 +5,13 @@
  * errors are mapped by type, never by matching their names.
  */
 import {
+  InternalServerError,
   ProvisionedThroughputExceededException,
+  RequestLimitExceeded,
+  ThrottlingException,
   TransactionCanceledException,
+  TransactionConflictException,
+  TransactionInProgressException,
 } from '@aws-sdk/client-dynamodb';
 import { LedgerError } from '../ledger/errors';
 import { MoneyError } from '../money/errors';
@@ -108,14 +113,37 @@ export function toApiError(error: unknown): ApiError {
       },
     );
   }
-  // Throttling or a transaction that collided with another one: nothing was written, a retry can succeed.
-  if (
-    error instanceof ProvisionedThroughputExceededException ||
-    error instanceof TransactionCanceledException
-  ) {
+  if (isTransientAwsError(error)) {
     return retryable(ApiErrorCode.ServiceUnavailable, 'the service is busy; retry', error);
   }
   return new ApiError(500, ApiErrorCode.InternalError, 'internal error', undefined, { cause: error });
+}
+
+const TRANSIENT_DYNAMODB_ERRORS = [
+  ProvisionedThroughputExceededException,
+  ThrottlingException,
+  RequestLimitExceeded,
+  InternalServerError,
+  TransactionCanceledException,
+  TransactionConflictException,
+  TransactionInProgressException,
+];
+
+/**
+ * Throttling, a transaction that collided with another one, or an AWS service's own 5xx, after the SDK's
+ * retries: nothing was written (or the write is idempotent), so a retry can succeed. Followed through
+ * `cause` (a domain error that wraps one), and, beyond DynamoDB's types, any AWS SDK error that says of
+ * itself that it is the service's fault or retryable (`$fault`, `$retryable`: every AWS client's errors).
+ */
+function isTransientAwsError(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if (TRANSIENT_DYNAMODB_ERRORS.some((type) => current instanceof type)) return true;
+    const sdk = current as { $metadata?: unknown; $fault?: unknown; $retryable?: unknown };
+    if (sdk.$metadata !== undefined && (sdk.$fault === 'server' || sdk.$retryable !== undefined)) return true;
+    current = current.cause;
+  }
+  return false;
 }
 
 export interface ErrorBody {

@@ -1,7 +1,10 @@
 import {
+  InternalServerError,
   ProvisionedThroughputExceededException,
+  ThrottlingException,
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
+import { ExecutionLimitExceeded, SFNServiceException } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
 import { ApiError, errorBody, toApiError } from '../../../lambdas/api/errors';
 import { errorResponse } from '../../../lambdas/api/http';
@@ -45,6 +48,29 @@ describe('toApiError', () => {
       503,
       'service_unavailable',
     ],
+    [new ThrottlingException({ message: SECRET, $metadata: {} }), 503, 'service_unavailable'],
+    [new InternalServerError({ message: SECRET, $metadata: {} }), 503, 'service_unavailable'],
+    // Wrapped by a domain error: the cause decides.
+    [
+      new Error(SECRET, {
+        cause: new ProvisionedThroughputExceededException({ message: SECRET, $metadata: {} }),
+      }),
+      503,
+      'service_unavailable',
+    ],
+    // Another AWS client's error that says it is the service's fault.
+    [
+      new SFNServiceException({
+        name: 'ServiceUnavailable',
+        $fault: 'server',
+        $metadata: {},
+        message: SECRET,
+      }),
+      503,
+      'service_unavailable',
+    ],
+    // ... and one that is ours (a limit we hit, a client fault, not retryable): a 500.
+    [new ExecutionLimitExceeded({ message: SECRET, $metadata: {} }), 500, 'internal_error'],
     [new Error(SECRET), 500, 'internal_error'],
     ['a string', 500, 'internal_error'],
     [undefined, 500, 'internal_error'],
