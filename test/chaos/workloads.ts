@@ -157,7 +157,7 @@ export function refundsWorkload(): ChaosWorkload {
         if (a.status !== 201 && a.status !== 409 && a.status !== 422)
           unanswered.push(`${a.status} ${JSON.stringify(a.body).slice(0, 120)}`);
       };
-      await pool([...targets.values()], 8, async (o) => {
+      await pool([...targets.values()], 12, async (o) => {
         const refund = o.refund;
         if (!refund) return;
         const path = `/v1/payments/${o.paymentOrderId}/refunds`;
@@ -358,7 +358,7 @@ export function disputesWorkload(): ChaosWorkload {
         `[chaos] disputes: ${opened.length} opened (${unattributed().length} on hosted pages of several orders)`,
       );
       // The bank closes each once the money was withdrawn (or, for a shared charge, at once).
-      await pool(opened, 6, async (d) => {
+      await pool(opened, 16, async (d) => {
         if (d.attributed) {
           const held = await waitFor(ctx, d.disputeId, (v) => (v.posted ?? []).includes('funds_withdrawn'));
           if (!(held.posted ?? []).includes('funds_withdrawn'))
@@ -370,7 +370,7 @@ export function disputesWorkload(): ChaosWorkload {
     },
 
     async finish(ctx) {
-      await pool(attributed(), 6, async (d) => {
+      await pool(attributed(), 16, async (d) => {
         const last = d.outcome === 'won' ? 'funds_reinstated' : 'lost';
         await waitFor(ctx, d.disputeId, (v) => v.status === d.outcome && (v.posted ?? []).includes(last));
       });
