@@ -85,10 +85,34 @@ export function canonicalJson(value: unknown): string {
  * What "the same request" means for a key: the route and the parsed body, so key order and whitespace do not
  * matter but any value does.
  */
-export function requestFingerprint(method: string, resource: string, body: unknown): string {
+export function requestFingerprint(
+  method: string,
+  resource: string,
+  body: unknown,
+  /** The path's parameters: one key for a refund of order A, then of order B, is two requests. */
+  pathParameters?: Readonly<Record<string, string | undefined>> | null,
+): string {
+  const params =
+    pathParameters && Object.keys(pathParameters).length > 0 ? canonicalJson(pathParameters) : '';
   return createHash('sha256')
-    .update(`${method.toUpperCase()} ${resource}\n${canonicalJson(body)}`)
+    .update(`${method.toUpperCase()} ${resource}${params ? ` ${params}` : ''}\n${canonicalJson(body)}`)
     .digest('hex');
+}
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/**
+ * An id for what one idempotent request creates (a refund, a payout), the same every time that request
+ * executes: from the caller's scope, the key and the request's fingerprint. A request whose function died
+ * after the PSP acted and before its answer was stored executes again once its claim lapses; with this id it
+ * finds what the first run created (and the PSP's idempotency key is the same), instead of creating a second
+ * refund or payout. 26 Crockford base32 characters, the length of the ULIDs the ids otherwise carry.
+ */
+export function idempotentId(prefix: string, scope: string, key: string, fingerprint: string): string {
+  const digest = createHash('sha256').update(`${scope}\u0000${key}\u0000${fingerprint}`).digest();
+  let out = '';
+  for (let i = 0; i < 26; i++) out += CROCKFORD[(digest[i] ?? 0) % 32];
+  return `${prefix}_${out}`;
 }
 
 /** The `Idempotency-Key` header, checked: absent is fine; present, it is 1-255 visible ASCII characters. */

@@ -18,13 +18,22 @@ import {
   checkIdempotencyKey,
   type IdempotencyLock,
   type IdempotencyStore,
+  idempotentId,
   requestFingerprint,
   type StoredResponse,
 } from './idempotency';
 import { cardDataError, readJsonBody, requestCarriesCardData } from './request';
 
 /** An API Gateway event whose JSON body was read and validated. */
-export type ValidatedEvent<T> = APIGatewayProxyEvent & { readonly input: T; readonly json: unknown };
+export type ValidatedEvent<T> = APIGatewayProxyEvent & {
+  readonly input: T;
+  readonly json: unknown;
+  /**
+   * Set by `idempotent` on a request that carries an Idempotency-Key: the id of what it creates, the same on
+   * every execution of that request (`idempotentId`). Absent without a key.
+   */
+  readonly idempotentIdOf?: (prefix: string) => string;
+};
 
 type ApiRequest = Request<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>;
 
@@ -107,12 +116,9 @@ export function idempotent(
       const key = checkIdempotencyKey(header(event, 'idempotency-key'));
       if (key === undefined) return undefined;
       const json = (event as Partial<ValidatedEvent<unknown>>).json ?? event.body;
-      const outcome = await store.begin({
-        scope: event.requestContext?.identity?.apiKeyId ?? 'no-api-key',
-        key,
-        fingerprint: requestFingerprint(event.httpMethod, event.resource, json),
-        lockMs: lockDurationMs(request.context),
-      });
+      const scope = event.requestContext?.identity?.apiKeyId ?? 'no-api-key';
+      const fingerprint = requestFingerprint(event.httpMethod, event.resource, json, event.pathParameters);
+      const outcome = await store.begin({ scope, key, fingerprint, lockMs: lockDurationMs(request.context) });
       if (outcome.kind === 'replay') {
         logger.info('idempotent replay', {
           request_id: requestIdOf(event),
@@ -125,6 +131,9 @@ export function idempotent(
         } satisfies APIGatewayProxyResult;
       }
       held.set(request, outcome.lock);
+      Object.assign(event, {
+        idempotentIdOf: (prefix: string) => idempotentId(prefix, scope, key, fingerprint),
+      });
       return undefined;
     },
     after: async (request: ApiRequest) => {

@@ -20,6 +20,7 @@ import { httpErrors, idempotent, type ValidatedEvent, validJsonBody } from '../a
 import { pathId, validationError } from '../api/schemas';
 import { type CurrencyCode, formatAmount, type Money, parseAmount, parseCurrency } from '../money';
 import { MoneyError } from '../money/errors';
+import { crashPoint } from '../shared/crash-point';
 import { type CreateTiming, createPayout } from './create';
 import { PayoutError } from './errors';
 import type { Payability, Payout, PayoutHistoryEntry, SellerPayoutSettings } from './model';
@@ -235,9 +236,12 @@ export function createPayoutHandler(deps: CreatePayoutDependencies) {
       mapped(async () => {
         const { payout } = await createPayout(
           deps.payouts,
-          { payoutId: `pout_${ulid()}`, ...event.input, origin: 'api' },
+          { payoutId: event.idempotentIdOf?.('pout') ?? `pout_${ulid()}`, ...event.input, origin: 'api' },
           deps.timing,
         );
+        // The hold is reserved and no answer stored: a process that dies here leaves the payout to the
+        // sweeper, and a retry of the request (same Idempotency-Key, so the same payout id) answers it.
+        crashPoint('payout.requested', payout.payout_id);
         try {
           await deps.startWorkflow(payout);
         } catch (error) {

@@ -91,8 +91,10 @@ export function createRefundHandler(deps: {
           event.input.amount === undefined
             ? undefined
             : parseAmount(event.input.amount, order.currency, { allowZero: false }).minor;
+        const refundId = event.idempotentIdOf?.('rf');
         const refund = await requestRefund(deps.refunds, {
           orderId,
+          ...(refundId ? { refundId } : {}),
           ...(amount !== undefined ? { amountMinor: amount } : {}),
           ...(event.input.reason ? { reason: event.input.reason } : {}),
         });

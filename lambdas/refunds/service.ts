@@ -5,6 +5,7 @@
  */
 import { ulid } from 'ulid';
 import { getCheckout, getOrder } from '../payments';
+import { crashPoint } from '../shared/crash-point';
 import { RefundError } from './errors';
 import { DUE_SHARDS } from './keys';
 import { refundNeedsPerson } from './metrics';
@@ -116,28 +117,40 @@ export async function requestRefund(
 }
 
 async function submitToPsp(deps: RefundDependencies, record: RefundRecord, paymentIntent: string) {
+  let refund: PspRefund;
   try {
     const psp = await deps.psp();
-    const refund = await psp.createRefund({
+    refund = await psp.createRefund({
       refundId: record.refund_id,
       paymentOrderId: record.payment_order_id,
       paymentIntent,
       amountMinor: record.amount_minor,
       ...(record.reason ? { reason: record.reason } : {}),
     });
-    return await applyRefundState(deps, record, refund);
   } catch (error) {
     if (error instanceof PspRefusedError) {
       // Stripe refused the request: it created nothing, so nothing moved. What we took goes back.
       return (await moveRefund(deps.ctx, record.refund_id, { to: 'failed', failureReason: error.pspCode }))
         .record;
     }
-    deps.log?.('refund outcome unknown; it will be looked up', {
-      refund_id: record.refund_id,
-      error: error instanceof Error ? error.message : String(error),
-    });
-    return setRefundFields(deps.ctx, record, { needs_lookup: true });
+    return outcomeUnknown(deps, record, error);
   }
+  // The PSP refunded and nothing of its answer is written: a process that dies here leaves the refund pending
+  // on the sweeper's list, and a retry of the request (same Idempotency-Key, so the same refund id) finds it.
+  crashPoint('refund.created', record.refund_id);
+  try {
+    return await applyRefundState(deps, record, refund);
+  } catch (error) {
+    return outcomeUnknown(deps, record, error);
+  }
+}
+
+function outcomeUnknown(deps: RefundDependencies, record: RefundRecord, error: unknown) {
+  deps.log?.('refund outcome unknown; it will be looked up', {
+    refund_id: record.refund_id,
+    error: error instanceof Error ? error.message : String(error),
+  });
+  return setRefundFields(deps.ctx, record, { needs_lookup: true });
 }
 
 async function applyRefundState(deps: RefundDependencies, record: RefundRecord, refund: PspRefund) {

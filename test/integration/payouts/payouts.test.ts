@@ -331,6 +331,36 @@ describe('exactly once, even late', () => {
     }
   });
 
+  it('a request retried after its function died once the hold was reserved: the same payout, paid once', async () => {
+    const { seller } = await paidInSeller('retried', 'acct_retried');
+    const key = `pout-died-${Date.now()}`;
+    const crashed: string[] = [];
+    setCrashHook((name, subject) => {
+      if (name !== 'payout.requested' || crashed.length > 0) return;
+      crashed.push(subject);
+      throw new InjectedCrash('Runtime.ExitError', `crashed at ${name} for ${subject}`);
+    });
+    const body = { seller_account: seller, currency: 'USD', amount: '5.00' };
+    let first: Awaited<ReturnType<typeof callApi<PayoutBody>>>;
+    try {
+      first = await callApi<PayoutBody>(system, 'POST', '/v1/payouts', body, { 'idempotency-key': key });
+    } finally {
+      setCrashHook(undefined);
+    }
+    expect(first.status).toBeGreaterThanOrEqual(500);
+    const retried = await eventually(async () => {
+      const r = await callApi<PayoutBody>(system, 'POST', '/v1/payouts', body, { 'idempotency-key': key });
+      return r.status === 201 ? r : undefined;
+    });
+    expect(retried.body.payout_id).toBe(crashed[0]);
+    const submitted = await waitForStatus(retried.body.payout_id, ['SUBMITTED'], 30_000);
+    system.psp.control.connect.settle(submitted.bank_payout_id ?? '');
+    await waitForStatus(retried.body.payout_id, ['PAID']);
+    const listed = await callApi<{ data: PayoutBody[] }>(system, 'GET', `/v1/sellers/${seller}/payouts`);
+    expect(listed.body.data.map((p) => p.payout_id)).toEqual([crashed[0]]);
+    expect((await wallet(seller)).paid_out).toBe('5.00');
+  });
+
   it('a lost provider response: the retry looks the transfer up instead of sending another', async () => {
     const { seller } = await paidInSeller('lost', 'acct_lost');
     system.psp.control.addFault({ route: 'POST /v1/transfers', kind: 'drop', count: 1 });

@@ -13,6 +13,8 @@ import type { RefundRecord } from '../../../lambdas/refunds/model';
 import { StripeMoneyBackProvider } from '../../../lambdas/refunds/psp';
 import { resolveDueRefunds } from '../../../lambdas/refunds/service';
 import { getRefund, type MoneyBackContext, orderRefunds } from '../../../lambdas/refunds/store';
+import { setCrashHook } from '../../../lambdas/shared/crash-point';
+import { InjectedCrash } from '../../../sandbox/crash-injection';
 import type { LocalSystem } from '../../../sandbox/local-system';
 import type { MoneyBack } from '../../../sandbox/psp/money-back';
 import { submitTestCheckout, waitForOrders } from '../../support/payin';
@@ -192,6 +194,38 @@ describe('refunds through the API', () => {
     const other = await refund(order.payment_order_id, { amount: '11.00' }, { 'idempotency-key': key });
     expect(other.status).toBe(400);
     expect((await wallet(order.seller_account)).available).toBe(3_600n - 900n);
+  });
+
+  it('a retry after the function died once the PSP refunded finds that refund: one PSP refund, not two', async () => {
+    const order = await paidOrder('40.00');
+    const key = `rf-died-${Date.now()}`;
+    const crashed: string[] = [];
+    setCrashHook((name, subject) => {
+      if (name !== 'refund.created' || crashed.length > 0) return;
+      crashed.push(subject);
+      throw new InjectedCrash('Runtime.ExitError', `crashed at ${name} for ${subject}`);
+    });
+    let first: Awaited<ReturnType<typeof refund>>;
+    try {
+      first = await refund(order.payment_order_id, { amount: '10.00' }, { 'idempotency-key': key });
+    } finally {
+      setCrashHook(undefined);
+    }
+    // The function died: no answer was stored, so the retry executes again, as the same refund.
+    expect(first.status).toBeGreaterThanOrEqual(500);
+    expect(crashed).toHaveLength(1);
+    const retried = await eventually(async () => {
+      const r = await refund(order.payment_order_id, { amount: '10.00' }, { 'idempotency-key': key });
+      return r.status === 201 ? r : undefined;
+    });
+    expect(retried.body.refund_id).toBe(crashed[0]);
+    const atPsp = await pspClient().refunds.list({ payment_intent: String(order.psp_reference), limit: 10 });
+    expect(atPsp.data.map((r) => r.metadata?.refund_id)).toEqual([crashed[0]]);
+    expect((await orderRefunds(mb, order.payment_order_id)).map((r) => r.refund_id)).toEqual([crashed[0]]);
+    // The same key on another order is another request (400), not a replay of this order's refund.
+    const other = await paidOrder('40.00');
+    const elsewhere = await refund(other.payment_order_id, { amount: '10.00' }, { 'idempotency-key': key });
+    expect(elsewhere.status).toBe(400);
   });
 
   it('a refund that stays pending and then fails gives back exactly what it took', async () => {

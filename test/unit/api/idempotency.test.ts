@@ -5,6 +5,7 @@ import { ApiError } from '../../../lambdas/api/errors';
 import {
   canonicalJson,
   checkIdempotencyKey,
+  idempotentId,
   MAX_IDEMPOTENCY_KEY_LENGTH,
   requestFingerprint,
 } from '../../../lambdas/api/idempotency';
@@ -32,6 +33,18 @@ function reversedKeys(value: unknown): unknown {
   return value;
 }
 
+describe('idempotentId', () => {
+  it('is the same for one request (scope, key, fingerprint) and differs if any of them does', () => {
+    const id = idempotentId('rf', 'scope', 'key-1', 'fp');
+    expect(id).toMatch(/^rf_[0-9A-HJKMNP-TV-Z]{26}$/);
+    expect(idempotentId('rf', 'scope', 'key-1', 'fp')).toBe(id);
+    expect(idempotentId('rf', 'other', 'key-1', 'fp')).not.toBe(id);
+    expect(idempotentId('rf', 'scope', 'key-2', 'fp')).not.toBe(id);
+    expect(idempotentId('rf', 'scope', 'key-1', 'fp2')).not.toBe(id);
+    expect(idempotentId('pout', 'scope', 'key-1', 'fp')).toMatch(/^pout_/);
+  });
+});
+
 describe('requestFingerprint', () => {
   it('is the same for the same request whatever the key order or whitespace', () => {
     // Prepare
@@ -55,6 +68,21 @@ describe('requestFingerprint', () => {
     expect(requestFingerprint('POST', '/v1/payments', swapped)).not.toBe(base);
     expect(requestFingerprint('POST', '/v1/refunds', body)).not.toBe(base);
     expect(requestFingerprint('POST', '/v1/payments', { ...body, extra: null })).not.toBe(base);
+  });
+
+  it('differs between the same route on two resources (its path parameters), not with their order', () => {
+    const route = '/v1/payments/{payment_order_id}/refunds';
+    const a = requestFingerprint('POST', route, {}, { payment_order_id: 'po_a' });
+    expect(requestFingerprint('POST', route, {}, { payment_order_id: 'po_b' })).not.toBe(a);
+    expect(requestFingerprint('POST', route, {}, { payment_order_id: 'po_a' })).toBe(a);
+    const two = { seller_account: 's', payout_id: 'p' };
+    expect(requestFingerprint('GET', '/x/{seller_account}/{payout_id}', null, two)).toBe(
+      requestFingerprint('GET', '/x/{seller_account}/{payout_id}', null, reversedKeys(two) as typeof two),
+    );
+    // No parameters (null, as API Gateway sends them, or empty) is the route alone.
+    expect(requestFingerprint('POST', '/v1/payments', body, null)).toBe(
+      requestFingerprint('POST', '/v1/payments', body, {}),
+    );
   });
 
   it('gives two JSON values the same canonical text exactly when they are deeply equal', () => {
