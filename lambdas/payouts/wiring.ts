@@ -10,7 +10,7 @@ import {
   TaskDoesNotExist,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
-import { createStripeClient } from '../psp/stripe-provider';
+import { stripeClientFromEnv } from '../psp/stripe-provider';
 import { documentClient, sfnClient } from '../shared/aws-clients';
 import { optionalEnv, resource } from '../shared/config';
 import { logger } from '../shared/logger';
@@ -56,14 +56,7 @@ export function payoutsTableContext(): PayoutsContext {
 /** Stripe Connect, with the current Stripe key (rebuilt after a rotation). */
 export const payoutProvider: () => Promise<PayoutProvider> = rebuiltOnRotation(
   'stripe-api-key',
-  (apiKey) =>
-    new StripeConnectProvider(
-      createStripeClient({
-        apiKey,
-        ...(process.env.PSP_API_BASE ? { apiBase: process.env.PSP_API_BASE } : {}),
-        timeoutMs: Number(optionalEnv('PSP_TIMEOUT_MS', '5000')),
-      }),
-    ),
+  (apiKey) => new StripeConnectProvider(stripeClientFromEnv(apiKey, 'PSP_TIMEOUT_MS', 5_000)),
 );
 
 /**

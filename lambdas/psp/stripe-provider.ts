@@ -42,6 +42,25 @@ export function createStripeClient(options: StripeProviderOptions): Stripe {
   });
 }
 
+/**
+ * A function's Stripe client from its environment: the key it was given, the local simulator's base when
+ * PSP_API_BASE is set, and the timeout its `timeoutEnv` names (ms) or `defaultTimeoutMs`.
+ */
+export function stripeClientFromEnv(
+  apiKey: string,
+  timeoutEnv: string,
+  defaultTimeoutMs: number,
+  options: { readonly maxNetworkRetries?: number } = {},
+): Stripe {
+  const timeout = process.env[timeoutEnv];
+  return createStripeClient({
+    apiKey,
+    ...(process.env.PSP_API_BASE ? { apiBase: process.env.PSP_API_BASE } : {}),
+    timeoutMs: Number(timeout === undefined || timeout === '' ? defaultTimeoutMs : timeout),
+    ...options,
+  });
+}
+
 const classify = classifyStripeError;
 
 /** How many fresh keys one call tries after saved 5xx answers before it gives up (the caller retries later). */

@@ -3,7 +3,7 @@
  * tables, queues, the payments context for repairs, the PSP (to confirm a payment, and its balance API).
  */
 
-import { createStripeClient, StripePaymentProvider } from '../psp/stripe-provider';
+import { StripePaymentProvider, stripeClientFromEnv } from '../psp/stripe-provider';
 import { moneyBackDependencies } from '../refunds/wiring';
 import { documentClient, s3Client, sqsClient } from '../shared/aws-clients';
 import { optionalEnv, resource } from '../shared/config';
@@ -27,12 +27,7 @@ function feeSchedule(): FeeSchedule | undefined {
 
 /** What a run needs, with the current Stripe key (rebuilt after a rotation). */
 export const runContext: () => Promise<RunContext> = rebuiltOnRotation('stripe-api-key', (apiKey) => {
-  const stripe = createStripeClient({
-    apiKey,
-    ...(process.env.PSP_API_BASE ? { apiBase: process.env.PSP_API_BASE } : {}),
-    timeoutMs: Number(optionalEnv('RECON_PSP_TIMEOUT_MS', '10000')),
-    maxNetworkRetries: 3,
-  });
+  const stripe = stripeClientFromEnv(apiKey, 'RECON_PSP_TIMEOUT_MS', 10_000, { maxNetworkRetries: 3 });
   const fees = feeSchedule();
   const payments = paymentsContext();
   return {

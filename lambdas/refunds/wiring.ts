@@ -3,7 +3,7 @@
 import { envVarFor } from '../../lib/manifest/naming';
 import { powertoolsMetrics } from '../attention/metrics';
 import { attentionSink } from '../attention/store';
-import { createStripeClient } from '../psp/stripe-provider';
+import { stripeClientFromEnv } from '../psp/stripe-provider';
 import { documentClient } from '../shared/aws-clients';
 import { optionalEnv, resource } from '../shared/config';
 import { rebuiltOnRotation } from '../shared/secrets';
@@ -18,14 +18,7 @@ const granted = (kind: 'table', id: string) => Boolean(process.env[envVarFor(kin
 /** Refunds and reversals at the PSP, with the current Stripe key (rebuilt after a rotation). */
 const moneyBackProvider: () => Promise<MoneyBackProvider> = rebuiltOnRotation(
   'stripe-api-key',
-  (apiKey) =>
-    new StripeMoneyBackProvider(
-      createStripeClient({
-        apiKey,
-        ...(process.env.PSP_API_BASE ? { apiBase: process.env.PSP_API_BASE } : {}),
-        timeoutMs: Number(optionalEnv('PSP_TIMEOUT_MS', '5000')),
-      }),
-    ),
+  (apiKey) => new StripeMoneyBackProvider(stripeClientFromEnv(apiKey, 'PSP_TIMEOUT_MS', 5_000)),
 );
 
 export function moneyBackDependencies(

@@ -17,7 +17,7 @@
  */
 import { type CircuitSettings, observedProvider, PspCircuit } from '../psp/circuit-breaker';
 import type { PaymentProvider } from '../psp/port';
-import { createStripeClient, StripePaymentProvider } from '../psp/stripe-provider';
+import { StripePaymentProvider, stripeClientFromEnv } from '../psp/stripe-provider';
 import { documentClient } from './aws-clients';
 import { optionalEnv, resource } from './config';
 import { logger } from './logger';
@@ -56,12 +56,7 @@ export const chargingProvider: () => Promise<PaymentProvider> = rebuiltOnRotatio
   (apiKey) =>
     observedProvider(
       new StripePaymentProvider(
-        createStripeClient({
-          apiKey,
-          ...(process.env.PSP_API_BASE ? { apiBase: process.env.PSP_API_BASE } : {}),
-          timeoutMs: Number(optionalEnv('PSP_CHARGE_TIMEOUT_MS', '3000')),
-          maxNetworkRetries: 0,
-        }),
+        stripeClientFromEnv(apiKey, 'PSP_CHARGE_TIMEOUT_MS', 3_000, { maxNetworkRetries: 0 }),
       ),
       pspCircuit(),
       (latencyMs, failed) => businessMetrics.pspCall(latencyMs, failed),

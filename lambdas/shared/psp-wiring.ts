@@ -3,19 +3,11 @@
  * is set), apart from ./wiring.ts so that the Stripe SDK is loaded only by the functions that use it.
  */
 import type { PaymentProvider } from '../psp/port';
-import { createStripeClient, StripePaymentProvider } from '../psp/stripe-provider';
-import { optionalEnv } from './config';
+import { StripePaymentProvider, stripeClientFromEnv } from '../psp/stripe-provider';
 import { rebuiltOnRotation } from './secrets';
 
 /** The PSP, with the current Stripe key (rebuilt within the secrets' max age after a rotation). */
 export const paymentProvider: () => Promise<PaymentProvider> = rebuiltOnRotation(
   'stripe-api-key',
-  (apiKey) =>
-    new StripePaymentProvider(
-      createStripeClient({
-        apiKey,
-        ...(process.env.PSP_API_BASE ? { apiBase: process.env.PSP_API_BASE } : {}),
-        timeoutMs: Number(optionalEnv('PSP_TIMEOUT_MS', '5000')),
-      }),
-    ),
+  (apiKey) => new StripePaymentProvider(stripeClientFromEnv(apiKey, 'PSP_TIMEOUT_MS', 5_000)),
 );
