@@ -7,7 +7,7 @@
  *   pk = PSP_CIRCUIT#{psp}                 state closed | open | half_open, open_until, probe_until, version
  *   pk = PSP_FAILURES#{psp}#{window start}   failures (ADD), expires_at (TTL): one fixed window's count
  *
- *   closed    --(>= threshold indeterminate failures in this window and the one before)-->  open (until now + cool-down)
+ *   closed    --(>= threshold indeterminate failures in a sliding window)-->  open (until now + cool-down)
  *   open      --(cool-down passed: ONE caller wins a conditional write)--> half_open (that caller probes)
  *   half_open --(a PSP answer)--> closed          half_open --(another indeterminate failure)--> open
  *
@@ -234,9 +234,12 @@ export class PspCircuit implements CircuitGate {
       );
       let failures = Number(counted.Attributes?.failures ?? 0);
       if (failures < this.settings.failureThreshold && known.state === 'closed') {
-        // Fixed windows alone miss a burst that straddles a boundary (2 failures at :29, 1 at :31); the
-        // previous window's count is added, so the effective window is one to two windows long.
-        failures += await this.failuresIn(windowStart - this.settings.windowMs);
+        // Fixed windows alone miss a burst that straddles a boundary (2 failures at :29, 1 at :31): a sliding
+        // window, estimated as this window's count plus the previous one's for the part of it still within
+        // one window of now (rounded up, so a burst just across the boundary counts whole).
+        const stillIn = 1 - (now - windowStart) / this.settings.windowMs;
+        const previous = await this.failuresIn(windowStart - this.settings.windowMs);
+        failures += Math.ceil(previous * stillIn);
       }
       if (failures >= this.settings.failureThreshold && known.state === 'closed') {
         await this.open(now, 'attribute_not_exists(#state) OR #state = :closed', failures);

@@ -116,7 +116,7 @@ describe('closed', () => {
     expect(evaluated).toEqual([true, true]);
   });
 
-  it('a burst that straddles a window boundary still opens it: the previous window counts too', async () => {
+  it('a burst that straddles a window boundary still opens it: the window slides', async () => {
     now = T0 + 29_000;
     dynamo.on(GetCommand).resolves({});
     dynamo.on(GetCommand, { Key: { pk: `PSP_FAILURES#stripe#${T0}` } }).resolves({ Item: { failures: 2 } });
@@ -127,6 +127,11 @@ describe('closed', () => {
     now = T0 + 31_000;
     await circuit().recordFailure(timeout());
     expect(opened).toEqual([3]);
+    // Late in the next window, the previous one's failures are mostly out of the sliding window.
+    opened = [];
+    now = T0 + 57_000;
+    await circuit().recordFailure(timeout());
+    expect(opened).toEqual([]);
     // Two windows back no longer counts.
     opened = [];
     now = T0 + 61_000;
