@@ -2,15 +2,19 @@
  * Functions that die at chosen points, for the chaos run: deterministic dice from a seed, drawn per (what
  * crashes, on what, attempt), as sandbox/dynamodb-faults.ts draws its faults. Three kinds:
  * - `afterPsp`: at a `crashPoint(name, subject)` in the code (lambdas/shared/crash-point.ts), after the PSP
- *   answered and before anything of it is written. Thrown as `Runtime.ExitError` (the process died): the
- *   pay-in workflow leaves the order to the sweeper; the pay-out workflow retries its submit (which looks up
- *   before it creates).
+ *   answered and before anything of it is written. The process died: the invocation fails with
+ *   `Runtime.ExitError` whatever its code did with the thrown crash (a catch, middy's error handlers: their
+ *   answer never reaches the caller; an API route answers 502, as API Gateway does). The pay-in workflow
+ *   leaves the order to the sweeper; the pay-out workflow retries its submit (which looks up before it
+ *   creates); a storefront retries an API request under its Idempotency-Key. What code ran after the throw
+ *   (a catch's write, the idempotency claim's release) did run here: a real death would not have.
  * - `afterStep`: a workflow step's function did all its work, then its answer is lost: thrown after the
  *   handler's promise resolved, as `Lambda.ServiceException`, which the state machines retry.
  * - `midBatch`: a batch consumer (a table stream's, with two or more records) dies after handling part of its
  *   batch: the handler is called with the first records only, then the invocation fails (the whole batch is
  *   retried, as on AWS).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { setCrashHook } from '../lambdas/shared/crash-point';
 import type { LambdaHost } from './lambda-host';
 import { seededRng } from './psp/random';
@@ -69,13 +73,19 @@ export function installCrashInjection(host: LambdaHost, options: CrashOptions): 
   const steps = new Set(options.stepFunctions);
   const batches = new Set(options.batchFunctions);
 
+  // The invocation a crash point runs in: once it crashed there, the invocation is dead.
+  const dying = new AsyncLocalStorage<{ crash?: InjectedCrash }>();
   setCrashHook((name, subject) => {
     if (!rolls(`point ${name} ${subject}`, options.afterPspAt?.[name] ?? options.afterPsp)) return;
     count(stats.afterPsp, name);
-    throw new InjectedCrash('Runtime.ExitError', `crashed at ${name} for ${subject}`);
+    const crash = new InjectedCrash('Runtime.ExitError', `crashed at ${name} for ${subject}`);
+    const invocation = dying.getStore();
+    if (invocation) invocation.crash ??= crash;
+    throw crash;
   });
 
-  host.wrapInvocations(async (functionId, event, call) => {
+  /** Faults of a workflow step's answer and of a batch, around one invocation. */
+  const invoke = async (functionId: string, event: unknown, call: (event: unknown) => Promise<unknown>) => {
     const records = (event as { Records?: unknown[] } | null)?.Records;
     if (batches.has(functionId) && Array.isArray(records) && records.length > 1) {
       // Batches are not reproducible records (stream sequence numbers): the dice go by invocation.
@@ -98,6 +108,17 @@ export function installCrashInjection(host: LambdaHost, options: CrashOptions): 
       throw new InjectedCrash('Lambda.ServiceException', `${functionId} did its work, its answer was lost`);
     }
     return result;
+  };
+
+  host.wrapInvocations(async (functionId, event, call) => {
+    const invocation: { crash?: InjectedCrash } = {};
+    try {
+      const result = await dying.run(invocation, () => invoke(functionId, event, call));
+      if (invocation.crash) throw invocation.crash;
+      return result;
+    } catch (error) {
+      throw invocation.crash ?? error;
+    }
   });
 
   return {

@@ -49,10 +49,13 @@ it('40 checkouts under faults: every invariant of DESIGN.md §8 holds', { timeou
   // The run did meet faults (a run that injected nothing proves nothing).
   expect(report.facts.dynamo.throttled + report.facts.dynamo.conflicts).toBeGreaterThan(0);
   expect(Object.values(report.facts.pspFaults).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
-  // Each kind of crash, and the crash points in both the pay-in and the pay-out executor.
+  // Each kind of crash, and the crash points in both the pay-in and the pay-out executor ...
   const { afterPsp, afterStep, midBatch } = report.facts.crashes;
   expect(afterPsp['payin.confirmed'], table).toBeGreaterThan(0);
   expect(afterPsp['payout.advanced'], table).toBeGreaterThan(0);
+  // ... and in the API functions that create money movements (answered 502; retried under the same key).
+  expect(afterPsp['refund.created'], table).toBeGreaterThan(0);
+  expect(afterPsp['payout.requested'], table).toBeGreaterThan(0);
   expect(Object.keys(afterStep).length, table).toBeGreaterThan(0);
   expect(Object.keys(midBatch).length, table).toBeGreaterThan(0);
   // And every money workload acted: cancels raced pay-ins, refunds, disputes and pay-outs were made.
