@@ -146,10 +146,13 @@ export function refundsWorkload(): ChaosWorkload {
       plan = p;
       const rng = seededRng(p.seed, 'refund-requests');
       const planned = p.checkouts.flatMap((c) => c.orders.filter((o) => o.refund));
-      for (const o of planned) {
-        const order = await getOrder(ctx, o.paymentOrderId);
-        if (order?.status === 'SUCCESS') targets.set(o.paymentOrderId, o);
-      }
+      // Read in parallel (one at a time took 17 minutes for 5,586 orders), kept in the plan's order.
+      const statuses = new Map<string, string | undefined>();
+      await pool(planned, 16, async (o) => {
+        statuses.set(o.paymentOrderId, (await getOrder(ctx, o.paymentOrderId))?.status);
+      });
+      for (const o of planned)
+        if (statuses.get(o.paymentOrderId) === 'SUCCESS') targets.set(o.paymentOrderId, o);
       ctx.log(`[chaos] refunds: ${targets.size} of ${planned.length} planned orders are SUCCESS`);
       const note = (a: ApiAnswer) => {
         const code = (a.body.error as { code?: string } | undefined)?.code;
@@ -334,10 +337,19 @@ export function disputesWorkload(): ChaosWorkload {
     async run(ctx, p) {
       plan = p;
       const disputedIntents = new Set<string>();
+      // The orders read in parallel first; the disputes are then opened in the plan's order.
+      const read = new Map<string, Awaited<ReturnType<typeof getOrder>>>();
+      await pool(
+        p.checkouts.flatMap((c) => c.orders.filter((o) => o.dispute)),
+        16,
+        async (o) => {
+          read.set(o.paymentOrderId, await getOrder(ctx, o.paymentOrderId));
+        },
+      );
       for (const c of p.checkouts) {
         for (const o of c.orders) {
           if (!o.dispute) continue;
-          const order = await getOrder(ctx, o.paymentOrderId);
+          const order = read.get(o.paymentOrderId);
           if (order?.status !== 'SUCCESS' || !order.psp_reference) continue;
           // One chargeback per charge: a hosted page's charge carries every order of its checkout.
           if (disputedIntents.has(order.psp_reference)) continue;
