@@ -113,10 +113,26 @@ export function toApiError(error: unknown): ApiError {
       },
     );
   }
+  if (isFunctionTimeout(error)) {
+    // What the request did is not known yet: a retry under the same Idempotency-Key answers it.
+    return retryable(ApiErrorCode.ServiceUnavailable, 'the request took too long; retry', error);
+  }
   if (isTransientAwsError(error)) {
     return retryable(ApiErrorCode.ServiceUnavailable, 'the service is busy; retry', error);
   }
   return new ApiError(500, ApiErrorCode.InternalError, 'internal error', undefined, { cause: error });
+}
+
+/**
+ * Middy's early timeout: the function is about to reach its deadline (`timeoutEarlyInMillis` before it).
+ * Middy throws a plain Error it marks with its name and its package as the cause (it exports no class).
+ */
+export function isFunctionTimeout(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    error.name === 'TimeoutError' &&
+    (error.cause as { package?: unknown } | undefined)?.package === '@middy/core'
+  );
 }
 
 const TRANSIENT_DYNAMODB_ERRORS = [

@@ -12,7 +12,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { ApiErrorCode, toApiError } from './errors';
+import { ApiErrorCode, isFunctionTimeout, toApiError } from './errors';
 import { errorResponse, header, requestIdOf } from './http';
 import {
   checkIdempotencyKey,
@@ -145,6 +145,9 @@ export function idempotent(
     onError: async (request: ApiRequest) => {
       const lock = held.get(request);
       if (!lock) return;
+      // Out of time: the handler may still be working (middy does not stop it). The claim is kept, so that
+      // no retry runs beside it; it lapses by itself just after the function's deadline.
+      if (isFunctionTimeout(request.error)) return;
       // The same answer `httpErrors` gives: stored if it is a client error of the executed request.
       const error = toApiError(request.error);
       const response = errorResponse(error, requestIdOf(request.event));
