@@ -48,6 +48,7 @@ const NO_FAULTS: FaultRates = {
   dynamoConflict: 0,
   crashAfterPsp: 0,
   crashAfterPayout: 0,
+  crashAfterApi: 0,
   crashAfterStep: 0,
   crashMidBatch: 0,
 };

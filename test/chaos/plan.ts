@@ -101,6 +101,11 @@ export interface FaultRates {
   readonly crashAfterPsp: number;
   /** The same in the pay-out executor, after the provider's transfer (`payout.advanced`). */
   readonly crashAfterPayout: number;
+  /**
+   * The same in the API functions that move money out: after the PSP created a refund (`refund.created`), after
+   * a payout's hold was reserved (`payout.requested`). A run has few of those: their own rate.
+   */
+  readonly crashAfterApi: number;
   /** A workflow step's function did its work, its answer is lost; the step is retried (`afterStep`). */
   readonly crashAfterStep: number;
   /** A stream batch consumer dies after part of its batch; the batch is retried (`midBatch`). */
@@ -160,6 +165,7 @@ export const DEFAULT_FAULTS: FaultRates = {
   dynamoConflict: 0.02,
   crashAfterPsp: 0.03,
   crashAfterPayout: 0.03,
+  crashAfterApi: 0.03,
   crashAfterStep: 0.03,
   crashMidBatch: 0.05,
 };

@@ -479,7 +479,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const crashes = installCrashInjection(system.runtime.host, {
     seed: plan.seed,
     afterPsp: plan.faults.crashAfterPsp,
-    afterPspAt: { 'payout.advanced': plan.faults.crashAfterPayout },
+    afterPspAt: {
+      'payout.advanced': plan.faults.crashAfterPayout,
+      'refund.created': plan.faults.crashAfterApi,
+      'payout.requested': plan.faults.crashAfterApi,
+    },
     afterStep: plan.faults.crashAfterStep,
     stepFunctions: [
       ...new Set(manifest.stateMachines.flatMap((m) => Object.values(m.functionSubstitutions))),

@@ -127,12 +127,13 @@ export function refundsWorkload(): ChaosWorkload {
   const unanswered: string[] = [];
 
   const ours = async (ctx: ChaosContext) => {
-    const all = new Map<string, RefundView[]>();
-    for (const id of targets.keys()) {
-      const got = await ctx.api.call('GET', `/v1/payments/${id}/refunds`);
-      all.set(id, (got.body.data ?? []) as RefundView[]);
-    }
-    return all;
+    const got = new Map<string, RefundView[]>();
+    await pool([...targets.keys()], 16, async (id) => {
+      const answer = await ctx.api.call('GET', `/v1/payments/${id}/refunds`);
+      got.set(id, (answer.body.data ?? []) as RefundView[]);
+    });
+    // In the targets' order, as before the reads went in parallel.
+    return new Map([...targets.keys()].map((id) => [id, got.get(id) ?? []]));
   };
 
   return {
@@ -560,16 +561,20 @@ export function payoutsWorkload(): ChaosWorkload {
       let sweptAt = Date.now();
       while (Date.now() < deadline) {
         let open = 0;
-        for (const id of payouts.keys()) {
+        // Only what is still open is read again (16 at a time): a closed payout stays closed.
+        const stillOpen = [...payouts.values()]
+          .filter((v) => OPEN_PAYOUT.has(v.status))
+          .map((v) => v.payout_id);
+        await pool(stillOpen, 16, async (id) => {
           const v = await get(ctx, id);
           payouts.set(id, v);
-          if (!OPEN_PAYOUT.has(v.status)) continue;
+          if (!OPEN_PAYOUT.has(v.status)) return;
           open++;
           if (v.status === 'SUBMITTED' && v.bank_payout_id && !settled.has(v.bank_payout_id)) {
             settled.add(v.bank_payout_id);
             await sim(ctx, `payouts/${v.bank_payout_id}/settle`, {});
           }
-        }
+        });
         if (open === 0) break;
         if (Date.now() - sweptAt >= 10_000) {
           sweptAt = Date.now();

@@ -37,7 +37,13 @@ it('40 checkouts under faults: every invariant of DESIGN.md §8 holds', { timeou
     concurrency: 8,
     // More cancels, disputes, pay-out races and crashes than the default mix, so that 40 checkouts meet each.
     rates: { cancel: 0.3, dispute: 0.2, disputeHosted: 0.8, payoutRival: 0.4 },
-    faults: { crashAfterPsp: 0.1, crashAfterPayout: 0.3, crashAfterStep: 0.05, crashMidBatch: 0.1 },
+    faults: {
+      crashAfterPsp: 0.1,
+      crashAfterPayout: 0.3,
+      crashAfterApi: 0.5,
+      crashAfterStep: 0.05,
+      crashMidBatch: 0.1,
+    },
     workloads: moneyWorkloads(),
   });
   const table = formatChecks(report.checks);
