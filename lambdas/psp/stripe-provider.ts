@@ -5,6 +5,7 @@
  */
 import Stripe from 'stripe';
 import type { Money } from '../money';
+import { optionalEnv } from '../shared/config';
 import { fromStripeAmount, toStripeAmount } from './currencies';
 import type {
   BuyerAction,
@@ -52,11 +53,10 @@ export function stripeClientFromEnv(
   defaultTimeoutMs: number,
   options: { readonly maxNetworkRetries?: number } = {},
 ): Stripe {
-  const timeout = process.env[timeoutEnv];
   return createStripeClient({
     apiKey,
     ...(process.env.PSP_API_BASE ? { apiBase: process.env.PSP_API_BASE } : {}),
-    timeoutMs: Number(timeout === undefined || timeout === '' ? defaultTimeoutMs : timeout),
+    timeoutMs: Number(optionalEnv(timeoutEnv, String(defaultTimeoutMs))),
     ...options,
   });
 }

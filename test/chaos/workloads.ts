@@ -44,6 +44,20 @@ function stripeOf(ctx: ChaosContext): Stripe {
 }
 
 /** Runs `work` over `items`, `width` at a time. */
+/** `work` on every item, `width` at a time; the results in the items' order. */
+export async function poolMap<T, R>(
+  items: readonly T[],
+  width: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  const indexes = items.map((_, i) => i);
+  await pool(indexes, width, async (i) => {
+    results[i] = await work(items[i] as T);
+  });
+  return results;
+}
+
 export async function pool<T>(
   items: readonly T[],
   width: number,
@@ -127,13 +141,12 @@ export function refundsWorkload(): ChaosWorkload {
   const unanswered: string[] = [];
 
   const ours = async (ctx: ChaosContext) => {
-    const got = new Map<string, RefundView[]>();
-    await pool([...targets.keys()], 16, async (id) => {
+    const ids = [...targets.keys()];
+    const lists = await poolMap(ids, 16, async (id) => {
       const answer = await ctx.api.call('GET', `/v1/payments/${id}/refunds`);
-      got.set(id, (answer.body.data ?? []) as RefundView[]);
+      return (answer.body.data ?? []) as RefundView[];
     });
-    // In the targets' order, as before the reads went in parallel.
-    return new Map([...targets.keys()].map((id) => [id, got.get(id) ?? []]));
+    return new Map(ids.map((id, i) => [id, lists[i] ?? []]));
   };
 
   return {
@@ -148,12 +161,10 @@ export function refundsWorkload(): ChaosWorkload {
       const rng = seededRng(p.seed, 'refund-requests');
       const planned = p.checkouts.flatMap((c) => c.orders.filter((o) => o.refund));
       // Read in parallel (one at a time took 17 minutes for 5,586 orders), kept in the plan's order.
-      const statuses = new Map<string, string | undefined>();
-      await pool(planned, 16, async (o) => {
-        statuses.set(o.paymentOrderId, (await getOrder(ctx, o.paymentOrderId))?.status);
+      const orders = await poolMap(planned, 16, (o) => getOrder(ctx, o.paymentOrderId));
+      planned.forEach((o, i) => {
+        if (orders[i]?.status === 'SUCCESS') targets.set(o.paymentOrderId, o);
       });
-      for (const o of planned)
-        if (statuses.get(o.paymentOrderId) === 'SUCCESS') targets.set(o.paymentOrderId, o);
       ctx.log(`[chaos] refunds: ${targets.size} of ${planned.length} planned orders are SUCCESS`);
       const note = (a: ApiAnswer) => {
         const code = (a.body.error as { code?: string } | undefined)?.code;
@@ -339,14 +350,9 @@ export function disputesWorkload(): ChaosWorkload {
       plan = p;
       const disputedIntents = new Set<string>();
       // The orders read in parallel first; the disputes are then opened in the plan's order.
-      const read = new Map<string, Awaited<ReturnType<typeof getOrder>>>();
-      await pool(
-        p.checkouts.flatMap((c) => c.orders.filter((o) => o.dispute)),
-        16,
-        async (o) => {
-          read.set(o.paymentOrderId, await getOrder(ctx, o.paymentOrderId));
-        },
-      );
+      const disputed = p.checkouts.flatMap((c) => c.orders.filter((o) => o.dispute));
+      const orders = await poolMap(disputed, 16, (o) => getOrder(ctx, o.paymentOrderId));
+      const read = new Map(disputed.map((o, i) => [o.paymentOrderId, orders[i]]));
       for (const c of p.checkouts) {
         for (const o of c.orders) {
           if (!o.dispute) continue;
@@ -561,7 +567,8 @@ export function payoutsWorkload(): ChaosWorkload {
       let sweptAt = Date.now();
       while (Date.now() < deadline) {
         let open = 0;
-        // Only what is still open is read again (16 at a time): a closed payout stays closed.
+        // Only what is still open is read again (16 at a time): this workload's banks only settle, so
+        // nothing closed opens again.
         const stillOpen = [...payouts.values()]
           .filter((v) => OPEN_PAYOUT.has(v.status))
           .map((v) => v.payout_id);

@@ -14,9 +14,8 @@ import { claimPayoutLease, getPayout, type PayoutsContext, putSeller } from '../
 import { StripeConnectProvider } from '../../../lambdas/payouts/stripe-connect';
 import { sweepPayouts } from '../../../lambdas/payouts/sweeper';
 import { createStripeClient } from '../../../lambdas/psp/stripe-provider';
-import { setCrashHook } from '../../../lambdas/shared/crash-point';
-import { InjectedCrash } from '../../../sandbox/crash-injection';
 import type { LocalSystem } from '../../../sandbox/local-system';
+import { crashOnceAt } from '../../support/crash';
 import { localDocumentClient } from '../../support/engines';
 import {
   assertLedgerInvariants,
@@ -308,12 +307,7 @@ describe('exactly once, even late', () => {
 
   it('a submit that dies after the provider moved the money: the workflow retries it, one transfer', async () => {
     const { seller } = await paidInSeller('died', 'acct_died');
-    const crashed: string[] = [];
-    setCrashHook((name, subject) => {
-      if (name !== 'payout.advanced' || crashed.includes(subject)) return;
-      crashed.push(subject);
-      throw new InjectedCrash('Runtime.ExitError', `crashed at ${name} for ${subject}`);
-    });
+    const { crashed, disarm } = crashOnceAt('payout.advanced');
     try {
       const posted = await callApi<PayoutBody>(system, 'POST', '/v1/payouts', {
         seller_account: seller,
@@ -327,25 +321,20 @@ describe('exactly once, even late', () => {
       system.psp.control.connect.settle(submitted.bank_payout_id ?? '');
       await waitForStatus(posted.body.payout_id, ['PAID']);
     } finally {
-      setCrashHook(undefined);
+      disarm();
     }
   });
 
   it('a request retried after its function died once the hold was reserved: the same payout, paid once', async () => {
     const { seller } = await paidInSeller('retried', 'acct_retried');
     const key = `pout-died-${Date.now()}`;
-    const crashed: string[] = [];
-    setCrashHook((name, subject) => {
-      if (name !== 'payout.requested' || crashed.length > 0) return;
-      crashed.push(subject);
-      throw new InjectedCrash('Runtime.ExitError', `crashed at ${name} for ${subject}`);
-    });
+    const { crashed, disarm } = crashOnceAt('payout.requested');
     const body = { seller_account: seller, currency: 'USD', amount: '5.00' };
     let first: Awaited<ReturnType<typeof callApi<PayoutBody>>>;
     try {
       first = await callApi<PayoutBody>(system, 'POST', '/v1/payouts', body, { 'idempotency-key': key });
     } finally {
-      setCrashHook(undefined);
+      disarm();
     }
     expect(first.status).toBeGreaterThanOrEqual(500);
     const retried = await eventually(async () => {

@@ -13,10 +13,9 @@ import type { RefundRecord } from '../../../lambdas/refunds/model';
 import { StripeMoneyBackProvider } from '../../../lambdas/refunds/psp';
 import { resolveDueRefunds } from '../../../lambdas/refunds/service';
 import { getRefund, type MoneyBackContext, orderRefunds } from '../../../lambdas/refunds/store';
-import { setCrashHook } from '../../../lambdas/shared/crash-point';
-import { InjectedCrash } from '../../../sandbox/crash-injection';
 import type { LocalSystem } from '../../../sandbox/local-system';
 import type { MoneyBack } from '../../../sandbox/psp/money-back';
+import { crashOnceAt } from '../../support/crash';
 import { submitTestCheckout, waitForOrders } from '../../support/payin';
 import { useRefundsSystem } from '../../support/refunds';
 import { eventually } from '../../support/runtime';
@@ -199,17 +198,12 @@ describe('refunds through the API', () => {
   it('a retry after the function died once the PSP refunded finds that refund: one PSP refund, not two', async () => {
     const order = await paidOrder('40.00');
     const key = `rf-died-${Date.now()}`;
-    const crashed: string[] = [];
-    setCrashHook((name, subject) => {
-      if (name !== 'refund.created' || crashed.length > 0) return;
-      crashed.push(subject);
-      throw new InjectedCrash('Runtime.ExitError', `crashed at ${name} for ${subject}`);
-    });
+    const { crashed, disarm } = crashOnceAt('refund.created');
     let first: Awaited<ReturnType<typeof refund>>;
     try {
       first = await refund(order.payment_order_id, { amount: '10.00' }, { 'idempotency-key': key });
     } finally {
-      setCrashHook(undefined);
+      disarm();
     }
     // The function died: no answer was stored, so the retry executes again, as the same refund.
     expect(first.status).toBeGreaterThanOrEqual(500);
