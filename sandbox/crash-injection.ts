@@ -1,6 +1,9 @@
 /**
  * Functions that die at chosen points, for the chaos run: deterministic dice from a seed, drawn per (what
- * crashes, on what, attempt), as sandbox/dynamodb-faults.ts draws its faults. Three kinds:
+ * crashes, n-th pass through it). The seed fixes which passes through each point crash (the 3rd pass
+ * through `payout.advanced`, say), whatever the run's ids are (they hold times and random parts); which
+ * order or payout that pass is on depends on timing. So a point passed N times crashes the same number of
+ * times in every run with the seed. Three kinds:
  * - `afterPsp`: at a `crashPoint(name, subject)` in the code (lambdas/shared/crash-point.ts), after the PSP
  *   answered and before anything of it is written. The process died: the invocation fails with
  *   `Runtime.ExitError` whatever its code did with the thrown crash (a catch, middy's error handlers: their
@@ -58,7 +61,7 @@ export function installCrashInjection(host: LambdaHost, options: CrashOptions): 
   const attempts = new Map<string, number>();
   let enabled = true;
   /**
-   * One roll per (kind, what, attempt): the same seed crashes the same attempts. Answers the dice when it
+   * One roll per (kind, what, n-th pass): the same seed crashes the same passes. Answers the dice when it
    * crashes (to draw more from), undefined when not.
    */
   const rolls = (what: string, probability: number) => {
@@ -76,7 +79,7 @@ export function installCrashInjection(host: LambdaHost, options: CrashOptions): 
   // The invocation a crash point runs in: once it crashed there, the invocation is dead.
   const dying = new AsyncLocalStorage<{ crash?: InjectedCrash }>();
   setCrashHook((name, subject) => {
-    if (!rolls(`point ${name} ${subject}`, options.afterPspAt?.[name] ?? options.afterPsp)) return;
+    if (!rolls(`point ${name}`, options.afterPspAt?.[name] ?? options.afterPsp)) return;
     count(stats.afterPsp, name);
     const crash = new InjectedCrash('Runtime.ExitError', `crashed at ${name} for ${subject}`);
     const invocation = dying.getStore();
@@ -88,7 +91,6 @@ export function installCrashInjection(host: LambdaHost, options: CrashOptions): 
   const invoke = async (functionId: string, event: unknown, call: (event: unknown) => Promise<unknown>) => {
     const records = (event as { Records?: unknown[] } | null)?.Records;
     if (batches.has(functionId) && Array.isArray(records) && records.length > 1) {
-      // Batches are not reproducible records (stream sequence numbers): the dice go by invocation.
       const dice = rolls(`batch ${functionId}`, options.midBatch);
       if (dice) {
         const handled = 1 + Math.floor(dice() * (records.length - 1));
@@ -103,7 +105,7 @@ export function installCrashInjection(host: LambdaHost, options: CrashOptions): 
     }
     if (!steps.has(functionId)) return call(event);
     const result = await call(event);
-    if (rolls(`step ${functionId} ${JSON.stringify(event)}`, options.afterStep)) {
+    if (rolls(`step ${functionId}`, options.afterStep)) {
       count(stats.afterStep, functionId);
       throw new InjectedCrash('Lambda.ServiceException', `${functionId} did its work, its answer was lost`);
     }
