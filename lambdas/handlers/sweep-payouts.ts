@@ -4,6 +4,7 @@
  * oldest payout hold still reserved and how many payouts are past their provider's usual time (both alarmed);
  * holds past their expiry are logged as an error while the lookups go on.
  */
+import type { Context } from 'aws-lambda';
 import { sweepPayouts } from '../payouts/sweeper';
 import {
   awaitSecondsFor,
@@ -19,19 +20,24 @@ import { instrumented } from '../shared/observability';
 
 const startWorkflow = payoutWorkflowStarter(resource('stateMachine', 'pay-out'));
 
-async function handle(): Promise<{
+async function handle(
+  _event: unknown,
+  context: Context,
+): Promise<{
   created: number;
   examined: number;
   resolved: number;
   pastExpiry: number;
   pastUsualTime: number;
   errors: number;
+  dueLeft: boolean;
 }> {
   const report = await sweepPayouts(payoutsContext(), {
     ...(await executorDependencies()),
     startWorkflow,
     timing: createTiming(),
     usualSeconds: awaitSecondsFor,
+    remainingMs: () => context.getRemainingTimeInMillis(),
   });
   businessMetrics.payoutHolds(report.oldestHoldAgeSeconds, report.pastUsualTime.length);
   if (report.pastExpiry > 0)
@@ -43,6 +49,10 @@ async function handle(): Promise<{
     logger.warn("payouts pending past their provider's usual time", {
       payout_ids: report.pastUsualTime.slice(0, 50),
       count: report.pastUsualTime.length,
+    });
+  if (report.dueLeft)
+    logger.warn('payout sweep ran out of time with payouts still due; the next run goes on', {
+      examined: report.examined,
     });
   if (report.errors.length) logger.warn('payout sweep left work for the next run', { errors: report.errors });
   logger.info('payout sweep done', {
@@ -58,6 +68,7 @@ async function handle(): Promise<{
     pastExpiry: report.pastExpiry,
     pastUsualTime: report.pastUsualTime.length,
     errors: report.errors.length,
+    dueLeft: report.dueLeft,
   };
 }
 

@@ -351,17 +351,28 @@ export async function listSellerPayouts(
 }
 
 /** Open payouts whose next check is due (the sweeper's work list). */
-export async function duePayouts(ctx: PayoutsContext, now: Date, limit = 100): Promise<Payout[]> {
-  const { Items } = await ctx.db.send(
+/** One page of open payouts due a check, oldest check first, and where the next page starts. */
+export interface DuePayoutsPage {
+  readonly payouts: Payout[];
+  readonly next?: Record<string, unknown>;
+}
+
+export async function duePayouts(
+  ctx: PayoutsContext,
+  now: Date,
+  page: { readonly limit?: number; readonly start?: Record<string, unknown> } = {},
+): Promise<DuePayoutsPage> {
+  const { Items, LastEvaluatedKey } = await ctx.db.send(
     new QueryCommand({
       TableName: ctx.tables.payouts,
       IndexName: OPEN_INDEX,
       KeyConditionExpression: 'gsi1pk = :p AND gsi1sk <= :now',
       ExpressionAttributeValues: { ':p': OPEN_PARTITION, ':now': `${now.toISOString()}~` },
-      Limit: limit,
+      Limit: page.limit ?? 100,
+      ExclusiveStartKey: page.start,
     }),
   );
-  return (Items ?? []).map(readPayout);
+  return { payouts: (Items ?? []).map(readPayout), ...(LastEvaluatedKey ? { next: LastEvaluatedKey } : {}) };
 }
 
 /** Every open payout (the holds still reserved), oldest check first: few, so one partition's pages. */

@@ -42,7 +42,12 @@ export interface SweepReport {
   /** Open payouts older than their provider's usual time: alarmed. */
   readonly pastUsualTime: string[];
   readonly errors: { id: string; error: string }[];
+  /** The run's time was spent with payouts still due: the next run goes on with them. */
+  dueLeft: boolean;
 }
+
+/** Time kept back from the invocation's timeout for the lookups in flight and the report. */
+export const DEFAULT_SWEEP_MARGIN_MS = 20_000;
 
 /** Stripe's bank payouts take about 2 days; the payee network clears in up to 5 (overridden by the handler). */
 const DEFAULT_USUAL_SECONDS: Readonly<Record<ProviderKind, number>> = {
@@ -57,6 +62,9 @@ export async function sweepPayouts(
     readonly timing?: CreateTiming;
     /** The provider's usual time to a final answer, in seconds. */
     readonly usualSeconds?: (provider: ProviderKind) => number;
+    /** The invocation's time left (Lambda's context); unbounded when absent. */
+    readonly remainingMs?: () => number;
+    readonly marginMs?: number;
   },
 ): Promise<SweepReport> {
   const report: SweepReport = {
@@ -68,6 +76,7 @@ export async function sweepPayouts(
     oldestHoldAgeSeconds: 0,
     pastUsualTime: [],
     errors: [],
+    dueLeft: false,
   };
   const now = nowOf(ctx);
   for (const seller of await scheduledSellers(ctx)) {
@@ -111,19 +120,32 @@ export async function sweepPayouts(
       });
     }
   }
-  for (const payout of await duePayouts(ctx, now)) {
-    report.examined++;
-    if (payout.hold_expires_at <= now.toISOString()) report.pastExpiry++;
-    try {
-      const after = await lookUpPayout(ctx, deps, payout.payout_id, 'sweeper');
-      if (after.status !== payout.status) report.resolved++;
-    } catch (error) {
-      report.errors.push({
-        id: payout.payout_id,
-        error: error instanceof Error ? error.message : String(error),
-      });
+  // Every due payout, page after page, while the invocation has time: a backlog (thousands due after an
+  // outage) is worked through in one run instead of 100 per 5 minutes; what is left waits for the next run.
+  const margin = deps.marginMs ?? DEFAULT_SWEEP_MARGIN_MS;
+  const hasTime = () => (deps.remainingMs?.() ?? Number.POSITIVE_INFINITY) > margin;
+  let start: Record<string, unknown> | undefined;
+  pages: do {
+    const page = await duePayouts(ctx, now, { start });
+    start = page.next;
+    for (const payout of page.payouts) {
+      if (!hasTime()) {
+        report.dueLeft = true;
+        break pages;
+      }
+      report.examined++;
+      if (payout.hold_expires_at <= now.toISOString()) report.pastExpiry++;
+      try {
+        const after = await lookUpPayout(ctx, deps, payout.payout_id, 'sweeper');
+        if (after.status !== payout.status) report.resolved++;
+      } catch (error) {
+        report.errors.push({
+          id: payout.payout_id,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
     }
-  }
+  } while (start);
   // What is still held after the lookups: the oldest hold, and the payouts later than their provider's usual.
   const usual = deps.usualSeconds ?? ((p: ProviderKind) => DEFAULT_USUAL_SECONDS[p] ?? 2 * 86_400);
   for (const payout of await openPayouts(ctx)) {

@@ -10,6 +10,7 @@ import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPayout } from '../../../lambdas/payouts/create';
 import { advancePayout, lookUpPayout } from '../../../lambdas/payouts/executor';
+import type { PayoutProvider } from '../../../lambdas/payouts/port';
 import { claimPayoutLease, getPayout, type PayoutsContext, putSeller } from '../../../lambdas/payouts/store';
 import { StripeConnectProvider } from '../../../lambdas/payouts/stripe-connect';
 import { sweepPayouts } from '../../../lambdas/payouts/sweeper';
@@ -499,6 +500,49 @@ describe('exactly once, even late', () => {
       return found && found.status !== 'RUNNING' ? found : undefined;
     });
     expect(execution.status).toBe('SUCCEEDED');
+  });
+});
+
+describe('a backlog of due payouts', () => {
+  it('one sweep pages past 100 while it has time; one out of time leaves the rest for the next', async () => {
+    const { seller } = await paidInSeller('backlog', 'acct_backlog');
+    const ids: string[] = [];
+    for (let i = 0; i < 120; i++) {
+      const { payout } = await createPayout(ctx, {
+        payoutId: `pout_backlog_${n}_${i}`,
+        sellerId: seller,
+        currency: 'USD',
+        amount: { currency: 'USD', minor: 10n },
+        origin: 'api',
+      });
+      ids.push(payout.payout_id);
+    }
+    // A provider that refuses these (evidence nothing moved) and passes the rest on: each lookup of one of
+    // ours closes it, so what is closed is what the sweeps looked at.
+    const ours = new Set(ids);
+    const looked = new Set<string>();
+    const refusing: PayoutProvider = {
+      advance: async (i) => {
+        if (!ours.has(i.payoutId)) return provider.advance(i);
+        looked.add(i.payoutId);
+        return { state: 'failed', failureCode: 'account_closed' };
+      },
+      lookup: (i) => (ours.has(i.payoutId) ? Promise.resolve(undefined) : provider.lookup(i)),
+      recover: (i, reference) => provider.recover(i, reference),
+    };
+    const later = { ...ctx, clock: () => new Date(Date.now() + 15 * 60_000) };
+    let checks = 30;
+    const outOfTime = await sweepPayouts(later, {
+      provider: refusing,
+      startWorkflow: async () => undefined,
+      remainingMs: () => (checks-- > 0 ? 60_000 : 5_000),
+      marginMs: 20_000,
+    });
+    expect(outOfTime).toMatchObject({ examined: 30, dueLeft: true });
+    const whole = await sweepPayouts(later, { provider: refusing, startWorkflow: async () => undefined });
+    expect(whole.dueLeft).toBe(false);
+    expect(looked.size).toBe(120);
+    for (const id of ids) expect((await getPayout(ctx, id))?.status).toBe('FAILED');
   });
 });
 
