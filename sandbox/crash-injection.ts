@@ -9,8 +9,9 @@
  *   `Runtime.ExitError` whatever its code did with the thrown crash (a catch, middy's error handlers: their
  *   answer never reaches the caller; an API route answers 502, as API Gateway does). The pay-in workflow
  *   leaves the order to the sweeper; the pay-out workflow retries its submit (which looks up before it
- *   creates); a storefront retries an API request under its Idempotency-Key. What code ran after the throw
- *   (a catch's write, the idempotency claim's release) did run here: a real death would not have.
+ *   creates); a storefront retries an API request under its Idempotency-Key. Code after the throw still runs
+ *   here (a catch, a finally), but a dead process sends nothing: every AWS call it makes from then on (a
+ *   catch's write, a lease's or an idempotency claim's release) fails unsent, counted as `afterDeath`.
  * - `afterStep`: a workflow step's function did all its work, then its answer is lost: thrown after the
  *   handler's promise resolved, as `Lambda.ServiceException`, which the state machines retry.
  * - `midBatch`: a batch consumer (a table stream's, with two or more records) dies after handling part of its
@@ -18,6 +19,12 @@
  *   retried, as on AWS).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type {
+  HandlerExecutionContext,
+  InitializeHandler,
+  InitializeHandlerArguments,
+  MetadataBearer,
+} from '@smithy/types';
 import { setCrashHook } from '../lambdas/shared/crash-point';
 import type { LambdaHost } from './lambda-host';
 import { seededRng } from './psp/random';
@@ -34,13 +41,33 @@ export interface CrashOptions {
   /** Probability that one invocation of `batchFunctions` with 2+ records dies mid-batch (0..1). */
   readonly midBatch: number;
   readonly batchFunctions: readonly string[];
+  /** The functions' AWS SDK clients: what a dead invocation sends through them is not sent. */
+  readonly awsClients?: readonly SdkClient[];
 }
+
+/** Any AWS SDK v3 client (only its middleware stack is used). */
+export interface SdkClient {
+  readonly middlewareStack: {
+    add(
+      middleware: (
+        next: InitializeHandler<object, MetadataBearer>,
+        context: HandlerExecutionContext,
+      ) => InitializeHandler<object, MetadataBearer>,
+      options: { step: 'initialize'; name: string; override: boolean },
+    ): void;
+    remove(name: string): boolean;
+  };
+}
+
+const DEAD_PROCESS_MIDDLEWARE = 'sandboxDeadProcessSendsNothing';
 
 export interface CrashStats {
   /** Per kind, then per crash point or function: how many crashes were injected. */
   readonly afterPsp: Record<string, number>;
   readonly afterStep: Record<string, number>;
   readonly midBatch: Record<string, number>;
+  /** Per SDK command: the calls a crashed invocation's remaining code tried, none of them sent. */
+  readonly afterDeath: Record<string, number>;
 }
 
 export interface CrashInjection {
@@ -57,7 +84,7 @@ export class InjectedCrash extends Error {
 }
 
 export function installCrashInjection(host: LambdaHost, options: CrashOptions): CrashInjection {
-  const stats: CrashStats = { afterPsp: {}, afterStep: {}, midBatch: {} };
+  const stats: CrashStats = { afterPsp: {}, afterStep: {}, midBatch: {}, afterDeath: {} };
   const attempts = new Map<string, number>();
   let enabled = true;
   /**
@@ -86,6 +113,18 @@ export function installCrashInjection(host: LambdaHost, options: CrashOptions): 
     if (invocation) invocation.crash ??= crash;
     throw crash;
   });
+
+  for (const client of options.awsClients ?? []) {
+    client.middlewareStack.add(
+      (next, context) => async (args: InitializeHandlerArguments<object>) => {
+        const crash = dying.getStore()?.crash;
+        if (!crash) return next(args);
+        count(stats.afterDeath, context.commandName ?? 'call');
+        throw crash;
+      },
+      { step: 'initialize', name: DEAD_PROCESS_MIDDLEWARE, override: true },
+    );
+  }
 
   /** Faults of a workflow step's answer and of a batch, around one invocation. */
   const invoke = async (functionId: string, event: unknown, call: (event: unknown) => Promise<unknown>) => {
@@ -129,6 +168,7 @@ export function installCrashInjection(host: LambdaHost, options: CrashOptions): 
       enabled = false;
     },
     remove: () => {
+      for (const client of options.awsClients ?? []) client.middlewareStack.remove(DEAD_PROCESS_MIDDLEWARE);
       setCrashHook(undefined);
       host.wrapInvocations(undefined);
     },

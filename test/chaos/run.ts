@@ -12,7 +12,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../../lambdas/shared/aws-clients';
+import { documentClient, s3Client, sfnClient, snsClient, sqsClient } from '../../lambdas/shared/aws-clients';
 import { manifest } from '../../lib/manifest';
 import { installCrashInjection } from '../../sandbox/crash-injection';
 import { installDynamoFaults } from '../../sandbox/dynamodb-faults';
@@ -460,7 +460,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     sweeps: 0,
     sweepErrors: 0,
     dynamo: { throttled: 0, conflicts: 0, calls: 0 },
-    crashes: { afterPsp: {}, afterStep: {}, midBatch: {} },
+    crashes: { afterPsp: {}, afterStep: {}, midBatch: {}, afterDeath: {} },
     pspFaults: {},
     apiStatuses: {},
     cancels: {},
@@ -490,6 +490,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     ],
     midBatch: plan.faults.crashMidBatch,
     batchFunctions: [...new Set(manifest.tableStreamEventSources.map((s) => s.function))],
+    awsClients: [documentClient(), sqsClient(), snsClient(), s3Client(), sfnClient()],
   });
   facts.crashes = crashes.stats;
   const workloads = options.workloads ?? [];

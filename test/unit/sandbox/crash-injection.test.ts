@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { crashPoint } from '../../../lambdas/shared/crash-point';
 import type { Manifest } from '../../../lib/manifest';
 import { type CrashInjection, installCrashInjection } from '../../../sandbox/crash-injection';
 import { LambdaHost } from '../../../sandbox/lambda-host';
+import { client, sent } from './fixtures/cleanup-handler';
 import { handled } from './fixtures/recording-handler';
 
 const entry = 'test/unit/sandbox/fixtures/recording-handler.ts';
@@ -12,6 +14,7 @@ const manifest = {
     { id: 'step', entry, timeoutSeconds: 5 },
     { id: 'batch', entry, timeoutSeconds: 5 },
     { id: 'plain', entry, timeoutSeconds: 5 },
+    { id: 'cleanup', entry: 'test/unit/sandbox/fixtures/cleanup-handler.ts', timeoutSeconds: 5 },
   ],
 } as unknown as Manifest;
 const root = resolve(import.meta.dirname, '../../..');
@@ -26,6 +29,7 @@ const arm = (rates: { afterPsp?: number; afterStep?: number; midBatch?: number }
     midBatch: rates.midBatch ?? 0,
     stepFunctions: ['step'],
     batchFunctions: ['batch'],
+    awsClients: [client],
   });
   return crashes;
 };
@@ -76,6 +80,21 @@ describe('crash injection in the local runtime', () => {
     injection.remove();
     crashes = undefined;
     expect(() => crashPoint('test.after-work', 'c')).not.toThrow();
+  });
+
+  it('a dead invocation sends nothing: the AWS call its finally makes fails unsent', async () => {
+    sent.length = 0;
+    const injection = arm({ afterPsp: 1 });
+    await expect(host.invoke('cleanup', { id: 'a' })).rejects.toMatchObject({ name: 'Runtime.ExitError' });
+    expect(sent).toEqual([]);
+    expect(injection.stats.afterDeath).toEqual({ PutItemCommand: 1 });
+    // Alive, the same code sends its write; removed, nothing of the injection is left on the client.
+    injection.disable();
+    await expect(host.invoke('cleanup', { id: 'b' })).resolves.toEqual({ ok: true });
+    injection.remove();
+    crashes = undefined;
+    await client.send(new PutCommand({ TableName: 't', Item: { pk: 'c' } }));
+    expect(sent).toEqual(['PutItemCommand', 'PutItemCommand']);
   });
 
   it('crashes the same attempts for the same seed', async () => {
