@@ -350,13 +350,13 @@ export async function listSellerPayouts(
   };
 }
 
-/** Open payouts whose next check is due (the sweeper's work list). */
 /** One page of open payouts due a check, oldest check first, and where the next page starts. */
 export interface DuePayoutsPage {
   readonly payouts: Payout[];
   readonly next?: Record<string, unknown>;
 }
 
+/** Open payouts whose next check is due (the sweeper's work list), a page at a time. */
 export async function duePayouts(
   ctx: PayoutsContext,
   now: Date,
