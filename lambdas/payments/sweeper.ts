@@ -115,7 +115,18 @@ export async function sweepDueOrders(
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.parallelism ?? 1) }, worker));
-  for (const checkoutId of checkouts) await completeCheckoutIfDone(ctx, checkoutId);
+  // Each checkout on its own: one that fails (a throttle past the SDK's retries) must not leave the others
+  // open, since an order the sweep made terminal is no longer due and no later sweep comes back to it.
+  for (const checkoutId of checkouts) {
+    try {
+      await completeCheckoutIfDone(ctx, checkoutId).catch(() => completeCheckoutIfDone(ctx, checkoutId));
+    } catch (error) {
+      errors.push({
+        payment_order_id: `checkout ${checkoutId}`,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      });
+    }
+  }
   // Metrics, not only log lines: alarms watch both (lib/manifest/payin.ts).
   ctx.metrics?.count(MetricName.SweeperOrderFailures, errors.length);
   ctx.metrics?.seconds(MetricName.OldestOpenOrderAgeSeconds, Math.round(oldestOpenMs / 1000));

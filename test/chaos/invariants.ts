@@ -346,7 +346,15 @@ export async function checkInvariants(
       'checkouts with every order terminal are is_payment_done',
       unclosed.length === 0,
       `${unclosed.length} not closed`,
-      unclosed.map((c) => c.checkout_id),
+      // Who moved each order last, and when: which path left the checkout open.
+      unclosed.map(
+        (c) =>
+          `${c.checkout_id} (${c.mode}, updated ${c.updated_at}): ${(
+            ordersByCheckout.get(c.checkout_id) ?? []
+          )
+            .map((o) => `${o.status} by ${o.last_transition?.actor ?? '?'} at ${o.updated_at}`)
+            .join('; ')}`,
+      ),
     ),
   );
 

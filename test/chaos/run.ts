@@ -582,6 +582,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   }
 
   for (const workload of workloads) await timed(workload, 'finish');
+  // What the last finish set off (its events, their fan-out) lands before the checks read every table.
+  await system.psp.control.webhooksIdle(120_000).catch(() => undefined);
+  await drainQueues(ctx);
 
   facts.apiStatuses = Object.fromEntries([...api.statuses].sort());
   options.beforeChecks?.();

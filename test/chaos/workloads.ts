@@ -43,7 +43,45 @@ function stripeOf(ctx: ChaosContext): Stripe {
   return createStripeClient({ apiKey: 'sk_test_chaos', apiBase: ctx.system.endpoints.psp }) as Stripe;
 }
 
-/** Runs `work` over `items`, `width` at a time. */
+/**
+ * Repeats `round` (it answers how many things are still open) until none is, or until none has closed for
+ * `stallMs` (the system stopped moving them: the checks then say which), or `maxMs` in all. Prints the count
+ * every 30 s. A wait on the system settling, not a fixed window: the time it needs grows with the run.
+ */
+export async function untilSettled(
+  ctx: ChaosContext,
+  what: string,
+  round: () => Promise<number>,
+  options: { stallMs?: number; maxMs?: number; pauseMs?: number } = {},
+): Promise<void> {
+  const { stallMs = 300_000, maxMs = 2_400_000, pauseMs = 1_000 } = options;
+  const started = Date.now();
+  let fewest = Number.POSITIVE_INFINITY;
+  let closedAt = started;
+  let loggedAt = started;
+  for (;;) {
+    const open = await round();
+    if (open === 0) return;
+    const now = Date.now();
+    if (open < fewest) {
+      fewest = open;
+      closedAt = now;
+    }
+    const seconds = ((now - started) / 1000).toFixed(0);
+    if (now - closedAt >= stallMs || now - started >= maxMs) {
+      ctx.log(
+        `[chaos] ${what}: ${open} still open after ${seconds} s, none closed for ${((now - closedAt) / 1000).toFixed(0)} s: checking`,
+      );
+      return;
+    }
+    if (now - loggedAt >= 30_000) {
+      loggedAt = now;
+      ctx.log(`[chaos] ${what}: ${open} still open after ${seconds} s`);
+    }
+    await sleep(pauseMs);
+  }
+}
+
 /** `work` on every item, `width` at a time; the results in the items' order. */
 export async function poolMap<T, R>(
   items: readonly T[],
@@ -320,6 +358,8 @@ export function disputesWorkload(): ChaosWorkload {
    */
   const opened: { disputeId: string; order: OrderView; outcome: 'won' | 'lost'; attributed: boolean }[] = [];
   const problems: string[] = [];
+  /** Disputes the bank closed before our withdrawal step was posted (info: the order of events was harder). */
+  const closedBeforeWithdrawn: string[] = [];
   const attributed = () => opened.filter((d) => d.attributed);
   const unattributed = () => opened.filter((d) => !d.attributed);
 
@@ -376,12 +416,13 @@ export function disputesWorkload(): ChaosWorkload {
       ctx.log(
         `[chaos] disputes: ${opened.length} opened (${unattributed().length} on hosted pages of several orders)`,
       );
-      // The bank closes each once the money was withdrawn (or, for a shared charge, at once).
+      // The bank closes each once the money was withdrawn (or, for a shared charge, at once). A withdrawal
+      // not yet posted by then (events behind a backlog under the faults) is not a fault: the bank does not
+      // wait for us either. The close goes ahead; the checks read the steps the PSP's own records imply.
       await pool(opened, 16, async (d) => {
         if (d.attributed) {
           const held = await waitFor(ctx, d.disputeId, (v) => (v.posted ?? []).includes('funds_withdrawn'));
-          if (!(held.posted ?? []).includes('funds_withdrawn'))
-            problems.push(`${d.disputeId}: funds never withdrawn (${held.status})`);
+          if (!(held.posted ?? []).includes('funds_withdrawn')) closedBeforeWithdrawn.push(d.disputeId);
         }
         const closed = await sim(ctx, `disputes/${d.disputeId}/close`, { outcome: d.outcome });
         if (closed.status !== 200) problems.push(`${d.disputeId}: close answered ${closed.status}`);
@@ -389,11 +430,16 @@ export function disputesWorkload(): ChaosWorkload {
     },
 
     async finish(ctx) {
-      await pool(attributed(), 16, async (d) => {
-        const last = d.outcome === 'won' ? 'funds_reinstated' : 'lost';
-        await waitFor(ctx, d.disputeId, (v) => v.status === d.outcome && (v.posted ?? []).includes(last));
+      // Until every attributed dispute shows its outcome and last step, for as long as some still move: a
+      // fixed window was too short at 10,000 checkouts, where a backlog of events drains for minutes.
+      const done = (d: (typeof opened)[number], v: DisputeView) =>
+        v.status === d.outcome &&
+        (v.posted ?? []).includes(d.outcome === 'won' ? 'funds_reinstated' : 'lost');
+      await untilSettled(ctx, 'disputes', async () => {
+        await ctx.system.psp.control.webhooksIdle(30_000).catch(() => undefined);
+        const views = await poolMap(attributed(), 16, (d) => view(ctx, d.disputeId));
+        return attributed().filter((d, i) => !done(d, views[i] as DisputeView)).length;
       });
-      await ctx.system.psp.control.webhooksIdle(60_000).catch(() => undefined);
     },
 
     async moneyOut(ctx) {
@@ -432,12 +478,23 @@ export function disputesWorkload(): ChaosWorkload {
         sellers.add(d.order.seller_account);
         const v = await view(ctx, d.disputeId);
         tally(outcomes, v.status);
+        const theirs = psp.get(d.disputeId);
+        // The steps the PSP's own records imply (its balance transactions and status), and the plan's outcome.
+        const implied = [
+          ...((theirs?.balance_transactions ?? []).some((t) => t.amount < 0) ? ['funds_withdrawn'] : []),
+          ...((theirs?.balance_transactions ?? []).some((t) => t.amount > 0) ? ['funds_reinstated'] : []),
+          ...(theirs?.status === 'lost' ? ['lost'] : []),
+        ];
         const expected =
           d.outcome === 'won' ? ['funds_withdrawn', 'funds_reinstated'] : ['funds_withdrawn', 'lost'];
-        if (v.status !== psp.get(d.disputeId)?.status)
-          wrong.push(`${d.disputeId}: ours ${v.status}, PSP ${psp.get(d.disputeId)?.status}`);
-        if (JSON.stringify(v.posted ?? []) !== JSON.stringify(expected))
-          wrong.push(`${d.disputeId} (${d.outcome}): steps ${(v.posted ?? []).join(',')}`);
+        if (v.status !== theirs?.status)
+          wrong.push(`${d.disputeId}: ours ${v.status}, PSP ${theirs?.status}`);
+        if (JSON.stringify(v.posted ?? []) !== JSON.stringify(implied))
+          wrong.push(
+            `${d.disputeId}: steps ${(v.posted ?? []).join(',') || 'none'}, PSP implies ${implied.join(',')}`,
+          );
+        else if (JSON.stringify(implied) !== JSON.stringify(expected))
+          wrong.push(`${d.disputeId} (planned ${d.outcome}): PSP steps ${implied.join(',')}`);
       }
       for (const seller of sellers) {
         const w = await ctx.api.call('GET', `/v1/sellers/${seller}/wallet`);
@@ -449,7 +506,7 @@ export function disputesWorkload(): ChaosWorkload {
         row(
           'disputes: each closed won/lost with its steps once; dispute_held back to 0; a shared charge flagged',
           wrong.length === 0,
-          `${opened.length} disputes (${opened.filter((d) => d.order.mode === 'hosted').length} on hosted pages; ${listed(outcomes)}) on ${sellers.size} sellers; ${unattributed().length} on a charge of several orders left to a person (${decimal(leftToPerson)} USD at the PSP, not posted)`,
+          `${opened.length} disputes (${opened.filter((d) => d.order.mode === 'hosted').length} on hosted pages; ${listed(outcomes)}) on ${sellers.size} sellers; ${unattributed().length} on a charge of several orders left to a person (${decimal(leftToPerson)} USD at the PSP, not posted); ${closedBeforeWithdrawn.length} closed by the bank before our withdrawal was posted; ${wrong.length} wrong`,
           wrong,
         ),
       ];
@@ -559,13 +616,13 @@ export function payoutsWorkload(): ChaosWorkload {
       await round(ctx, p, 'settled');
       // The banks pay: each payout is settled at the simulator once it was submitted.
       const settled = new Set<string>();
-      // Until every payout is closed, or past the payouts' usual time (CHAOS_TIMING) and a webhook queue
-      // redelivery (180 s): a lost bank event is found by the sweep's lookup after the usual time.
-      const deadline = Date.now() + 300_000;
-      // The sweep runs by the clock, as its schedule would: with thousands of payouts one pass of reads
-      // takes longer than the sweep's interval, and a payout whose submit crashed moves only by a sweep.
+      // Until every payout is closed, for as long as some still close (a lost bank event is found by the
+      // sweep's lookup after the payouts' usual time, CHAOS_TIMING). A fixed 300 s left 740 of 2,000 open at
+      // 10,000 checkouts. The sweep runs by the clock, as its schedule would: with thousands of payouts one
+      // pass of reads takes longer than the sweep's interval, and a payout whose submit crashed moves only
+      // by a sweep.
       let sweptAt = Date.now();
-      while (Date.now() < deadline) {
+      await untilSettled(ctx, 'payouts', async () => {
         let open = 0;
         // Only what is still open is read again (16 at a time): this workload's banks only settle, so
         // nothing closed opens again.
@@ -582,14 +639,14 @@ export function payoutsWorkload(): ChaosWorkload {
             await sim(ctx, `payouts/${v.bank_payout_id}/settle`, {});
           }
         });
-        if (open === 0) break;
+        if (open === 0) return 0;
         if (Date.now() - sweptAt >= 10_000) {
           sweptAt = Date.now();
           await ctx.system.runtime.runSchedule(PAYOUT_SWEEP).catch(() => undefined);
         }
         await ctx.system.psp.control.webhooksIdle(30_000).catch(() => undefined);
-        await sleep(500);
-      }
+        return open;
+      });
     },
 
     async invariants(ctx) {
