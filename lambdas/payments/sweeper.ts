@@ -11,7 +11,7 @@ import { type ExecutionDependencies, executeOrder, reportPspTrouble } from './ex
 import { sweepHostedCheckout } from './hosted-page';
 import { isTerminal, type PaymentOrder } from './model';
 import { getOrder } from './order-transitions';
-import { DEFAULT_TIMING } from './timing';
+import { DEFAULT_TIMING, waitingRecheckAt } from './timing';
 
 export interface SweepReport {
   readonly examined: number;
@@ -87,7 +87,13 @@ export async function sweepDueOrders(
         // being stuck; an order still EXECUTING after a sweep is.
         if (after.status === before.status) {
           const stuck = after.status === 'EXECUTING' || after.status === 'NOT_STARTED';
-          const count = await postponeDeadline(ctx, after, later(ctx, timing.pendingRecheckMs), stuck);
+          // Stuck: again soon. A card order waiting on 3-D Secure: less often the longer the buyer has been
+          // gone. A hosted page keeps the base interval: its page's life bounds it (submit.ts).
+          const next =
+            stuck || after.mode === 'hosted'
+              ? later(ctx, timing.pendingRecheckMs)
+              : waitingRecheckAt(timing, after.created_at, nowOf(ctx));
+          const count = await postponeDeadline(ctx, after, next, stuck);
           if (stuck) await tellIfStuck(ctx, after, count, timing.attentionAfterSweeps, 'still unresolved');
         }
       }

@@ -70,6 +70,9 @@ export function paymentTiming(): Timing {
     pendingRecheckMs: Number(
       optionalEnv('PAYIN_PENDING_RECHECK_MS', String(DEFAULT_TIMING.pendingRecheckMs)),
     ),
+    pendingRecheckMaxMs: Number(
+      optionalEnv('PAYIN_PENDING_RECHECK_MAX_MS', String(DEFAULT_TIMING.pendingRecheckMaxMs)),
+    ),
     pendingExpiryMs: Number(optionalEnv('PAYIN_PENDING_EXPIRY_MS', String(DEFAULT_TIMING.pendingExpiryMs))),
     attentionAfterSweeps: Number(
       optionalEnv('PAYIN_ATTENTION_AFTER_SWEEPS', String(DEFAULT_TIMING.attentionAfterSweeps)),

@@ -35,6 +35,8 @@ import {
 export const CHAOS_TIMING = {
   executingTimeoutMs: 3_000,
   pendingRecheckMs: 3_000,
+  /** The longest wait between looks at an order waiting on 3-D Secure (2 h on AWS). */
+  pendingRecheckMaxMs: 30_000,
   pspTimeoutMs: 1_000,
   /** The PSP circuit's cool-down: the faults open it during a run; the run waits this out at its end. */
   circuitCoolDownMs: 3_000,
@@ -64,6 +66,7 @@ export function chaosEnvironment(): Record<string, string> {
   return {
     PAYIN_EXECUTING_TIMEOUT_MS: String(CHAOS_TIMING.executingTimeoutMs),
     PAYIN_PENDING_RECHECK_MS: String(CHAOS_TIMING.pendingRecheckMs),
+    PAYIN_PENDING_RECHECK_MAX_MS: String(CHAOS_TIMING.pendingRecheckMaxMs),
     // A webhook event that failed to apply comes back after a full-jitter backoff of 5 s x 2^(tries - 1)
     // (up to 900 s): under the run's faults a few failures in a row put a dispute's event minutes away.
     WEBHOOK_RETRY_BASE_SECONDS: String(CHAOS_TIMING.webhookRetryBaseSeconds),

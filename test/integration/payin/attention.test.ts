@@ -119,6 +119,7 @@ describe('outcomes that need a person', () => {
       timing: {
         executingTimeoutMs: 60_000,
         pendingRecheckMs: 60_000,
+        pendingRecheckMaxMs: 60_000,
         pendingExpiryMs: 24 * 3600_000,
         attentionAfterSweeps: 3,
       },

@@ -440,6 +440,41 @@ describe('late, duplicate, out-of-order and lost webhooks', () => {
     await assertLedgerInvariants(ctx);
   });
 
+  it('a buyer gone from 3-D Secure is looked at less often the longer they are gone (half the age, capped), and still credited', async () => {
+    const loss = system.psp.control.addFault({ kind: 'loss', eventType: 'payment_intent.*' });
+    try {
+      const { checkout } = await submit('seller_gone', '9.00', 'pm_card_authenticationRequired');
+      const [pending] = await waitForOrders(ctx, checkout.order_ids, (o) =>
+        o.every((x) => x.status === 'PENDING'),
+      );
+      const id = pending?.payment_order_id ?? '';
+      const created = Date.parse(pending?.created_at ?? '');
+      const deps = executionDependencies(system, ctx, psp);
+      // Swept when the order is 3 hours old: the next look is 90 minutes later, not 10.
+      const sweepAt = async (ageMs: number) => {
+        const clock = new Date(created + ageMs);
+        const due = (await dueOrders(ctx, clock)).filter((o) => o.payment_order_id === id);
+        expect(due).toHaveLength(1);
+        await sweepDueOrders({ ...ctx, clock: () => clock }, deps, due);
+        const [after] = await getOrders(ctx, [id]);
+        return { after, waitMs: Date.parse(after?.deadline ?? '') - clock.getTime() };
+      };
+      const old = await sweepAt(3 * 3600_000);
+      expect(old.after).toMatchObject({ status: 'PENDING', pending_reason: 'requires_action' });
+      expect(old.waitMs).toBe(90 * 60_000);
+      // Ten hours old: the cap, 2 hours.
+      expect((await sweepAt(10 * 3600_000)).waitMs).toBe(DEFAULT_TIMING.pendingRecheckMaxMs);
+      // The buyer comes back and pays while the events are lost: the next look credits them.
+      system.psp.control.completeAuthentication(pending?.psp_reference ?? '', 'succeed');
+      await system.psp.control.webhooksIdle();
+      const credited = await sweepAt(12 * 3600_000 + 1_000);
+      expect(credited.after?.status).toBe('SUCCESS');
+    } finally {
+      system.psp.control.removeFault(loss);
+    }
+    await assertLedgerInvariants(ctx);
+  });
+
   it('sends a message that can never be applied to the dead-letter queue after 5 receives', async () => {
     const sqs = new SQSClient({
       endpoint: system.endpoints.messaging,
