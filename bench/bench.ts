@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- [--seconds 20] [--levels 1,5,10,20] [--rate 10] [--json FILE] [--svg FILE]
  * [--bundles-only | --skip-bundles]`: the whole local system on its own engines, measured.
- *   1. Each function's bundle (esbuild with the deploy's options: ESM, minified, AWS SDK external) and its module
+ *   1. Each function's bundle (esbuild with the deploy's options: ESM, minified, AWS SDK bundled) and its module
  *      load time in a fresh Node process, beside a hello-world module's.
  *   2. DynamoDB Local's raw TransactWriteItems rate on this machine (the storage ceiling).
  *   3. Sustained checkouts/s (two orders each, card mode) and POST /v1/payments latency p50/p95/p99 at a few
@@ -112,7 +112,8 @@ async function bundles(): Promise<BundleFigure[]> {
       banner: {
         js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
       },
-      external: ['@aws-sdk/*'],
+      // As deployed (lib/constructs/payment-function.ts): the AWS SDK is bundled, not loaded from the runtime.
+      external: [],
       logLevel: 'silent',
     });
     // Module load in a fresh process (a cold start's init, without the runtime's own start).
