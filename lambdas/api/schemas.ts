@@ -4,35 +4,31 @@
  * `unknown_currency`, ...), then the rules that span orders (one currency, unique order ids, at most 40 orders),
  * then the PSP's own rules (`currency_not_supported`, `amount_precision_not_supported`, `amount_below_minimum`,
  * `amount_above_maximum`), so that nothing the PSP would refuse is ever stored.
- * The result is the typed input of `submitCheckout`; nothing here touches storage.
+ * The result is the typed input of `submitCheckout`; nothing here touches storage. Path ids and the 400 answer
+ * are in ./validation.ts (no zod), re-exported here.
  */
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { type ZodError, z } from 'zod';
 import { type CurrencyCode, type Money, MoneyError, parseAmount, parseCurrency, sum } from '../money';
 import type { BuyerInfo } from '../payments/model';
 import type { SubmitCheckoutInput } from '../payments/submit';
 import { checkChargeable, checkRepresentable, pspCurrency } from '../psp/currencies';
-import { containsCardNumber } from './card-data';
 import { ApiError, ApiErrorCode } from './errors';
-import { cardDataError } from './request';
+import { fieldPath, ID_RULE, isValidId, validationError } from './validation';
+
+export {
+  type FieldIssue,
+  fieldPath,
+  ID_PATTERN,
+  isValidId,
+  pathId,
+  validationError,
+} from './validation';
 
 /**
  * DynamoDB's 100-item transaction holds the checkout and, per order, the order and its first history entry:
  * 1 + 2 x 40 leaves room to spare.
  */
 export const MAX_ORDERS = 40;
-
-/** Ids go inside DynamoDB keys and PSP metadata: the ledger's seller ids follow the same rule. */
-export const ID_PATTERN = /^[A-Za-z0-9_.@+-]{1,128}$/;
-const ID_RULE = 'must be 1-128 characters of A-Z a-z 0-9 _ . @ + -, and not "." or ".."';
-
-/**
- * Whether a string is an id we accept: the pattern, and not a dot segment: `/v1/payments/..` is the parent
- * path to every HTTP client (and `%2e%2e` decodes to it), so such an id could be stored but never read back.
- */
-export function isValidId(value: string): boolean {
-  return ID_PATTERN.test(value) && value !== '.' && value !== '..';
-}
 
 export const idSchema = z.string({ error: ID_RULE }).refine(isValidId, { error: ID_RULE });
 
@@ -66,30 +62,6 @@ export const createPaymentSchema = z.strictObject({
 });
 
 export type CreatePaymentBody = z.infer<typeof createPaymentSchema>;
-
-export interface FieldIssue {
-  readonly field: string;
-  readonly code: string;
-  readonly message: string;
-}
-
-/** `['payment_orders', 0, 'amount']` is `payment_orders[0].amount`. */
-export function fieldPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? String(part) : `.${String(part)}`;
-  }
-  return out === '' ? '(body)' : out;
-}
-
-const MAX_ISSUES = 20;
-
-export function validationError(issues: readonly FieldIssue[]): ApiError {
-  return new ApiError(400, ApiErrorCode.ValidationError, 'the request is not valid', {
-    fields: issues.slice(0, MAX_ISSUES),
-  });
-}
 
 function fromZod(error: ZodError): ApiError {
   return validationError(
@@ -231,13 +203,4 @@ export function parseCancelCheckout(json: unknown): Record<string, never> {
     ]);
   }
   return {};
-}
-
-export function pathId(event: Pick<APIGatewayProxyEvent, 'pathParameters'>, name: string): string {
-  const value = event.pathParameters?.[name];
-  if (value !== undefined && containsCardNumber(value)) throw cardDataError();
-  if (value === undefined || !isValidId(value)) {
-    throw validationError([{ field: name, code: 'invalid_format', message: ID_RULE }]);
-  }
-  return value;
 }

@@ -1,13 +1,13 @@
 /**
  * GET /v1/payments/{payment_order_id}: an order's status and history, and for a card payment waiting on the
- * buyer (3-D Secure) the action the storefront hands to the PSP's client library (see lambdas/api/payments-api.ts),
+ * buyer (3-D Secure) the action the storefront hands to the PSP's client library (see lambdas/api/payment-reads.ts),
  * and its refunds and disputes.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { readOnlyPaymentsContext } from '../api/config';
-import { getPaymentOrderHandler } from '../api/payments-api';
+import { getPaymentOrderHandler } from '../api/payment-reads';
 import { orderMoneyBack } from '../refunds/api';
-import { readOnlyMoneyBack } from '../refunds/wiring';
+import { readOnlyMoneyBack } from '../refunds/read-wiring';
 import { documentClient } from '../shared/aws-clients';
 import { instrumented } from '../shared/observability';
 import { paymentProvider } from '../shared/psp-wiring';

@@ -11,8 +11,8 @@ import {
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { stripeClientFromEnv } from '../psp/stripe-provider';
-import { documentClient, sfnClient } from '../shared/aws-clients';
-import { optionalEnv, resource } from '../shared/config';
+import { sfnClient } from '../shared/aws-clients';
+import { optionalEnv } from '../shared/config';
 import { logger } from '../shared/logger';
 import { businessMetrics } from '../shared/metrics';
 import { rebuiltOnRotation } from '../shared/secrets';
@@ -21,37 +21,12 @@ import { DEFAULT_RECHECK_MS, type ExecutorDependencies } from './executor';
 import type { Payout, ProviderKind } from './model';
 import { PayeeNetworkProvider } from './payee-network';
 import type { PayoutProvider } from './port';
-import type { PayoutsContext } from './store';
 import { StripeConnectProvider } from './stripe-connect';
 
-let ctx: PayoutsContext | undefined;
-let settingsCtx: PayoutsContext | undefined;
 let payeeProvider: (() => Promise<PayoutProvider>) | undefined;
 
-export function payoutsContext(): PayoutsContext {
-  ctx ??= {
-    db: documentClient(),
-    tables: {
-      payouts: resource('table', 'payouts'),
-      ledger: resource('table', 'ledger'),
-      wallets: resource('table', 'wallets'),
-    },
-  };
-  return ctx;
-}
-
-/**
- * For functions granted only the payouts table (seller settings, pause, payout reads): no ledger or wallet
- * names, so a call that would move money fails loudly instead of reaching tables the function has no
- * permission on (like `ordersContext` in lambdas/shared/wiring.ts).
- */
-export function payoutsTableContext(): PayoutsContext {
-  settingsCtx ??= {
-    db: documentClient(),
-    tables: { payouts: resource('table', 'payouts'), ledger: '', wallets: '' },
-  };
-  return settingsCtx;
-}
+// The table-only contexts live apart (./table-wiring.ts): importing this module loads the Stripe SDK.
+export { payoutsContext, payoutsTableContext } from './table-wiring';
 
 /** Stripe Connect, with the current Stripe key (rebuilt after a rotation). */
 export const payoutProvider: () => Promise<PayoutProvider> = rebuiltOnRotation(

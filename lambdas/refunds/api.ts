@@ -14,7 +14,7 @@ import { ApiError, ApiErrorCode } from '../api/errors';
 import { jsonResponse } from '../api/http';
 import type { IdempotencyStore } from '../api/idempotency';
 import { httpErrors, idempotent, type ValidatedEvent, validJsonBody } from '../api/middleware';
-import { pathId } from '../api/schemas';
+import { pathId } from '../api/validation';
 import { parseAmount } from '../money';
 import { getOrder } from '../payments';
 import { getDispute, mustDispute, orderDisputes } from './disputes';

@@ -21,7 +21,7 @@ import { getOrder } from '../payments';
 import { RefundError } from './errors';
 import { disputeKey, orderDisputeKey } from './keys';
 import { type DisputeRecord, FINAL_DISPUTE_STATUSES } from './model';
-import type { PspDispute } from './psp';
+import type { PspDispute } from './psp-port';
 import { orderOfMoneyBack, type RefundDependencies } from './service';
 import { ledgerOf, type MoneyBackContext, orderChildren } from './store';
 

@@ -33,7 +33,7 @@ import { listSellerPayouts } from '../payouts/store';
 import { refundKey } from './keys';
 import { RefundMetric, refundNeedsPerson } from './metrics';
 import type { RefundRecord, TransferReversalState } from './model';
-import { PspRefusedError } from './psp';
+import { PspRefusedError } from './psp-port';
 import type { RefundDependencies } from './service';
 import { getRefund, ledgerOf, type MoneyBackContext, setRefundFields } from './store';
 

@@ -10,7 +10,7 @@ import { RefundError } from './errors';
 import { DUE_SHARDS } from './keys';
 import { refundNeedsPerson } from './metrics';
 import type { RefundRecord } from './model';
-import { type MoneyBackProvider, type PspRefund, PspRefusedError } from './psp';
+import { type MoneyBackProvider, type PspRefund, PspRefusedError } from './psp-port';
 import { reverseForRefund } from './reversals';
 import {
   createRefund,

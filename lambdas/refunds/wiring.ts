@@ -54,14 +54,5 @@ export function moneyBackDependencies(
   return deps;
 }
 
-/** For read-only functions (granted only the payments table): nothing here can post or call the PSP. */
-export function readOnlyMoneyBack(): RefundDependencies {
-  return {
-    ctx: {
-      db: documentClient(),
-      tables: { payments: resource('table', 'payments'), ledger: '', wallets: '' },
-      policy: policyFromEnv(process.env),
-    },
-    psp: () => Promise.reject(new Error('this function does not call the PSP')),
-  };
-}
+// The read-only functions' dependencies live apart (./read-wiring.ts): importing this module loads the SDK.
+export { readOnlyMoneyBack } from './read-wiring';
