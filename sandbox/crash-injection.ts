@@ -11,7 +11,8 @@
  *   leaves the order to the sweeper; the pay-out workflow retries its submit (which looks up before it
  *   creates); a storefront retries an API request under its Idempotency-Key. Code after the throw still runs
  *   here (a catch, a finally), but a dead process sends nothing: every AWS call it makes from then on (a
- *   catch's write, a lease's or an idempotency claim's release) fails unsent, counted as `afterDeath`.
+ *   catch's write, a lease's or an idempotency claim's release) fails unsent, and so does every request to a
+ *   provider (the PSP through the Stripe SDK, the payee network: `outboundCall`), counted as `afterDeath`.
  * - `afterStep`: a workflow step's function did all its work, then its answer is lost: thrown after the
  *   handler's promise resolved, as `Lambda.ServiceException`, which the state machines retry.
  * - `midBatch`: a batch consumer (a table stream's, with two or more records) dies after handling part of its
@@ -25,7 +26,7 @@ import type {
   InitializeHandlerArguments,
   MetadataBearer,
 } from '@smithy/types';
-import { setCrashHook } from '../lambdas/shared/crash-point';
+import { setCrashHook, setOutboundHook } from '../lambdas/shared/crash-point';
 import type { LambdaHost } from './lambda-host';
 import { seededRng } from './psp/random';
 
@@ -114,6 +115,14 @@ export function installCrashInjection(host: LambdaHost, options: CrashOptions): 
     throw crash;
   });
 
+  // A provider request (the PSP, the payee network) from a dead invocation is not sent either.
+  setOutboundHook((target) => {
+    const crash = dying.getStore()?.crash;
+    if (!crash) return;
+    count(stats.afterDeath, target);
+    throw crash;
+  });
+
   for (const client of options.awsClients ?? []) {
     client.middlewareStack.add(
       (next, context) => async (args: InitializeHandlerArguments<object>) => {
@@ -170,6 +179,7 @@ export function installCrashInjection(host: LambdaHost, options: CrashOptions): 
     remove: () => {
       for (const client of options.awsClients ?? []) client.middlewareStack.remove(DEAD_PROCESS_MIDDLEWARE);
       setCrashHook(undefined);
+      setOutboundHook(undefined);
       host.wrapInvocations(undefined);
     },
   };

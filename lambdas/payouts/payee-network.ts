@@ -13,6 +13,7 @@
  * creates only when there is none, so a retry days later continues instead of paying again.
  */
 import { toStripeAmount } from '../psp/currencies';
+import { outboundCall } from '../shared/crash-point';
 import { PayoutProviderPermanentError, PayoutProviderTransientError } from './errors';
 import type { PayoutInstruction, PayoutProvider, ProviderPayout } from './port';
 
@@ -80,6 +81,7 @@ export class PayeeNetworkProvider implements PayoutProvider {
   ): Promise<{ status: number; json: T }> {
     let response: Response;
     try {
+      outboundCall('payee_network');
       response = await this.fetch(`${this.options.apiBase}${path}`, {
         method,
         headers: {

@@ -6,6 +6,7 @@
 import Stripe from 'stripe';
 import type { Money } from '../money';
 import { optionalEnv } from '../shared/config';
+import { outboundCall } from '../shared/crash-point';
 import { fromStripeAmount, toStripeAmount } from './currencies';
 import type {
   BuyerAction,
@@ -27,9 +28,25 @@ export interface StripeProviderOptions {
   readonly maxNetworkRetries?: number;
 }
 
+/** The SDK's own Node HTTP client, announcing each request first (`outboundCall`: nothing in production). */
+function announcedHttpClient() {
+  const http = Stripe.createNodeHttpClient();
+  const send = http.makeRequest.bind(http);
+  http.makeRequest = (...request) => {
+    try {
+      outboundCall('psp');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return send(...request);
+  };
+  return http;
+}
+
 export function createStripeClient(options: StripeProviderOptions): Stripe {
   const base = options.apiBase ? new URL(options.apiBase) : undefined;
   return new Stripe(options.apiKey, {
+    httpClient: announcedHttpClient(),
     timeout: options.timeoutMs ?? 5_000,
     maxNetworkRetries: options.maxNetworkRetries ?? 2,
     telemetry: false,

@@ -15,3 +15,21 @@ export function crashPoint(name: string, subject: string): void {
 export function setCrashHook(hook: CrashHook | undefined): void {
   (globalThis as { [HOOK]?: CrashHook })[HOOK] = hook;
 }
+
+const OUTBOUND = Symbol.for('payments.outboundCall');
+
+type OutboundHook = (target: string) => void;
+
+/**
+ * Before a request leaves the function for a provider (the PSP, the payee network). In production this does
+ * nothing; the local crash injection sets the hook, which throws when the invocation already died at a crash
+ * point: a dead process sends nothing more, to AWS or to anyone else.
+ */
+export function outboundCall(target: string): void {
+  (globalThis as { [OUTBOUND]?: OutboundHook })[OUTBOUND]?.(target);
+}
+
+/** For the local runtime only: sets (or, with undefined, clears) the hook `outboundCall` calls. */
+export function setOutboundHook(hook: OutboundHook | undefined): void {
+  (globalThis as { [OUTBOUND]?: OutboundHook })[OUTBOUND] = hook;
+}

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -15,6 +17,7 @@ const manifest = {
     { id: 'batch', entry, timeoutSeconds: 5 },
     { id: 'plain', entry, timeoutSeconds: 5 },
     { id: 'cleanup', entry: 'test/unit/sandbox/fixtures/cleanup-handler.ts', timeoutSeconds: 5 },
+    { id: 'psp-cleanup', entry: 'test/unit/sandbox/fixtures/psp-cleanup-handler.ts', timeoutSeconds: 5 },
   ],
 } as unknown as Manifest;
 const root = resolve(import.meta.dirname, '../../..');
@@ -95,6 +98,31 @@ describe('crash injection in the local runtime', () => {
     crashes = undefined;
     await client.send(new PutCommand({ TableName: 't', Item: { pk: 'c' } }));
     expect(sent).toEqual(['PutItemCommand', 'PutItemCommand']);
+  });
+
+  it('a dead invocation sends nothing to the PSP either: its Stripe request fails unsent', async () => {
+    const received: string[] = [];
+    const psp = createServer((req, res) => {
+      received.push(`${req.method} ${req.url}`);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: 'pi_x', object: 'payment_intent', status: 'canceled' }));
+    });
+    await new Promise<void>((done) => psp.listen(0, '127.0.0.1', done));
+    const pspBase = `http://127.0.0.1:${(psp.address() as AddressInfo).port}`;
+    try {
+      const injection = arm({ afterPsp: 1 });
+      await expect(host.invoke('psp-cleanup', { id: 'a', pspBase })).rejects.toMatchObject({
+        name: 'Runtime.ExitError',
+      });
+      expect(received).toEqual([]);
+      expect(injection.stats.afterDeath).toEqual({ psp: 1 });
+      // Alive, the same code reaches the PSP.
+      injection.disable();
+      await expect(host.invoke('psp-cleanup', { id: 'b', pspBase })).resolves.toEqual({ ok: true });
+      expect(received).toEqual(['POST /v1/payment_intents/pi_b/cancel']);
+    } finally {
+      psp.close();
+    }
   });
 
   it('crashes the same attempts for the same seed', async () => {
