@@ -123,7 +123,9 @@ interface PayoutBody {
   history?: { from: string | null; to: string; by: string }[];
 }
 
-async function waitForStatus(payoutId: string, statuses: string[], timeoutMs = 20_000): Promise<PayoutBody> {
+// 45 s: a workflow's wait, its lookup and the stream behind it took over 20 s once on a machine busy with a
+// 10,000-checkout chaos run (a flaky failure of the lost-event tests below), and nothing here depends on speed.
+async function waitForStatus(payoutId: string, statuses: string[], timeoutMs = 45_000): Promise<PayoutBody> {
   return eventually(async () => {
     const got = await callApi<PayoutBody>(system, 'GET', `/v1/payouts/${payoutId}`);
     return statuses.includes(got.body.status) ? got.body : undefined;
