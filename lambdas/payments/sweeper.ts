@@ -46,6 +46,8 @@ export async function sweepDueOrders(
   let stillOpen = 0;
   const errors: { payment_order_id: string; error: string }[] = [];
   const checkouts = new Set<string>();
+  /** Checkouts already closed after one of their orders moved (the end of the sweep skips them). */
+  const closed = new Set<string>();
   const hostedDone = new Set<string>();
   const now = nowOf(ctx).getTime();
   let oldestOpenMs = 0;
@@ -81,6 +83,17 @@ export async function sweepDueOrders(
         after = await executeOrder(ctx, ungated, before.payment_order_id, 'sweeper');
       }
       if (after && after.status !== before.status) moved++;
+      // Its checkout closes now, not at the end of the sweep: an invocation that dies later in the sweep (a
+      // crash or a timeout on another order) would leave it open for good, since a terminal order is no
+      // longer due and no later sweep comes back to it.
+      if (after && isTerminal(after.status) && after.status !== before.status) {
+        // A failure here is not the order's: the end of the sweep tries this checkout again.
+        const done = await completeCheckoutIfDone(ctx, before.checkout_id).then(
+          () => true,
+          () => false,
+        );
+        if (done) closed.add(before.checkout_id);
+      }
       if (after && !isTerminal(after.status)) {
         stillOpen++;
         // Still waiting: look again later rather than on every sweep. Waiting on the buyer (PENDING) is not
@@ -124,6 +137,7 @@ export async function sweepDueOrders(
   // Each checkout on its own: one that fails (a throttle past the SDK's retries) must not leave the others
   // open, since an order the sweep made terminal is no longer due and no later sweep comes back to it.
   for (const checkoutId of checkouts) {
+    if (closed.has(checkoutId)) continue;
     try {
       await completeCheckoutIfDone(ctx, checkoutId).catch(() => completeCheckoutIfDone(ctx, checkoutId));
     } catch (error) {

@@ -139,6 +139,11 @@ export class PspControl {
     return this.webhooks.idle(timeoutMs);
   }
 
+  /** Webhook deliveries not yet answered 2xx (queued, in flight, held, or waiting to be retried). */
+  webhooksPending(): number {
+    return this.webhooks.backlog;
+  }
+
   /** Sends an event again (as a "resend" in Stripe's dashboard), ignoring webhook faults. */
   redeliver(eventId: string): void {
     this.webhooks.dispatch(this.engine.store.events.get(eventId), { ignoreFaults: true });

@@ -144,6 +144,11 @@ export class WebhookDispatcher {
     }
   }
 
+  /** Deliveries queued, in flight, held or waiting to be retried (a backlog the chaos run watches drain). */
+  get backlog(): number {
+    return this.pending;
+  }
+
   /** Resolves once nothing is queued, in flight, held or waiting to be retried. */
   idle(timeoutMs = 10_000): Promise<void> {
     if (this.pending === 0) return Promise.resolve();

@@ -2,10 +2,22 @@
  * Issue 8 (8): Express workflows run at least once. The pay-in workflow started twice for one checkout, and two
  * executeOrder at once for one order, charge once per order, and the losing run moves no order.
  */
+
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { executeOrder, getOrder, type PaymentOrder, type PaymentsContext } from '../../../lambdas/payments';
+import {
+  dueOrders,
+  executeOrder,
+  getCheckout,
+  getOrder,
+  type PaymentOrder,
+  type PaymentsContext,
+  sweepDueOrders,
+} from '../../../lambdas/payments';
 import type { StripePaymentProvider } from '../../../lambdas/psp/stripe-provider';
+import { setCrashHook } from '../../../lambdas/shared/crash-point';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../sandbox/engines/local-aws';
 import type { LocalSystem } from '../../../sandbox/local-system';
 import {
@@ -114,5 +126,60 @@ describe('at least once', () => {
       await expectOneMovePerStatus(done);
       expect(await availableBalance(ctx, `seller_race_${round}`, 'USD')).toBe('6.30');
     }
+  });
+
+  it('a sweep that dies on a later order has already closed the checkouts of the orders it moved', async () => {
+    const submit = (label: string) =>
+      submitTestCheckout(system, ctx, psp, {
+        label,
+        orders: [{ seller: `seller_${label}`, amount: '7.00' }],
+        paymentMethod: 'pm_card_visa',
+        startWorkflow: false,
+      });
+    const first = (await submit('swept_first')).checkout;
+    const second = (await submit('swept_dies')).checkout;
+    const [firstId, secondId] = [first.order_ids[0] ?? '', second.order_ids[0] ?? ''];
+    // The sweep's invocation dies at the second order's crash point: nothing it sends after that is sent.
+    let dead = false;
+    const db = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint: system.endpoints.dynamodb,
+        region: LOCAL_REGION,
+        credentials: LOCAL_CREDENTIALS,
+      }),
+      { marshallOptions: { removeUndefinedValues: true } },
+    );
+    db.middlewareStack.add(
+      (next) => async (args) => {
+        if (dead) throw new Error('the process is dead');
+        return next(args);
+      },
+      { step: 'initialize', name: 'deadProcess' },
+    );
+    // Its events lost too, so that only the sweep can close the checkout (the webhook would, otherwise).
+    const loss = system.psp.control.addFault({ kind: 'loss', eventType: 'payment_intent.*' });
+    setCrashHook((name, subject) => {
+      if (name !== 'payin.confirmed' || subject !== secondId) return;
+      dead = true;
+      throw new Error(`crashed at ${name}`);
+    });
+    try {
+      const at = new Date(Date.now() + 10 * 60_000);
+      const due = (await dueOrders(ctx, at)).filter((o) => [firstId, secondId].includes(o.payment_order_id));
+      due.sort((a, b) => (a.payment_order_id === firstId ? -1 : b.payment_order_id === firstId ? 1 : 0));
+      expect(due.map((o) => o.payment_order_id)).toEqual([firstId, secondId]);
+      await expect(
+        sweepDueOrders({ ...ctx, db }, executionDependencies(system, ctx, psp), due),
+      ).rejects.toThrow(/dead/);
+      await system.psp.control.webhooksIdle();
+    } finally {
+      setCrashHook(undefined);
+      system.psp.control.removeFault(loss);
+      db.destroy();
+    }
+    expect((await getOrder(ctx, firstId))?.status).toBe('SUCCESS');
+    expect((await getCheckout(ctx, first.checkout_id))?.is_payment_done).toBe(true);
+    // The dead sweep's own order is still due: the next sweep finishes it and its checkout.
+    expect((await getCheckout(ctx, second.checkout_id))?.is_payment_done).toBe(false);
   });
 });
