@@ -17,7 +17,7 @@ import { logger } from '../shared/logger';
 import { businessMetrics } from '../shared/metrics';
 import { rebuiltOnRotation } from '../shared/secrets';
 import { type CreateTiming, DEFAULT_CREATE_TIMING } from './create';
-import { DEFAULT_RECHECK_MS, type ExecutorDependencies } from './executor';
+import { DEFAULT_LEASE_MS, DEFAULT_RECHECK_MS, type ExecutorDependencies } from './executor';
 import type { Payout, ProviderKind } from './model';
 import { PayeeNetworkProvider } from './payee-network';
 import type { PayoutProvider } from './port';
@@ -89,6 +89,8 @@ export async function executorDependencies(): Promise<ExecutorDependencies> {
       if (data.alarm === 'UnhandledProviderEvent') businessMetrics.unhandledPayoutProviderEvent();
     },
     recheckMs: Number(optionalEnv('PAYOUT_RECHECK_MS', String(DEFAULT_RECHECK_MS))),
+    // How long a run's claim on a payout holds when its holder died without releasing it (15 min on AWS).
+    leaseMs: Number(optionalEnv('PAYOUT_LEASE_MS', String(DEFAULT_LEASE_MS))),
   };
 }
 

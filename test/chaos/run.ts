@@ -53,6 +53,12 @@ export const CHAOS_TIMING = {
    * the provider did is found then, so a payout created at the end of the run is not left CREATED.
    */
   payoutFirstCheckMs: 20_000,
+  /**
+   * How long a claim on a payout holds once its holder died without releasing it (15 min on AWS): a submit
+   * that crashed after the transfer leaves the payout CREATED until it lapses (a short run once left one
+   * CREATED past the finish with its transfer at the PSP).
+   */
+  payoutLeaseMs: 30_000,
   /** The webhook consumer's retry backoff base (5 s on AWS). */
   webhookRetryBaseSeconds: 1,
 };
@@ -451,6 +457,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   process.env.PAYOUT_AWAIT_SECONDS_STRIPE_CONNECT = String(CHAOS_TIMING.payoutAwaitSeconds);
   process.env.PAYOUT_AWAIT_SECONDS_PAYEE_NETWORK = String(CHAOS_TIMING.payoutAwaitSeconds);
   process.env.PAYOUT_RECHECK_MS = String(CHAOS_TIMING.payoutRecheckMs);
+  process.env.PAYOUT_LEASE_MS = String(CHAOS_TIMING.payoutLeaseMs);
   process.env.PAYOUT_FIRST_CHECK_MS = String(CHAOS_TIMING.payoutFirstCheckMs);
   const db = harnessDocumentClient(system.endpoints.dynamodb);
   const api = new ApiClient(system.endpoints.api, options.apiKey);
