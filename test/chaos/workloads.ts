@@ -185,12 +185,14 @@ export function refundsWorkload(): ChaosWorkload {
   const overdraws = { groups: 0, refused: 0 };
   const unanswered: string[] = [];
 
+  /** An order's refunds as our API answers them; undefined when it did not answer 200. */
+  const refundsOf = async (ctx: ChaosContext, id: string) => {
+    const answer = await ctx.api.call('GET', `/v1/payments/${id}/refunds`);
+    return answer.status === 200 ? ((answer.body.data ?? []) as RefundView[]) : undefined;
+  };
   const ours = async (ctx: ChaosContext) => {
     const ids = [...targets.keys()];
-    const lists = await poolMap(ids, 16, async (id) => {
-      const answer = await ctx.api.call('GET', `/v1/payments/${id}/refunds`);
-      return (answer.body.data ?? []) as RefundView[];
-    });
+    const lists = await poolMap(ids, 16, async (id) => (await refundsOf(ctx, id)) ?? []);
     return new Map(ids.map((id, i) => [id, lists[i] ?? []]));
   };
 
@@ -257,12 +259,12 @@ export function refundsWorkload(): ChaosWorkload {
       let watched = [...targets.keys()];
       for (let round = 0; round < 20; round++) {
         await ctx.system.psp.control.webhooksIdle(60_000).catch(() => undefined);
-        const lists = await poolMap(watched, 8, async (id) => {
-          const answer = await ctx.api.call('GET', `/v1/payments/${id}/refunds`);
-          // An unanswered read is looked at again next round.
-          if (answer.status !== 200) return [{ status: 'pending' } as RefundView];
-          return (answer.body.data ?? []) as RefundView[];
-        });
+        // An unanswered read is looked at again next round.
+        const lists = await poolMap(
+          watched,
+          8,
+          async (id) => (await refundsOf(ctx, id)) ?? [{ status: 'pending' } as RefundView],
+        );
         watched = watched.filter((_, i) => (lists[i] ?? []).some((r) => r.status === 'pending'));
         const pending = lists.flat().filter((r) => r.status === 'pending');
         if (pending.length === 0) break;
