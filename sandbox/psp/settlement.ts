@@ -396,6 +396,9 @@ export class SettlementService {
     effectiveAt: string,
   ): AppliedDiscrepancy[] {
     const applied: AppliedDiscrepancy[] = [];
+    // An extra row's default currency is the day's, read before any currency_off changes a row (else the
+    // extra row's currency, and so its payout, would depend on which row the day's traffic wrote first).
+    const dayCurrency = rows[0]?.currency ?? 'usd';
     const find = (target: string | undefined): number => {
       if (rows.length === 0) throw new RangeError('no settlement rows to inject a discrepancy into');
       if (target === undefined) return 0;
@@ -407,7 +410,7 @@ export class SettlementService {
     };
     for (const d of discrepancies) {
       if (d.kind === 'extra_row') {
-        const currency = d.currency ?? rows[0]?.currency ?? 'usd';
+        const currency = d.currency ?? dayCurrency;
         const gross = d.amountMinor ?? 1234;
         const chargeId = newId('ch');
         const txnId = newId('txn');

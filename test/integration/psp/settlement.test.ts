@@ -186,6 +186,24 @@ describe('settlement report', () => {
     ]);
   });
 
+  it('gives an extra row the day\u2019s currency and payout even when a currency_off changed the first row before it', async () => {
+    const clean = parseCsv(h.sim.control.settlementReport({ date: '2026-03-14', currency: 'usd' }).csv);
+    const [first] = clean;
+    const report = h.sim.control.settlementReport({
+      date: '2026-03-14',
+      currency: 'usd',
+      discrepancies: [
+        { kind: 'currency_off', target: first?.balance_transaction_id, currency: 'eur' },
+        { kind: 'extra_row', amountMinor: 4321 },
+      ],
+    });
+    const rows = parseCsv(report.csv);
+    const extra = rows.find((r) => r.gross === '43.21');
+    expect(rows[0]?.currency).toBe('eur');
+    expect(extra).toMatchObject({ currency: 'usd', automatic_payout_id: first?.automatic_payout_id });
+    expect(report.payouts.map((p) => p.currency)).toEqual(['eur', 'usd']);
+  });
+
   it('serves the CSV over the control API', async () => {
     const response = await fetch(`${h.sim.url}/_sim/settlement/2026-03-15.csv`);
     expect(response.headers.get('content-type')).toContain('text/csv');

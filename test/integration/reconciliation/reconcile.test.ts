@@ -271,7 +271,7 @@ describe('the settlement file through the S3 trigger', () => {
         { kind: 'fee_off', target: await pi('two', 0), deltaMinor: 5 },
         { kind: 'currency_off', target: await pi('two', 1), currency: 'eur' },
         { kind: 'duplicate_row', target: await pi('hosted') },
-        { kind: 'extra_row', amountMinor: 4321 },
+        { kind: 'extra_row', amountMinor: 4321, currency: 'usd' },
         { kind: 'missing_row', target: await pi('four') },
         // The other kinds of row: a refund short, a dispute's fee off, a transfer in another currency, a
         // claw-back's reversal missing, a refund twice.
