@@ -5,7 +5,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { PaymentsContext } from './context';
-import { DUE_INDEX, dueIndexKeys, orderKey, SWEEP_SHARDS } from './keys';
+import { DUE_INDEX, dueIndexKeys, dueQuery, orderKey, SWEEP_SHARDS } from './keys';
 import { isTerminal, type PaymentOrder } from './model';
 import { getOrders } from './order-transitions';
 
@@ -14,7 +14,6 @@ export interface DueOrder {
   readonly payment_order_id: string;
 }
 
-const DUE_QUERY = 'gsi1pk = :pk AND gsi1sk <= :now';
 const dueOrderOf = (item: Record<string, unknown>): DueOrder => ({
   payment_order_id: String(item.pk).slice('ORDER#'.length),
 });
@@ -52,8 +51,7 @@ export async function dueOrdersPage(
     new QueryCommand({
       TableName: ctx.tables.payments,
       IndexName: DUE_INDEX,
-      KeyConditionExpression: DUE_QUERY,
-      ExpressionAttributeValues: { ':pk': `DUE#${shard}`, ':now': `${now.toISOString()}#~` },
+      ...dueQuery(shard, now),
       Limit: limit,
       ...(startKey ? { ExclusiveStartKey: startKey } : {}),
     }),

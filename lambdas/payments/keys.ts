@@ -23,6 +23,14 @@ export function dueShard(orderId: string): number {
   return createHash('sha256').update(orderId).digest().readUInt32BE(0) % SWEEP_SHARDS;
 }
 
+/** The due-index query of one shard: its orders whose deadline is at or before `now`, oldest first. */
+export function dueQuery(shard: number, now: Date) {
+  return {
+    KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk <= :now',
+    ExpressionAttributeValues: { ':pk': `DUE#${shard}`, ':now': `${now.toISOString()}#~` },
+  };
+}
+
 export function dueIndexKeys(orderId: string, deadline: string): { gsi1pk: string; gsi1sk: string } {
   return { gsi1pk: `DUE#${dueShard(orderId)}`, gsi1sk: `${deadline}#${orderId}` };
 }

@@ -1,7 +1,8 @@
 /**
  * The sweeper, fanned out per due-index shard and paginated (issue 13.4). Every minute the scheduled
- * dispatcher sends one message per shard (SWEEP_SHARDS) to the `sweep-shards` queue; a worker takes the
- * shard's lease, pages through its due orders (oldest deadline first) with `parallelism` orders in flight,
+ * dispatcher sends one message per shard (SWEEP_SHARDS) with an order due to the `sweep-shards` queue (an
+ * idle shard gets none: lambdas/payments/due-shards.ts); a worker takes the shard's lease, pages through its
+ * due orders (oldest deadline first) with `parallelism` orders in flight,
  * and when its time budget (its timeout minus a margin) is spent with orders left, hands back a continuation
  * (the next page's key) that the handler re-enqueues. The lease (in `coordination`) keeps a shard to one
  * worker, so the next minute's message for a shard still being swept is dropped instead of racing it.
@@ -16,7 +17,6 @@ import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamod
 import { nowOf, type PaymentsContext } from './context';
 import { dueOrdersPage } from './due-index';
 import type { ExecutionDependencies } from './executor';
-import { SWEEP_SHARDS } from './keys';
 import { sweepDueOrders } from './sweeper';
 
 /** A message on the sweep-shards queue: a shard to sweep, from the start or from a continuation. */
@@ -47,11 +47,6 @@ export interface ShardSweepResult {
   /** drained: no due order left; budget: time spent, `cursor` continues; circuit: the PSP's circuit is open. */
   readonly stoppedBy: 'drained' | 'budget' | 'circuit';
   readonly cursor?: Record<string, unknown>;
-}
-
-/** The messages of one dispatch: one per shard. */
-export function shardMessages(shards = SWEEP_SHARDS): ShardSweepMessage[] {
-  return Array.from({ length: shards }, (_, shard) => ({ shard }));
 }
 
 /**

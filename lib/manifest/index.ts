@@ -279,10 +279,11 @@ const declared: Manifest = {
     {
       id: 'sweep-payment-orders',
       description:
-        'Every minute: fans the sweep out, one message per due-index shard to sweep-payment-orders-shard.',
+        'Every minute: fans the sweep out, one message per due-index shard with an order due to sweep-payment-orders-shard.',
       entry: 'lambdas/handlers/sweep-payment-orders.ts',
       timeoutSeconds: 10,
-      access: { queues: { 'sweep-shards': 'send' } },
+      // It reads the due index (one key per shard) to send a worker only where there is work.
+      access: { tables: { payments: 'read' }, queues: { 'sweep-shards': 'send' } },
       // One dispatcher at a time (it only sends SWEEP_SHARDS messages).
       reservedConcurrency: 1,
     },
