@@ -457,6 +457,39 @@ describe('exactly once, even late', () => {
     await waitForStatus(payout.payout_id, ['PAID']);
   });
 
+  it('a run that died after the PSP moved the money, lease held: a look applies what the PSP has, one transfer', async () => {
+    const { seller } = await paidInSeller('died', 'acct_died');
+    const { payout } = await createPayout(ctx, {
+      payoutId: `pout_died_${Date.now().toString(36)}`,
+      sellerId: seller,
+      currency: 'USD',
+      amount: { currency: 'USD', minor: 300n },
+      origin: 'api',
+    });
+    // What the dead run did: took the lease, and the provider made the transfer and the bank payout; it died
+    // before it wrote either (crash point payout.advanced), so the payout is CREATED with its lease held.
+    expect(await claimPayoutLease(ctx, payout.payout_id, 'dead-run', 15 * 60_000)).toBe(true);
+    const made = await provider.advance({
+      payoutId: payout.payout_id,
+      sellerId: seller,
+      amount: { currency: 'USD', minor: 300n },
+      destination: payout.destination_account,
+    });
+    expect(made.state).toBe('in_flight');
+    expect((await getPayout(ctx, payout.payout_id))?.status).toBe('CREATED');
+    // The sweeper's look while the lease is held: it only reads, and applies what it reads.
+    const looked = await lookUpPayout(ctx, { provider }, payout.payout_id, 'sweeper');
+    expect(looked).toMatchObject({
+      status: 'SUBMITTED',
+      provider_reference: made.reference,
+      bank_payout_id: made.bankPayoutId,
+    });
+    expect(transfersOf(payout.payout_id)).toHaveLength(1);
+    system.psp.control.connect.settle(made.bankPayoutId ?? '');
+    await waitForStatus(payout.payout_id, ['PAID']);
+    expect(transfersOf(payout.payout_id)).toHaveLength(1);
+  });
+
   it('a lost webhook: the sweeper looks the payout up, settles it and answers the waiting workflow', async () => {
     const { seller } = await paidInSeller('nohook', 'acct_nohook');
     system.psp.control.addFault({ kind: 'loss', eventType: 'payout.paid' });
