@@ -12,7 +12,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPayout } from '../../../lambdas/payouts/create';
 import { advancePayout, lookUpPayout } from '../../../lambdas/payouts/executor';
 import { PayeeNetworkProvider } from '../../../lambdas/payouts/payee-network';
+import { PAYEE_INBOX_PREFIX } from '../../../lambdas/payouts/payee-webhook';
 import { getPayout, type PayoutsContext } from '../../../lambdas/payouts/store';
+import { InboxStatus, loadEvent } from '../../../lambdas/webhooks/inbox';
 import { StripeConnectProvider } from '../../../lambdas/payouts/stripe-connect';
 import { createStripeClient } from '../../../lambdas/psp/stripe-provider';
 import type { LocalSystem } from '../../../sandbox/local-system';
@@ -164,6 +166,24 @@ async function waiting(payoutId: string): Promise<void> {
   await eventually(async () => ((await getPayout(ctx, payoutId))?.task_token ? true : undefined));
 }
 
+/**
+ * Every event the payee network has sent about the payout so far is applied by us. The consumer looks the
+ * payment up before applying any event, so one still in flight when a later event is lost would read the
+ * later state and answer for it: a test of the lookup after the wait must let those land first.
+ */
+async function eventsApplied(payoutId: string): Promise<void> {
+  const inbox = { db: localDocumentClient(), table: system.names.tables['webhook-events'] ?? '' };
+  const sent = payees.events.filter((e) => e.data.payment.ref_code === payoutId).map((e) => e.id);
+  expect(sent.length).toBeGreaterThan(0);
+  await eventually(async () => {
+    for (const id of sent) {
+      const stored = await loadEvent(inbox, `${PAYEE_INBOX_PREFIX}${id}`);
+      if (stored?.status !== InboxStatus.Applied) return undefined;
+    }
+    return true;
+  }, 30_000);
+}
+
 async function execution(payoutId: string) {
   return eventually(async () => {
     const found = system.runtime.stepFunctions
@@ -266,6 +286,7 @@ describe('a lost webhook: the wait times out and the lookup resolves it', () => 
     const id = await pay(seller, '3.00');
     await waitForStatus(id, ['SUBMITTED']);
     await waiting(id);
+    await eventsApplied(id);
     // Every later result is lost (the consumer looks a payment up before applying an event, so even the
     // `paid` event would tell it the payment cleared).
     system.psp.control.addFault({ kind: 'loss', eventType: 'payee.payment.*' });
