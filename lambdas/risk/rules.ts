@@ -5,7 +5,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type CurrencyCode, isCurrencyCode, parseAmount } from '../money';
 
 export const RiskDecision = { Approve: 'approve', Decline: 'decline' } as const;
@@ -62,7 +62,10 @@ export function riskRulesFromEnv(env: NodeJS.ProcessEnv): RiskRulesConfig {
 
 /**
  * The default rule set. Velocity is counted in a per-buyer, per-window item holding the SET of checkout ids,
- * so assessing the same checkout twice (a retried workflow step) never counts it twice.
+ * so assessing the same checkout twice (a retried workflow step) never counts it twice. The limit holds over
+ * any window's length, not per fixed window: the previous window's checkouts count too, weighted by how much
+ * of it still lies inside the sliding window (a fixed window alone let a buyer place twice the limit across a
+ * boundary, the limit just before it and the limit again just after).
  */
 export class DefaultRiskRules implements RiskProvider {
   constructor(
@@ -87,21 +90,40 @@ export class DefaultRiskRules implements RiskProvider {
 
   private async withinVelocity(subject: RiskSubject): Promise<boolean> {
     const windowMs = this.config.velocity.windowMinutes * 60_000;
-    const window = Math.floor(this.clock().getTime() / windowMs);
+    const nowMs = this.clock().getTime();
+    const window = Math.floor(nowMs / windowMs);
+    const key = (w: number) => ({ pk: `VELOCITY#${subject.buyerId}`, sk: `W#${w}` });
+    const previous = await this.store.db.send(
+      new GetCommand({
+        TableName: this.store.table,
+        Key: key(window - 1),
+        ProjectionExpression: 'checkouts',
+      }),
+    );
+    const before = (previous.Item?.checkouts as Set<string> | undefined) ?? new Set<string>();
+    // Counted already, just before the boundary (a retried assessment): the same answer, not a second count.
+    if (before.has(subject.checkoutId)) return true;
+    // This window may hold `room` checkouts: the limit less the part of the previous window still inside
+    // the sliding window (a new checkout is admitted while current + 1 + that part <= the limit).
+    const stillInside = before.size * (1 - (nowMs - window * windowMs) / windowMs);
+    const room = Math.floor(this.config.velocity.maxCheckouts - stillInside);
     try {
       await this.store.db.send(
         new UpdateCommand({
           TableName: this.store.table,
-          Key: { pk: `VELOCITY#${subject.buyerId}`, sk: `W#${window}` },
-          // The counter outlives its window by a day, then DynamoDB removes it.
+          Key: key(window),
+          // The counter outlives its window by a day (the next window reads it), then DynamoDB removes it.
           UpdateExpression: 'ADD checkouts :id SET expires_at = :expires',
+          // No room at all: only a checkout already counted here passes (the same answer on a retry).
           ConditionExpression:
-            'attribute_not_exists(checkouts) OR size(checkouts) < :max OR contains(checkouts, :checkout)',
+            room > 0
+              ? 'attribute_not_exists(checkouts) OR size(checkouts) < :room OR contains(checkouts, :checkout)'
+              : 'contains(checkouts, :checkout)',
           ExpressionAttributeValues: {
             ':id': new Set([subject.checkoutId]),
-            ':max': this.config.velocity.maxCheckouts,
             ':checkout': subject.checkoutId,
             ':expires': Math.floor(((window + 1) * windowMs) / 1000) + 86_400,
+            ...(room > 0 ? { ':room': room } : {}),
           },
         }),
       );
