@@ -6,6 +6,8 @@
  *
  *   - reversal succeeds: `transfer_reversal:{trr_id}` posts psp_receivable (debit) against the seller's
  *     receivable (credit; what a pay-in netted meanwhile becomes available again, so nobody pays twice);
+ *   - a payout of the seller's still open: nothing is asked (its transfer may be what the connected account
+ *     holds, kept for its bank payout); the receivable stays and is netted as below;
  *   - the PSP refuses it (`balance_insufficient`, the transfer already reversed ...): the receivable stays, the
  *     seller's payouts wait (negative_balance) and their next pay-ins net it (lambdas/ledger/payin.ts);
  *   - the answer is unknown (timeout, 5xx): the reversal stays `pending` on the refund and the refund on the
@@ -28,7 +30,7 @@ import {
 } from '../ledger/money-back';
 import { readTransactionById } from '../ledger/posting';
 import { money } from '../money';
-import type { Payout } from '../payouts/model';
+import { isOpen, type Payout } from '../payouts/model';
 import { listSellerPayouts } from '../payouts/store';
 import { refundKey } from './keys';
 import { RefundMetric, refundNeedsPerson } from './metrics';
@@ -58,18 +60,24 @@ async function owedByRefund(ctx: MoneyBackContext, record: RefundRecord): Promis
     .reduce((sum, e) => sum + e.amount.minor, 0n);
 }
 
-/** The seller's newest PAID payout in the refund's currency that names its transfer. */
-async function lastPaidPayout(ctx: MoneyBackContext, record: RefundRecord): Promise<Payout | undefined> {
+/**
+ * The seller's newest PAID payout in the refund's currency that names its transfer, and whether a payout in
+ * that currency is still open (CREATED or SUBMITTED).
+ */
+async function payoutsOf(
+  ctx: MoneyBackContext,
+  record: RefundRecord,
+): Promise<{ lastPaid?: Payout; openOne: boolean }> {
   const payouts = ctx.tables.payouts;
-  if (!payouts) return undefined;
+  if (!payouts) return { openOne: false };
   const page = await listSellerPayouts(
     { db: ctx.db, tables: { payouts, ledger: ctx.tables.ledger, wallets: ctx.tables.wallets } },
     record.seller_account,
     { limit: 25 },
   );
-  return page.payouts.find(
-    (p) => p.status === 'PAID' && p.currency === record.currency && p.provider_reference !== undefined,
-  );
+  const inCurrency = page.payouts.filter((p) => p.currency === record.currency);
+  const lastPaid = inCurrency.find((p) => p.status === 'PAID' && p.provider_reference !== undefined);
+  return { ...(lastPaid ? { lastPaid } : {}), openOne: inCurrency.some((p) => isOpen(p.status)) };
 }
 
 async function writeReversal(
@@ -120,8 +128,13 @@ export async function reverseForRefund(deps: RefundDependencies, input: RefundRe
     // What a pay-in already netted is not owed any more: only what the wallet still shows is reversed.
     const due = owed < wallet.receivable ? owed : wallet.receivable;
     if (due <= 0n) return record;
-    const payout = await lastPaidPayout(ctx, record);
+    const { lastPaid: payout, openOne } = await payoutsOf(ctx, record);
     if (!payout?.provider_reference) return record; // never paid out: the receivable waits for pay-ins
+    // A payout still open: its transfer may already sit in the connected account, waiting for its bank
+    // payout. A reversal now would be paid from that money and the bank payout then refused for want of
+    // it, its payout stuck (a 10,000-checkout run). The receivable waits for pay-ins, as when never paid
+    // out; no new payout starts meanwhile (a receivable makes the seller not payable).
+    if (openOne) return record;
     const amount = due < BigInt(payout.amount) ? due : BigInt(payout.amount);
     const at = nowIso(ctx);
     const state: TransferReversalState = {

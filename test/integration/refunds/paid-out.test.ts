@@ -192,6 +192,55 @@ describe('a refund after the seller was paid out', () => {
     await paidOrder(seller, '50.00');
     expect(await wallet(seller)).toEqual({ available: 3_600n, receivable: 0n, disputeHeld: 0n });
   });
+
+  it('takes nothing from the money of a payout still in flight: its bank payout goes through', async () => {
+    const { seller, account, order, payout: first } = await paidOutSeller('rev_inflight');
+    await paidOrder(seller, '50.00');
+    // The next payout's transfer is made, its bank payout not yet (the PSP fails it for now): the connected
+    // account holds the payout's 45.00, and only for it.
+    const fault = system.psp.control.addFault({ kind: 'error', route: 'POST /v1/payouts', status: 500 });
+    const posted = await callApi<PayoutBody>(system, 'POST', '/v1/payouts', {
+      seller_account: seller,
+      currency: 'USD',
+      all_payable: true,
+    });
+    expect(posted.status).toBe(201);
+    const second = posted.body.payout_id;
+    await eventually(async () => {
+      const found = await stripe().transfers.list({ transfer_group: second, limit: 1 });
+      return found.data.length > 0 ? true : undefined;
+    }, 20_000);
+    expect(sim.connectedBalance(account, 'usd')).toBe(4_500);
+
+    const asked = await callApi<Record<string, unknown>>(
+      system,
+      'POST',
+      `/v1/payments/${order.payment_order_id}/refunds`,
+      { amount: '10.00' },
+    );
+    expect(asked.status).toBe(201);
+    const refundId = String(asked.body.refund_id);
+    const refunded = await waitRefund(refundId, (r) => r.status === 'succeeded');
+    // No reversal asked while the payout is open: the seller owes the 9.00, their next pay-ins net it.
+    expect(refunded.reversal).toBeUndefined();
+    expect((await stripe().transfers.retrieve(first.provider_reference ?? '')).amount_reversed).toBe(0);
+    expect(sim.connectedBalance(account, 'usd')).toBe(4_500);
+    expect((await wallet(seller)).receivable).toBe(900n);
+
+    // The PSP recovers: the workflow's next try makes the bank payout of the whole 45.00, and it is paid.
+    system.psp.control.removeFault(fault);
+    const submitted = await eventually(async () => {
+      const got = await callApi<PayoutBody>(system, 'GET', `/v1/payouts/${second}`);
+      return got.body.status === 'SUBMITTED' ? got.body : undefined;
+    }, 60_000);
+    system.psp.control.connect.settle(submitted.bank_payout_id ?? '');
+    await eventually(async () => {
+      const got = await callApi<PayoutBody>(system, 'GET', `/v1/payouts/${second}`);
+      return got.body.status === 'PAID' ? got.body : undefined;
+    }, 20_000);
+    expect(sim.connectedBalance(account, 'usd')).toBe(0);
+    expect(await wallet(seller)).toEqual({ available: 0n, receivable: 900n, disputeHeld: 0n });
+  });
 });
 
 describe('the order view', () => {
