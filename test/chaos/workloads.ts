@@ -44,6 +44,29 @@ function stripeOf(ctx: ChaosContext): Stripe {
 }
 
 /**
+ * The claw-backs of refunds from paid-out sellers (lambdas/refunds/reversals.ts): transfer reversals that name
+ * a refund, per transfer and per currency. Money back from a seller's connected account, so neither a payout
+ * given back (the payouts row nets only those) nor money gone: the money row counts it as come in again.
+ */
+async function refundClawbacks(
+  ctx: ChaosContext,
+): Promise<{ byTransfer: Map<string, number>; byCurrency: Record<string, bigint> }> {
+  const stripe = stripeOf(ctx);
+  const byTransfer = new Map<string, number>();
+  const byCurrency: Record<string, bigint> = {};
+  for await (const t of stripe.transfers.list({ limit: 100 })) {
+    if (t.amount_reversed === 0) continue;
+    for await (const r of stripe.transfers.listReversals(t.id, { limit: 100 })) {
+      if (!r.metadata?.refund_id) continue;
+      byTransfer.set(t.id, (byTransfer.get(t.id) ?? 0) + r.amount);
+      const c = r.currency.toUpperCase();
+      byCurrency[c] = (byCurrency[c] ?? 0n) + BigInt(r.amount);
+    }
+  }
+  return { byTransfer, byCurrency };
+}
+
+/**
  * Repeats `round` (it answers how many things are still open) until none is, or until none has closed for
  * `stallMs` (the system stopped moving them: the checks then say which), or `maxMs` in all. Prints the count
  * every 30 s. A wait on the system settling, not a fixed window: the time it needs grows with the run.
@@ -282,6 +305,9 @@ export function refundsWorkload(): ChaosWorkload {
         const c = r.currency.toUpperCase();
         out[c] = (out[c] ?? 0n) + BigInt(r.amount);
       }
+      // What the platform took back from paid-out sellers for their refunds came in again.
+      for (const [c, back] of Object.entries((await refundClawbacks(ctx)).byCurrency))
+        out[c] = (out[c] ?? 0n) - back;
       return out;
     },
 
@@ -693,6 +719,7 @@ export function payoutsWorkload(): ChaosWorkload {
         if (!payouts.has(group)) transferProblems.push(`${group}: a transfer with no payout of ours`);
         if (list.length > 1) transferProblems.push(`${group}: ${list.length} transfers`);
       }
+      const clawbacks = (await refundClawbacks(ctx)).byTransfer;
       const statuses = new Map<string, number>();
       const paidBySeller = new Map<string, number>();
       const transferredBySeller = new Map<string, number>();
@@ -703,10 +730,14 @@ export function payoutsWorkload(): ChaosWorkload {
           transferProblems.push(`${v.payout_id}: ${v.status} with ${list.length} transfers`);
         if (v.status === 'PAID')
           paidBySeller.set(v.seller_account, (paidBySeller.get(v.seller_account) ?? 0) + minorOf(v.amount));
+        // Net of the reversals that gave a payout back, not of a refund's claw-back (a later refund's money).
         for (const t of list)
           transferredBySeller.set(
             v.seller_account,
-            (transferredBySeller.get(v.seller_account) ?? 0) + t.amount - t.amount_reversed,
+            (transferredBySeller.get(v.seller_account) ?? 0) +
+              t.amount -
+              t.amount_reversed +
+              (clawbacks.get(t.id) ?? 0),
           );
       }
       const walletProblems: string[] = [];
