@@ -683,8 +683,9 @@ async function settle(ctx: ChaosContext, plan: ChaosPlan, facts: RunFacts): Prom
   const looked = new Set<string>();
   // Each open order's deadline when the sweeping began (the faults had stopped). A deadline pushed since is a
   // look since: with the faults off, only a sweep that read the PSP (the sweeper pushes nothing while the
-  // circuit is open) or an event the PSP sent moves the deadline of an order that keeps waiting. Counting only orders due when a round dispatched missed the orders a busy sweep reaches late in
-  // every round: looked at, yet never due at a dispatch (a 10,000 run spent its rounds on 173 such orders).
+  // circuit is open) or an event the PSP sent moves the deadline of an order that keeps waiting. Counting
+  // only orders due when a round dispatched missed the orders a busy sweep reaches late in every round:
+  // looked at, yet never due at a dispatch (a 10,000 run spent its rounds on 173 such orders).
   let startDeadlines: Map<string, string | undefined> | undefined;
   // Enough rounds to outlast the circuit's cool-down and a probe, with the deadlines' jitter on top.
   for (let round = 0; round < 20; round++) {

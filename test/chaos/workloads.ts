@@ -49,12 +49,12 @@ function stripeOf(ctx: ChaosContext): Stripe {
  * given back (the payouts row nets only those) nor money gone: the money row counts it as come in again.
  */
 async function refundClawbacks(
-  ctx: ChaosContext,
+  stripe: Stripe,
+  transfers: Iterable<Stripe.Transfer> | AsyncIterable<Stripe.Transfer>,
 ): Promise<{ byTransfer: Map<string, number>; byCurrency: Record<string, bigint> }> {
-  const stripe = stripeOf(ctx);
   const byTransfer = new Map<string, number>();
   const byCurrency: Record<string, bigint> = {};
-  for await (const t of stripe.transfers.list({ limit: 100 })) {
+  for await (const t of transfers) {
     if (t.amount_reversed === 0) continue;
     for await (const r of stripe.transfers.listReversals(t.id, { limit: 100 })) {
       if (!r.metadata?.refund_id) continue;
@@ -306,8 +306,9 @@ export function refundsWorkload(): ChaosWorkload {
         out[c] = (out[c] ?? 0n) + BigInt(r.amount);
       }
       // What the platform took back from paid-out sellers for their refunds came in again.
-      for (const [c, back] of Object.entries((await refundClawbacks(ctx)).byCurrency))
-        out[c] = (out[c] ?? 0n) - back;
+      const stripe = stripeOf(ctx);
+      const { byCurrency } = await refundClawbacks(stripe, stripe.transfers.list({ limit: 100 }));
+      for (const [c, back] of Object.entries(byCurrency)) out[c] = (out[c] ?? 0n) - back;
       return out;
     },
 
@@ -719,7 +720,8 @@ export function payoutsWorkload(): ChaosWorkload {
         if (!payouts.has(group)) transferProblems.push(`${group}: a transfer with no payout of ours`);
         if (list.length > 1) transferProblems.push(`${group}: ${list.length} transfers`);
       }
-      const clawbacks = (await refundClawbacks(ctx)).byTransfer;
+      // The transfers just listed (the sellers' own): only those with a reversal are read again.
+      const clawbacks = (await refundClawbacks(stripe, [...transfers.values()].flat())).byTransfer;
       const statuses = new Map<string, number>();
       const paidBySeller = new Map<string, number>();
       const transferredBySeller = new Map<string, number>();

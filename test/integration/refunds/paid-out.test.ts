@@ -77,6 +77,34 @@ interface PayoutBody {
   provider_reference?: string;
 }
 
+/** Asks for a payout of everything the seller may be paid (answered 201): its id. */
+async function requestPayout(seller: string): Promise<string> {
+  const posted = await callApi<PayoutBody>(system, 'POST', '/v1/payouts', {
+    seller_account: seller,
+    currency: 'USD',
+    all_payable: true,
+  });
+  expect(posted.status).toBe(201);
+  return posted.body.payout_id;
+}
+
+/** The payout once the API shows it in `wanted` status. */
+function payoutIn(payoutId: string, wanted: string, timeoutMs = 20_000): Promise<PayoutBody> {
+  return eventually(async () => {
+    const got = await callApi<PayoutBody>(system, 'GET', `/v1/payouts/${payoutId}`);
+    return got.body.status === wanted ? got.body : undefined;
+  }, timeoutMs);
+}
+
+/** Asks for a refund of `amount` of the order through the API (answered 201): its id. */
+async function requestRefund(orderId: string, amount: string): Promise<string> {
+  const asked = await callApi<Record<string, unknown>>(system, 'POST', `/v1/payments/${orderId}/refunds`, {
+    amount,
+  });
+  expect(asked.status).toBe(201);
+  return String(asked.body.refund_id);
+}
+
 /** A seller with a Connect account, paid 100.00 (net 90.00), then paid out all of it to their bank. */
 async function paidOutSeller(label: string) {
   const seller = `seller_${id(label)}`;
@@ -86,20 +114,10 @@ async function paidOutSeller(label: string) {
   });
   expect(put.status).toBe(201);
   const order = await paidOrder(seller);
-  const posted = await callApi<PayoutBody>(system, 'POST', '/v1/payouts', {
-    seller_account: seller,
-    currency: 'USD',
-    all_payable: true,
-  });
-  expect(posted.status).toBe(201);
-  const status = async (wanted: string) =>
-    eventually(async () => {
-      const got = await callApi<PayoutBody>(system, 'GET', `/v1/payouts/${posted.body.payout_id}`);
-      return got.body.status === wanted ? got.body : undefined;
-    }, 20_000);
-  const submitted = await status('SUBMITTED');
+  const payoutId = await requestPayout(seller);
+  const submitted = await payoutIn(payoutId, 'SUBMITTED');
   system.psp.control.connect.settle(submitted.bank_payout_id ?? '');
-  const paid = await status('PAID');
+  const paid = await payoutIn(payoutId, 'PAID');
   expect(await wallet(seller)).toEqual({ available: 0n, receivable: 0n, disputeHeld: 0n });
   return { seller, account, order, payout: paid };
 }
@@ -121,14 +139,7 @@ describe('a refund after the seller was paid out', () => {
     const { seller, account, order, payout } = await paidOutSeller('rev_ok');
     // The connected account has money again (e.g. another platform's transfer): the reversal can be paid.
     sim.setConnectedBalance(account, 'usd', 5_000);
-    const asked = await callApi<Record<string, unknown>>(
-      system,
-      'POST',
-      `/v1/payments/${order.payment_order_id}/refunds`,
-      { amount: '10.00' },
-    );
-    expect(asked.status).toBe(201);
-    const refundId = String(asked.body.refund_id);
+    const refundId = await requestRefund(order.payment_order_id, '10.00');
     const done = await waitRefund(refundId, (r) => r.reversal?.status === 'succeeded');
     expect(done.reversal).toMatchObject({
       payout_id: payout.payout_id,
@@ -161,14 +172,7 @@ describe('a refund after the seller was paid out', () => {
   it('keeps the receivable when the PSP refuses the reversal, and the next pay-in nets it', async () => {
     const { seller, order, payout } = await paidOutSeller('rev_refused');
     // Paid out to the bank: the connected account holds nothing, so Stripe refuses (balance_insufficient).
-    const asked = await callApi<Record<string, unknown>>(
-      system,
-      'POST',
-      `/v1/payments/${order.payment_order_id}/refunds`,
-      { amount: '10.00' },
-    );
-    expect(asked.status).toBe(201);
-    const refundId = String(asked.body.refund_id);
+    const refundId = await requestRefund(order.payment_order_id, '10.00');
     const refused = await waitRefund(refundId, (r) => r.reversal?.status === 'refused');
     expect(refused.reversal).toMatchObject({
       failure_code: 'balance_insufficient',
@@ -199,27 +203,14 @@ describe('a refund after the seller was paid out', () => {
     // The next payout's transfer is made, its bank payout not yet (the PSP fails it for now): the connected
     // account holds the payout's 45.00, and only for it.
     const fault = system.psp.control.addFault({ kind: 'error', route: 'POST /v1/payouts', status: 500 });
-    const posted = await callApi<PayoutBody>(system, 'POST', '/v1/payouts', {
-      seller_account: seller,
-      currency: 'USD',
-      all_payable: true,
-    });
-    expect(posted.status).toBe(201);
-    const second = posted.body.payout_id;
+    const second = await requestPayout(seller);
     await eventually(async () => {
       const found = await stripe().transfers.list({ transfer_group: second, limit: 1 });
       return found.data.length > 0 ? true : undefined;
     }, 20_000);
     expect(sim.connectedBalance(account, 'usd')).toBe(4_500);
 
-    const asked = await callApi<Record<string, unknown>>(
-      system,
-      'POST',
-      `/v1/payments/${order.payment_order_id}/refunds`,
-      { amount: '10.00' },
-    );
-    expect(asked.status).toBe(201);
-    const refundId = String(asked.body.refund_id);
+    const refundId = await requestRefund(order.payment_order_id, '10.00');
     const refunded = await waitRefund(refundId, (r) => r.status === 'succeeded');
     // No reversal asked while the payout is open: the seller owes the 9.00, their next pay-ins net it.
     expect(refunded.reversal).toBeUndefined();
@@ -229,15 +220,9 @@ describe('a refund after the seller was paid out', () => {
 
     // The PSP recovers: the workflow's next try makes the bank payout of the whole 45.00, and it is paid.
     system.psp.control.removeFault(fault);
-    const submitted = await eventually(async () => {
-      const got = await callApi<PayoutBody>(system, 'GET', `/v1/payouts/${second}`);
-      return got.body.status === 'SUBMITTED' ? got.body : undefined;
-    }, 60_000);
+    const submitted = await payoutIn(second, 'SUBMITTED', 60_000);
     system.psp.control.connect.settle(submitted.bank_payout_id ?? '');
-    await eventually(async () => {
-      const got = await callApi<PayoutBody>(system, 'GET', `/v1/payouts/${second}`);
-      return got.body.status === 'PAID' ? got.body : undefined;
-    }, 20_000);
+    await payoutIn(second, 'PAID');
     expect(sim.connectedBalance(account, 'usd')).toBe(0);
     expect(await wallet(seller)).toEqual({ available: 0n, receivable: 900n, disputeHeld: 0n });
   });
@@ -246,13 +231,7 @@ describe('a refund after the seller was paid out', () => {
 describe('the order view', () => {
   it('shows the order with its refunds and disputes', async () => {
     const order = await paidOrder(`seller_${id('view')}`);
-    const part = await callApi<Record<string, unknown>>(
-      system,
-      'POST',
-      `/v1/payments/${order.payment_order_id}/refunds`,
-      { amount: '5.00' },
-    );
-    expect(part.status).toBe(201);
+    const partId = await requestRefund(order.payment_order_id, '5.00');
     const dispute = sim.openDispute({ paymentIntent: order.psp_reference as string, amount: 2_000 });
     await eventually(async () =>
       (await getDispute(mb, dispute.id))?.steps.includes('funds_withdrawn') ? true : undefined,
@@ -265,7 +244,7 @@ describe('the order view', () => {
     expect(view.status).toBe(200);
     expect(view.body.status).toBe('SUCCESS');
     expect(view.body.refunds).toEqual([
-      expect.objectContaining({ refund_id: part.body.refund_id, amount: '5.00', status: 'succeeded' }),
+      expect.objectContaining({ refund_id: partId, amount: '5.00', status: 'succeeded' }),
     ]);
     expect(view.body.disputes).toEqual([
       expect.objectContaining({ dispute_id: dispute.id, amount: '20.00', posted: ['funds_withdrawn'] }),
@@ -318,14 +297,7 @@ describe('refunds that need a person', () => {
     sim.setConnectedBalance(account, 'usd', 50_000);
     // Every reversal request answers 500 until the fault is removed: the outcome is unknown, never guessed.
     const fault = system.psp.control.addFault({ kind: 'error', route: 'POST /v1/transfers/:id/reversals' });
-    const asked = await callApi<Record<string, unknown>>(
-      system,
-      'POST',
-      `/v1/payments/${order.payment_order_id}/refunds`,
-      { amount: '10.00' },
-    );
-    expect(asked.status).toBe(201);
-    const refundId = String(asked.body.refund_id);
+    const refundId = await requestRefund(order.payment_order_id, '10.00');
     const pending = await waitRefund(
       refundId,
       (r) => r.reversal?.status === 'pending' && r.needs_lookup === true,
