@@ -38,7 +38,7 @@ import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { FilterCriteria, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
@@ -521,6 +521,7 @@ export class PaymentsStack extends Stack {
           retryAttempts: source.maxRetryAttempts,
           bisectBatchOnError: source.bisectBatchOnFunctionError,
           reportBatchItemFailures: source.reportBatchItemFailures,
+          ...(source.filter ? { filters: [FilterCriteria.filter(source.filter)] } : {}),
           // SqsDlq also grants the function sqs:SendMessage on the queue.
           onFailure: new SqsDlq(this.queue(source.onFailureQueue)),
         }),

@@ -26,7 +26,7 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { AttributeValue, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import type { TableStreamEventSourceSpec } from '../lib/manifest';
+import type { StreamFilterPattern, TableStreamEventSourceSpec } from '../lib/manifest';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './engines/local-aws';
 import { describeError, type LambdaHost } from './lambda-host';
 
@@ -60,6 +60,24 @@ function toLambdaValue(value: StreamsAttributeValue): AttributeValue {
 
 function toLambdaImage(image: Record<string, StreamsAttributeValue>): Image {
   return Object.fromEntries(Object.entries(image).map(([name, value]) => [name, toLambdaValue(value)]));
+}
+
+/**
+ * Whether a record matches a Lambda filter pattern (the subset the manifest allows, StreamFilterPattern): every
+ * field the pattern names must be present, and a leaf's value must be one listed, equal or with the prefix.
+ */
+export function matchesFilter(pattern: StreamFilterPattern, value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  for (const [field, expected] of Object.entries(pattern)) {
+    const actual = (value as Record<string, unknown>)[field];
+    if (Array.isArray(expected)) {
+      if (typeof actual !== 'string') return false;
+      const allowed = expected as readonly (string | { readonly prefix: string })[];
+      if (!allowed.some((v) => (typeof v === 'string' ? actual === v : actual.startsWith(v.prefix))))
+        return false;
+    } else if (!matchesFilter(expected as StreamFilterPattern, actual)) return false;
+  }
+  return true;
 }
 
 /** A record as Lambda hands it to the function (the SDK's shape differs in dates and binary values). */
@@ -253,7 +271,9 @@ export async function startTableStreamSource(
       throw error;
     }
     for (const record of out.Records ?? []) {
-      shard.pending.push(toLambdaRecord(record, streamArn));
+      const lambdaRecord = toLambdaRecord(record, streamArn);
+      // As on AWS, a record the filter passes over is checkpointed without invoking the function.
+      if (!spec.filter || matchesFilter(spec.filter, lambdaRecord)) shard.pending.push(lambdaRecord);
       shard.lastRead = record.dynamodb?.SequenceNumber ?? shard.lastRead;
     }
     if (!out.NextShardIterator) shard.exhausted = true;

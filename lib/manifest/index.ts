@@ -155,6 +155,13 @@ const declared: Manifest = {
       visibilityTimeoutSeconds: 30,
       retentionDays: 14,
     },
+    {
+      id: 'checkout-close-failures',
+      description:
+        'On-failure destination of the checkout closer: changes of ended orders whose checkout could not be closed.',
+      visibilityTimeoutSeconds: 30,
+      retentionDays: 14,
+    },
     ...productionQueues,
     ...loadShapingQueues,
     ...reconciliationQueues,
@@ -368,6 +375,18 @@ const declared: Manifest = {
         tables: { payments: 'append', wallets: 'readWrite' },
       },
     },
+    {
+      id: 'close-finished-checkouts',
+      description:
+        "Payments table's stream -> is_payment_done on the checkout whose last order has just ended (the close a crashed invocation missed).",
+      entry: 'lambdas/handlers/close-finished-checkouts.ts',
+      timeoutSeconds: 30,
+      access: {
+        queues: { 'checkout-close-failures': 'send' },
+        // The checkout and its orders are read; only the checkout's is_payment_done is written.
+        tables: { payments: 'readWriteNoDelete' },
+      },
+    },
     ...refundFunctions,
     ...productionFunctions,
     ...reconciliationFunctions,
@@ -455,6 +474,24 @@ const declared: Manifest = {
       bisectBatchOnFunctionError: true,
       onFailureQueue: 'domain-events-publish-failures',
       reportBatchItemFailures: true,
+    },
+    {
+      table: 'payments',
+      function: 'close-finished-checkouts',
+      batchSize: 50,
+      startingPosition: 'TRIM_HORIZON',
+      maxRetryAttempts: 10,
+      bisectBatchOnFunctionError: true,
+      onFailureQueue: 'checkout-close-failures',
+      reportBatchItemFailures: true,
+      // An order's current state written with a terminal status: the function checks that it has just changed.
+      filter: {
+        eventName: ['INSERT', 'MODIFY'],
+        dynamodb: {
+          Keys: { pk: { S: [{ prefix: 'ORDER#' }] }, sk: { S: ['META'] } },
+          NewImage: { status: { S: ['SUCCESS', 'FAILED'] } },
+        },
+      },
     },
     ...payoutTableStreamEventSources,
     ...productionTableStreamEventSources,

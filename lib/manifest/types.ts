@@ -195,6 +195,17 @@ export interface TableStreamEventSourceSpec {
   readonly onFailureQueue: LogicalId;
   /** Always true here: the function reports the first record it could not process. */
   readonly reportBatchItemFailures: true;
+  /**
+   * Only records matching this Lambda filter pattern invoke the function (the others are passed over, unbilled).
+   * The subset both the stack and the sandbox read: nested objects, whose leaves list the values allowed, each
+   * a string or `{ prefix }`.
+   */
+  readonly filter?: StreamFilterPattern;
+}
+
+/** A Lambda event filter pattern: a leaf lists the values a field may have. */
+export interface StreamFilterPattern {
+  readonly [field: string]: StreamFilterPattern | readonly (string | { readonly prefix: string })[];
 }
 
 export interface ScheduleSpec {
