@@ -26,6 +26,13 @@ export const AttentionKind = {
    * charged by the refused call); a person fixes the secret, then the sweeper resumes it.
    */
   PspCredentialsRefused: 'psp_credentials_refused',
+  /**
+   * A payout's money is at the destination and the provider refused both the step on (the bank payout) and the
+   * step back (the transfer reversal): pay the seller by hand, or take the money back once their balance allows.
+   */
+  PayoutStuckAtProvider: 'payout_stuck_at_provider',
+  /** The payout sweeper's lookups of a payout failed N times in a row: its hold stays reserved meanwhile. */
+  PayoutUnresolvedAfterLookups: 'payout_unresolved_after_lookups',
 } as const;
 export type AttentionKind = (typeof AttentionKind)[keyof typeof AttentionKind];
 

@@ -10,6 +10,7 @@
  * A workflow waiting on the result (its task token is on the payout) is answered once a result is final.
  */
 import { randomUUID } from 'node:crypto';
+import { AttentionKind, type AttentionSink, AttentionSubjectType } from '../attention/model';
 import { HoldNotPendingError, postHold, returnHold, voidHold } from '../ledger';
 import { type CurrencyCode, money } from '../money';
 import { crashPoint } from '../shared/crash-point';
@@ -47,6 +48,8 @@ export interface ExecutorDependencies {
   readonly recheckMs?: number;
   /** How long a run holds the right to create at the provider (longer than any function that holds it). */
   readonly leaseMs?: number;
+  /** Where what a person must act on is recorded (needs-attention, alarmed); absent: logged only. */
+  readonly attention?: AttentionSink;
 }
 
 export const DEFAULT_RECHECK_MS = 24 * 60 * 60_000;
@@ -148,6 +151,7 @@ async function applyOnce(
   const ref = { sellerId: payout.seller_id, payoutId: payout.payout_id };
   switch (result.state) {
     case 'in_flight': {
+      if (result.stuck) await tellStuck(deps, payout, result);
       if (payout.status !== 'CREATED') {
         const refs = refsOf(result);
         if (!payout.bank_payout_id && refs.bank_payout_id) {
@@ -237,6 +241,27 @@ async function applyOnce(
     default:
       return payout;
   }
+}
+
+/** A payout no retry can carry on or take back: one record for a person (repeats change nothing). */
+async function tellStuck(deps: ExecutorDependencies, payout: Payout, result: ProviderPayout): Promise<void> {
+  const details = {
+    payout_id: payout.payout_id,
+    seller_id: payout.seller_id,
+    amount_minor: payout.amount,
+    currency: payout.currency,
+    destination: payout.destination_account,
+    ...(result.reference ? { provider_reference: result.reference } : {}),
+    refused: result.stuck ?? '',
+  };
+  deps.log?.('payout stuck at the provider', { ...details, event: 'payout.stuck' });
+  await deps.attention?.record({
+    kind: AttentionKind.PayoutStuckAtProvider,
+    subjectType: AttentionSubjectType.Payout,
+    subjectId: payout.payout_id,
+    summary: `Payout ${payout.payout_id}: the money is at ${payout.destination_account}; ${result.stuck}`,
+    details,
+  });
 }
 
 async function notify(ctx: PayoutsContext, deps: ExecutorDependencies, payoutId: string): Promise<void> {

@@ -130,6 +130,8 @@ export interface Payout {
   readonly failure_message?: string;
   readonly task_token?: string;
   readonly lookups?: number;
+  /** Lookups that threw, in a row (the sweeper backs off and, past a few, tells a person). */
+  readonly failed_lookups?: number;
   readonly version: number;
 }
 

@@ -32,6 +32,12 @@ export interface ProviderPayout {
   readonly failureCode?: string;
   /** The destination itself is broken (a refused or returned bank payment): stop paying it until updated. */
   readonly destinationFailed?: boolean;
+  /**
+   * In flight and stuck there: the provider refused the step that would carry it on and the step that would
+   * take it back (Stripe: the bank payout and the transfer reversal). The money is at the destination; no
+   * retry changes that, so a person decides (needs-attention). What was refused, for that person.
+   */
+  readonly stuck?: string;
 }
 
 export interface PayoutProvider {

@@ -261,6 +261,7 @@ const PAYOUT_FIELDS = [
   'updated_at',
   'hold_expires_at',
   'next_check_at',
+  'failed_lookups',
   'provider_reference',
   'bank_payout_id',
   'failure_code',
@@ -531,7 +532,8 @@ export async function scheduleCheck(
       new UpdateCommand({
         TableName: ctx.tables.payouts,
         Key: payoutKey(payout.payout_id),
-        UpdateExpression: 'SET next_check_at = :n, gsi1sk = :gsk, lookups = :l',
+        // A lookup that went through ends a run of failed ones (deferAfterFailedLookup).
+        UpdateExpression: 'SET next_check_at = :n, gsi1sk = :gsk, lookups = :l REMOVE failed_lookups',
         ConditionExpression: '#status = :status AND attribute_exists(gsi1pk)',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
@@ -544,6 +546,42 @@ export async function scheduleCheck(
     );
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
+/**
+ * A lookup that threw: the payout's next check moves back (so one payout that cannot be looked up does not
+ * take every sweep's time) and the failures in a row are counted. Answers the count, or undefined when the
+ * payout is no longer open in the status read (someone moved it meanwhile).
+ */
+export async function deferAfterFailedLookup(
+  ctx: PayoutsContext,
+  payout: Payout,
+  nextCheckAt: string,
+): Promise<number | undefined> {
+  try {
+    const out = await ctx.db.send(
+      new UpdateCommand({
+        TableName: ctx.tables.payouts,
+        Key: payoutKey(payout.payout_id),
+        UpdateExpression:
+          'SET next_check_at = :n, gsi1sk = :gsk, failed_lookups = if_not_exists(failed_lookups, :zero) + :one',
+        ConditionExpression: '#status = :status AND attribute_exists(gsi1pk)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':n': nextCheckAt,
+          ':gsk': `${nextCheckAt}#${payout.payout_id}`,
+          ':status': payout.status,
+          ':zero': 0,
+          ':one': 1,
+        },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(out.Attributes?.failed_lookups ?? 0);
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return undefined;
+    throw error;
   }
 }
 

@@ -168,7 +168,18 @@ export class StripeConnectProvider implements PayoutProvider {
       if (!(error instanceof ProviderRejectedError)) throw error;
       // The bank payout was refused (an errored bank account): the money sits in the connected account.
       // Take it back before the payout is reported failed, so "failed" means the platform has it again.
-      await this.recover(i, transfer.id);
+      try {
+        await this.recover(i, transfer.id);
+      } catch (recovery) {
+        if (!(recovery instanceof ProviderRejectedError)) throw recovery;
+        // Refused too (the connected account's balance no longer covers it): not failed, since the money left
+        // the platform, and no retry moves it. In flight, stuck, for a person.
+        return {
+          state: 'in_flight',
+          reference: transfer.id,
+          stuck: `bank payout refused (${error.providerCode}); transfer reversal refused (${recovery.providerCode})`,
+        };
+      }
       return { state: 'failed', reference: transfer.id, failureCode: error.providerCode };
     }
   }

@@ -8,13 +8,22 @@
  *     through the same code as the workflow and the webhook, never resolved by guessing.
  */
 import { createHash } from 'node:crypto';
+import { AttentionKind, AttentionSubjectType } from '../attention/model';
 import type { CurrencyCode } from '../money';
 import { type CreateTiming, createPayout } from './create';
 import { PayoutError } from './errors';
 import { type ExecutorDependencies, lookUpPayout } from './executor';
 import type { Payout, ProviderKind, Schedule } from './model';
 import { payabilityOf } from './payability';
-import { duePayouts, nowOf, openPayouts, type PayoutsContext, scheduledSellers } from './store';
+import {
+  deferAfterFailedLookup,
+  duePayouts,
+  getPayout,
+  nowOf,
+  openPayouts,
+  type PayoutsContext,
+  scheduledSellers,
+} from './store';
 
 /** The schedule's period an instant falls in: a UTC day, or an ISO week. */
 export function periodOf(schedule: Exclude<Schedule, 'manual'>, at: Date): string {
@@ -46,6 +55,9 @@ export interface SweepReport {
   dueLeft: boolean;
 }
 
+/** Lookups of one payout that may fail in a row before a person is told (its hold stays reserved). */
+export const ATTENTION_AFTER_FAILED_LOOKUPS = 5;
+
 /** Time kept back from the invocation's timeout for the lookups in flight and the report. */
 export const DEFAULT_SWEEP_MARGIN_MS = 20_000;
 
@@ -54,6 +66,43 @@ const DEFAULT_USUAL_SECONDS: Readonly<Record<ProviderKind, number>> = {
   stripe_connect: 2 * 86_400,
   payee_network: 5 * 86_400,
 };
+
+/**
+ * A payout whose lookup threw: looked at again later (1, 2, 4 ... minutes, up to the provider's recheck), and
+ * after ATTENTION_AFTER_FAILED_LOOKUPS failures in a row a person is told, with the last error.
+ */
+async function deferFailedLookup(
+  ctx: PayoutsContext,
+  deps: ExecutorDependencies,
+  payout: Payout,
+  error: string,
+): Promise<void> {
+  // The due index does not carry the count: the item does.
+  const current = (await getPayout(ctx, payout.payout_id)) ?? payout;
+  const failures = (current.failed_lookups ?? 0) + 1;
+  const delay = Math.min(deps.recheckMs ?? 86_400_000, 60_000 * 2 ** Math.min(failures - 1, 20));
+  const count = await deferAfterFailedLookup(
+    ctx,
+    current,
+    new Date(nowOf(ctx).getTime() + delay).toISOString(),
+  );
+  if (count === undefined || count < ATTENTION_AFTER_FAILED_LOOKUPS) return;
+  await deps.attention?.record({
+    kind: AttentionKind.PayoutUnresolvedAfterLookups,
+    subjectType: AttentionSubjectType.Payout,
+    subjectId: payout.payout_id,
+    summary: `Payout ${payout.payout_id} (${payout.status}): ${count} lookups in a row failed`,
+    details: {
+      payout_id: payout.payout_id,
+      seller_id: payout.seller_id,
+      status: payout.status,
+      amount_minor: payout.amount,
+      currency: payout.currency,
+      failed_lookups: count,
+      last_error: error.slice(0, 500),
+    },
+  });
+}
 
 export async function sweepPayouts(
   ctx: PayoutsContext,
@@ -139,9 +188,11 @@ export async function sweepPayouts(
         const after = await lookUpPayout(ctx, deps, payout.payout_id, 'sweeper');
         if (after.status !== payout.status) report.resolved++;
       } catch (error) {
-        report.errors.push({
-          id: payout.payout_id,
-          error: error instanceof Error ? error.message : String(error),
+        const message = error instanceof Error ? error.message : String(error);
+        report.errors.push({ id: payout.payout_id, error: message });
+        await deferFailedLookup(ctx, deps, payout, message).catch((deferError: unknown) => {
+          // Still due as it was: the next sweep tries it (and this) again.
+          report.errors.push({ id: payout.payout_id, error: String(deferError) });
         });
       }
     }

@@ -10,9 +10,12 @@ import {
   TaskDoesNotExist,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
+import { envVarFor } from '../../lib/manifest/naming';
+import { powertoolsMetrics } from '../attention/metrics';
+import { attentionSink } from '../attention/store';
 import { stripeClientFromEnv } from '../psp/stripe-provider';
-import { sfnClient } from '../shared/aws-clients';
-import { optionalEnv } from '../shared/config';
+import { documentClient, sfnClient } from '../shared/aws-clients';
+import { optionalEnv, resource } from '../shared/config';
 import { logger } from '../shared/logger';
 import { businessMetrics } from '../shared/metrics';
 import { rebuiltOnRotation } from '../shared/secrets';
@@ -91,6 +94,16 @@ export async function executorDependencies(): Promise<ExecutorDependencies> {
     recheckMs: Number(optionalEnv('PAYOUT_RECHECK_MS', String(DEFAULT_RECHECK_MS))),
     // How long a run's claim on a payout holds when its holder died without releasing it (15 min on AWS).
     leaseMs: Number(optionalEnv('PAYOUT_LEASE_MS', String(DEFAULT_LEASE_MS))),
+    // Functions granted the attention table record what a person must act on (a stuck payout).
+    ...(process.env[envVarFor('table', 'attention')]
+      ? {
+          attention: attentionSink({
+            db: documentClient(),
+            table: resource('table', 'attention'),
+            metrics: powertoolsMetrics(),
+          }),
+        }
+      : {}),
   };
 }
 

@@ -2,6 +2,8 @@
  * Pay-out resources: the payouts table, the API functions and routes, the workflow steps, the sweeper and
  * its schedule, and the pay-out state machine. Spread into the manifest by `index.ts`.
  */
+
+import { ATTENTION_ACCESS } from './payin';
 import type {
   FunctionSpec,
   RouteSpec,
@@ -14,7 +16,8 @@ import type {
 
 /** Functions that move money for payouts: the payout, the ledger (append-only), the wallets, the PSP key. */
 const PAYOUT_MONEY_ACCESS = {
-  tables: { payouts: 'readWrite', ledger: 'append', wallets: 'readWrite' },
+  // The attention table: a payout stuck at the provider, or one whose lookups keep failing, reaches a person.
+  tables: { payouts: 'readWrite', ledger: 'append', wallets: 'readWrite', ...ATTENTION_ACCESS },
   secrets: ['stripe-api-key', 'payee-api-key'],
 } as const;
 

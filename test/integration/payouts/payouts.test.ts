@@ -8,18 +8,21 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AttentionKind } from '../../../lambdas/attention/model';
+import { attentionId, attentionSink, getAttention } from '../../../lambdas/attention/store';
 import { createPayout } from '../../../lambdas/payouts/create';
 import { advancePayout, lookUpPayout } from '../../../lambdas/payouts/executor';
 import type { PayoutProvider } from '../../../lambdas/payouts/port';
 import { claimPayoutLease, getPayout, type PayoutsContext, putSeller } from '../../../lambdas/payouts/store';
 import { StripeConnectProvider } from '../../../lambdas/payouts/stripe-connect';
-import { sweepPayouts } from '../../../lambdas/payouts/sweeper';
+import { ATTENTION_AFTER_FAILED_LOOKUPS, sweepPayouts } from '../../../lambdas/payouts/sweeper';
 import { createStripeClient } from '../../../lambdas/psp/stripe-provider';
 import type { LocalSystem } from '../../../sandbox/local-system';
 import { crashOnceAt } from '../../support/crash';
 import { localDocumentClient } from '../../support/engines';
 import {
   assertLedgerInvariants,
+  attentionContextOf,
   paymentsContextOf,
   submitTestCheckout,
   testPaymentProvider,
@@ -488,6 +491,128 @@ describe('exactly once, even late', () => {
     system.psp.control.connect.settle(made.bankPayoutId ?? '');
     await waitForStatus(payout.payout_id, ['PAID']);
     expect(transfersOf(payout.payout_id)).toHaveLength(1);
+  });
+
+  it('bank payout and recovery both refused: SUBMITTED with its transfer, not FAILED, and a person is told', async () => {
+    // Prepare: a payout whose transfer reached the account (a run that died before the bank payout), then
+    // the account's balance drained below it (half reversed by hand; the rest held elsewhere).
+    const { seller, account } = await paidInSeller('stuck', 'acct_stuck');
+    const { payout } = await createPayout(ctx, {
+      payoutId: `pout_stuck_${Date.now()}`,
+      sellerId: seller,
+      currency: 'USD',
+      amount: { currency: 'USD', minor: 1000n },
+      origin: 'api',
+    });
+    const stripe = new Stripe('sk_test_e2e', {
+      host: new URL(system.endpoints.psp).hostname,
+      port: Number(new URL(system.endpoints.psp).port),
+      protocol: 'http',
+      maxNetworkRetries: 0,
+    });
+    const transfer = await stripe.transfers.create({
+      amount: 1000,
+      currency: 'usd',
+      destination: payout.destination_account,
+      transfer_group: payout.payout_id,
+      metadata: { payout_id: payout.payout_id, seller_id: seller },
+    });
+    await stripe.transfers.createReversal(transfer.id, { amount: 500 });
+    system.psp.control.moneyBack?.setConnectedBalance(account, 'usd', 0);
+    const attention = attentionContextOf(system);
+    const deps = { provider, startWorkflow: async () => undefined, attention: attentionSink(attention) };
+    const later = { ...ctx, clock: () => new Date(Date.now() + 15 * 60_000) };
+
+    // Act
+    const report = await sweepPayouts(later, deps);
+
+    // Assess: in flight with its transfer, the hold still reserved, one record for a person; no second transfer.
+    expect(report.errors.filter((e) => e.id === payout.payout_id)).toEqual([]);
+    const after = await getPayout(ctx, payout.payout_id);
+    expect(after).toMatchObject({ status: 'SUBMITTED', provider_reference: transfer.id });
+    expect(after?.bank_payout_id).toBeUndefined();
+    const id = attentionId({
+      kind: AttentionKind.PayoutStuckAtProvider,
+      subjectType: 'payout',
+      subjectId: payout.payout_id,
+    });
+    const record = await getAttention(attention, id);
+    expect(record).toMatchObject({
+      status: 'OPEN',
+      details: { provider_reference: transfer.id, amount_minor: 1000 },
+    });
+    expect(String(record?.details.refused)).toMatch(/balance_insufficient.*balance_insufficient/);
+    expect(transfersOf(payout.payout_id)).toHaveLength(1);
+    expect((await wallet(seller)).reserved).toBe('10.00');
+    // Asking again changes nothing: Stripe replays a refusal to the same idempotency key.
+    system.psp.control.moneyBack?.setConnectedBalance(account, 'usd', 500);
+    await lookUpPayout(ctx, deps, payout.payout_id, 'sweeper');
+    expect((await getPayout(ctx, payout.payout_id))?.status).toBe('SUBMITTED');
+    // The person takes the rest back at Stripe: the next lookup sees the transfer reversed, FAILED, hold voided.
+    await stripe.transfers.createReversal(transfer.id, { amount: 500 });
+    await lookUpPayout(ctx, deps, payout.payout_id, 'sweeper');
+    expect((await getPayout(ctx, payout.payout_id))?.status).toBe('FAILED');
+    expect((await wallet(seller)).reserved).toBe('0.00');
+  });
+
+  it('a payout whose lookups keep throwing backs off and, after a few in a row, reaches a person', async () => {
+    // Prepare: a provider whose every call for this payout throws (a configuration the provider refuses).
+    const { seller } = await paidInSeller('throws', 'acct_throws');
+    const { payout } = await createPayout(ctx, {
+      payoutId: `pout_throws_${Date.now()}`,
+      sellerId: seller,
+      currency: 'USD',
+      amount: { currency: 'USD', minor: 300n },
+      origin: 'api',
+    });
+    // Only this payout's calls throw: the other tests' payouts, due in the same sweeps, go to the simulator.
+    const failing: PayoutProvider = {
+      advance: async (i) => {
+        if (i.payoutId === payout.payout_id) throw new Error('provider refused: test');
+        return provider.advance(i);
+      },
+      lookup: (i) => provider.lookup(i),
+      recover: (i, reference) => provider.recover(i, reference),
+    };
+    const attention = attentionContextOf(system);
+    const deps = {
+      provider: failing,
+      startWorkflow: async () => undefined,
+      attention: attentionSink(attention),
+    };
+    const id = attentionId({
+      kind: AttentionKind.PayoutUnresolvedAfterLookups,
+      subjectType: 'payout',
+      subjectId: payout.payout_id,
+    });
+
+    // Act: sweeps far enough apart that each finds it due again.
+    const gaps: number[] = [];
+    let at = Date.now() + 15 * 60_000;
+    for (let sweep = 1; sweep <= ATTENTION_AFTER_FAILED_LOOKUPS; sweep++) {
+      const now = at;
+      await sweepPayouts({ ...ctx, clock: () => new Date(now) }, deps);
+      gaps.push(Date.parse((await getPayout(ctx, payout.payout_id))?.next_check_at ?? '') - now);
+      if (sweep === ATTENTION_AFTER_FAILED_LOOKUPS - 1)
+        expect(await getAttention(attention, id)).toBeUndefined();
+      at += 2 * 86_400_000;
+    }
+
+    // Assess: each failure pushed the next check later; the record names the error; the payout is untouched.
+    expect(gaps).toEqual([60_000, 120_000, 240_000, 480_000, 960_000]);
+    const record = await getAttention(attention, id);
+    expect(record).toMatchObject({
+      status: 'OPEN',
+      details: { failed_lookups: ATTENTION_AFTER_FAILED_LOOKUPS },
+    });
+    expect(String(record?.details.last_error)).toMatch(/provider refused: test/);
+    expect((await getPayout(ctx, payout.payout_id))?.status).toBe('CREATED');
+    // Tidy: the real provider carries it on; a lookup that works resets the count.
+    const done = await lookUpPayout(ctx, { provider }, payout.payout_id, 'sweeper');
+    expect(done.status).toBe('SUBMITTED');
+    expect((await getPayout(ctx, payout.payout_id))?.failed_lookups).toBeUndefined();
+    system.psp.control.connect.settle((await getPayout(ctx, payout.payout_id))?.bank_payout_id ?? '');
+    await waitForStatus(payout.payout_id, ['PAID']);
   });
 
   it('a lost webhook: the sweeper looks the payout up, settles it and answers the waiting workflow', async () => {
