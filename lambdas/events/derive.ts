@@ -8,7 +8,8 @@
 import type { AttributeValue as SdkAttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../shared/zod-english';
 import { formatAmount, money, parseCurrency } from '../money';
 import { MalformedChangeError } from './errors';
 import { disputeEvents, refundEvents } from './money-back';
@@ -39,29 +40,29 @@ const CHECKOUT_PREFIX = 'CHECKOUT#';
 /** The item that holds an order's or a checkout's current state; history items have other sort keys. */
 const CURRENT_STATE_SK = 'META';
 
-const version = z.number().int().nonnegative();
+const version = z.number().check(z.int(), z.nonnegative());
 const isoTime = z.iso.datetime({ offset: true });
-const text = z.string().min(1);
+const text = z.string().check(z.minLength(1));
 
 const OrderImage = z.object({
   payment_order_id: text,
   checkout_id: text,
   seller_account: text,
-  amount_minor: z.number().int().positive(),
+  amount_minor: z.number().check(z.int(), z.positive()),
   currency: text,
   version,
   updated_at: isoTime,
-  psp_reference: text.optional(),
-  failure_code: text.optional(),
-  failure_reason: text.optional(),
+  psp_reference: z.optional(text),
+  failure_code: z.optional(text),
+  failure_reason: z.optional(text),
 });
 
 const CheckoutImage = z.object({
   checkout_id: text,
   // The buyer's id, at the top level or inside the buyer's details (of which nothing else is published).
-  buyer_id: text.optional(),
-  buyer: z.object({ buyer_id: text }).optional(),
-  order_count: z.number().int().positive(),
+  buyer_id: z.optional(text),
+  buyer: z.optional(z.object({ buyer_id: text })),
+  order_count: z.number().check(z.int(), z.positive()),
   version,
   updated_at: isoTime,
 });
@@ -106,7 +107,7 @@ function locate(change: ItemChange): { pk: string; sk: string; sequenceNumber?: 
   return { pk: change.pk, sk: change.sk, sequenceNumber: change.sequenceNumber };
 }
 
-function parse<T>(schema: z.ZodType<T>, image: Image, change: ItemChange): T {
+function parse<T>(schema: z.ZodMiniType<T>, image: Image, change: ItemChange): T {
   const parsed = schema.safeParse(image);
   if (!parsed.success) {
     // Paths and messages only: the values may be anything the item holds.

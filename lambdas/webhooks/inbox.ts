@@ -5,8 +5,9 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import Stripe from 'stripe';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../shared/zod-english';
+import { SignatureVerificationError, verifyStripeSignature } from './signature';
 
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 const RETENTION_DAYS = 90;
@@ -42,21 +43,17 @@ export interface VerifiedEvent {
  * with an id that is not an event id) would share a key with every other such body, so it is refused.
  */
 const eventSchema = z.looseObject({
-  id: z.string().regex(/^evt_[A-Za-z0-9_]{1,250}$/, 'an event id (evt_...)'),
-  type: z
-    .string()
-    .min(1)
-    .max(255)
-    .regex(/^[a-z0-9_.]+$/, 'an event type'),
-  created: z.number().int().nonnegative(),
-  account: z.string().max(255).optional(),
+  id: z.string().check(z.regex(/^evt_[A-Za-z0-9_]{1,250}$/, 'an event id (evt_...)')),
+  type: z.string().check(z.minLength(1), z.maxLength(255), z.regex(/^[a-z0-9_.]+$/, 'an event type')),
+  created: z.number().check(z.int(), z.nonnegative()),
+  account: z.optional(z.string().check(z.maxLength(255))),
   data: z.looseObject({ object: z.record(z.string(), z.unknown()) }),
 });
 
 /**
- * Verifies `Stripe-Signature` (HMAC-SHA256 over `t.rawBody`, 300 s tolerance) against each of the signing
- * secrets in force (the current one and, during a rotation window, the previous one), then checks that the
- * body is an event. Nothing is parsed before the signature holds.
+ * Verifies `Stripe-Signature` (HMAC-SHA256 over `t.rawBody`, no older than 300 s: ./signature.ts)
+ * against each of the signing secrets in force (the current one and, during a rotation window, the previous
+ * one), then checks that the body is an event. Nothing is parsed before the signature holds.
  */
 export function verifyEvent(
   rawBody: string,
@@ -66,22 +63,15 @@ export function verifyEvent(
   if (!signatureHeader) throw new InvalidSignatureError('missing Stripe-Signature header');
   const candidates = (typeof secrets === 'string' ? [secrets] : secrets).filter((s) => s !== '');
   if (candidates.length === 0) throw new InvalidSignatureError('no webhook signing secret is configured');
-  const signature = Stripe.webhooks.signature;
-  if (!signature) throw new Error('the Stripe SDK has no webhook signature helper');
-  let lastError: unknown;
-  const verified = candidates.some((secret) => {
-    try {
-      return signature.verifyHeader(rawBody, signatureHeader, secret, WEBHOOK_TOLERANCE_SECONDS);
-    } catch (error) {
-      lastError = error;
-      return false;
-    }
-  });
-  if (!verified) {
-    // The SDK's message says what failed (no match, too old) without echoing the secret.
-    throw new InvalidSignatureError(lastError instanceof Error ? lastError.message : 'invalid signature', {
-      cause: lastError,
+  try {
+    verifyStripeSignature(rawBody, signatureHeader, candidates, {
+      toleranceSeconds: WEBHOOK_TOLERANCE_SECONDS,
     });
+  } catch (error) {
+    // The message says what failed (no signature, no match, too old), never a secret.
+    if (error instanceof SignatureVerificationError)
+      throw new InvalidSignatureError(error.message, { cause: error });
+    throw error;
   }
   let parsed: unknown;
   try {

@@ -1,6 +1,7 @@
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { InvalidSignatureError, MalformedEventError, verifyEvent } from '../../../lambdas/webhooks/inbox';
+import { SignatureVerificationError } from '../../../lambdas/webhooks/signature';
 import { SUBSCRIBED_EVENT_TYPES } from '../../../lambdas/webhooks/subscribed-events';
 
 const secret = 'whsec_test_secret';
@@ -99,6 +100,65 @@ describe('verifyEvent', () => {
     const stale = signed(event, Math.floor(Date.now() / 1000) - 301);
     expect(() => verifyEvent(stale.body, stale.header, secret)).toThrow(InvalidSignatureError);
     expect(() => verifyEvent(body, undefined, secret)).toThrow(InvalidSignatureError);
+  });
+});
+
+describe('verifyEvent signatures (lambdas/webhooks/signature.ts, without the Stripe SDK)', () => {
+  const body = JSON.stringify({
+    id: 'evt_rot',
+    type: 'payout.paid',
+    created: 1_700_000_000,
+    data: { object: {} },
+  });
+  const previous = 'whsec_previous_secret';
+
+  it('accepts a body signed with any of the secrets in force (a rotation window), and no other', () => {
+    // Prepare
+    const byCurrent = Stripe.webhooks.generateTestHeaderString({ payload: body, secret });
+    const byPrevious = Stripe.webhooks.generateTestHeaderString({ payload: body, secret: previous });
+
+    // Act + Assess
+    expect(verifyEvent(body, byCurrent, [secret, previous]).id).toBe('evt_rot');
+    expect(verifyEvent(body, byPrevious, [secret, previous]).id).toBe('evt_rot');
+    expect(verifyEvent(body, byPrevious, ['', previous]).id).toBe('evt_rot');
+    expect(() => verifyEvent(body, byPrevious, [secret])).toThrow(InvalidSignatureError);
+    expect(() => verifyEvent(body, byCurrent, [])).toThrow(/no webhook signing secret is configured/);
+  });
+
+  it('says what failed, with the verification error as its cause, and never a secret', () => {
+    // Prepare
+    const now = Math.floor(Date.now() / 1000);
+    const cases: [string, string, RegExp][] = [
+      [body, `t=${now},v0=00`, /no signatures found/],
+      [body, 'v1=00', /no timestamp/],
+      [
+        body,
+        Stripe.webhooks.generateTestHeaderString({ payload: body, secret: 'whsec_other' }),
+        /no signature matches/,
+      ],
+      [
+        body,
+        Stripe.webhooks.generateTestHeaderString({ payload: body, secret, timestamp: now - 301 }),
+        /timestamp outside the tolerance/,
+      ],
+      ['', Stripe.webhooks.generateTestHeaderString({ payload: '', secret }), /no webhook payload/],
+    ];
+
+    for (const [raw, header, message] of cases) {
+      // Act
+      let caught: unknown;
+      try {
+        verifyEvent(raw, header, [secret, previous]);
+      } catch (error) {
+        caught = error;
+      }
+
+      // Assess
+      expect(caught, header).toBeInstanceOf(InvalidSignatureError);
+      expect((caught as Error).message).toMatch(message);
+      expect((caught as Error).cause).toBeInstanceOf(SignatureVerificationError);
+      expect((caught as Error).message).not.toContain('whsec_');
+    }
   });
 });
 
