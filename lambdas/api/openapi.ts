@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { RouteSpec } from '../../lib/manifest';
 import { errorEnvelopeSchema } from './response-schemas';
-import { RouteAuth, type RouteDoc } from './route-docs';
+import { type AnySchema, RouteAuth, type RouteDoc } from './route-docs';
 
 export class OpenApiCoverageError extends Error {
   constructor(
@@ -34,7 +34,7 @@ class SchemaCollector {
 
   constructor(private readonly io: 'input' | 'output') {}
 
-  toJson(schema: z.ZodType): Json {
+  toJson(schema: AnySchema): Json {
     const raw = z.toJSONSchema(schema, { io: this.io, unrepresentable: 'any' }) as Json;
     const defs = (raw.$defs ?? {}) as Record<string, unknown>;
     delete raw.$defs;
@@ -112,7 +112,7 @@ function operation(route: RouteSpec, doc: RouteDoc, input: SchemaCollector, outp
     parameters.push({
       name,
       in: 'query',
-      required: !schema.safeParse(undefined).success,
+      required: !z.safeParse(schema, undefined).success,
       schema: input.toJson(schema),
     });
   }

@@ -7,6 +7,12 @@ import { MoneyErrorCode } from '../money/errors';
 import { ApiErrorCode } from './errors';
 
 /**
+ * Any zod schema: the request schemas are `zod/mini` ones (what the functions load), the answers full zod (build
+ * and test time only); `z.toJSONSchema` reads both.
+ */
+export type AnySchema = z.core.$ZodType;
+
+/**
  * Who may call a route. `storefront-key` and `operator-key` are two different keys in `x-api-key`: a route
  * takes one kind, never both (the operator's functions check their key themselves, see lambdas/operator/auth.ts).
  */
@@ -22,7 +28,7 @@ export type RouteAuth = (typeof RouteAuth)[keyof typeof RouteAuth];
 
 export interface ResponseDoc {
   readonly description: string;
-  readonly schema: z.ZodType;
+  readonly schema: AnySchema;
 }
 
 export interface RouteDoc {
@@ -32,12 +38,12 @@ export interface RouteDoc {
   readonly tag: string;
   readonly auth: RouteAuth;
   /** Path parameters by name (every `{name}` of the path). */
-  readonly pathParams?: Readonly<Record<string, z.ZodType>>;
-  readonly query?: Readonly<Record<string, z.ZodType>>;
+  readonly pathParams?: Readonly<Record<string, AnySchema>>;
+  readonly query?: Readonly<Record<string, AnySchema>>;
   /** Accepts an `Idempotency-Key` header (Stripe's rules). */
   readonly idempotent?: boolean;
   /** JSON request body (the schema that validates it). */
-  readonly body?: z.ZodType;
+  readonly body?: AnySchema;
   /** Raw (non-JSON-schema) request body, e.g. the PSP's signed event. */
   readonly rawBody?: { readonly contentType: string; readonly description: string };
   /** Successful answers by status. */

@@ -5,9 +5,12 @@
  * then the PSP's own rules (`currency_not_supported`, `amount_precision_not_supported`, `amount_below_minimum`,
  * `amount_above_maximum`), so that nothing the PSP would refuse is ever stored.
  * The result is the typed input of `submitCheckout`; nothing here touches storage. Path ids and the 400 answer
- * are in ./validation.ts (no zod), re-exported here.
+ * are in ./validation.ts (no zod), re-exported here. The schemas are `zod/mini` ones (the tree-shakable API,
+ * English messages from ../shared/zod-english.ts): the functions that validate bodies load no full zod. The
+ * OpenAPI document is generated from them (openapi-registry.ts).
  */
-import { type ZodError, z } from 'zod';
+import * as z from 'zod/mini';
+import '../shared/zod-english';
 import { type CurrencyCode, type Money, MoneyError, parseAmount, parseCurrency, sum } from '../money';
 import type { BuyerInfo } from '../payments/model';
 import type { SubmitCheckoutInput } from '../payments/submit';
@@ -30,7 +33,7 @@ export {
  */
 export const MAX_ORDERS = 40;
 
-export const idSchema = z.string({ error: ID_RULE }).refine(isValidId, { error: ID_RULE });
+export const idSchema = z.string({ error: ID_RULE }).check(z.refine(isValidId, { error: ID_RULE }));
 
 /** A PSP payment-method token: Stripe's `pm_...` (or another prefixed id), never card data. */
 const PSP_TOKEN = /^[a-z]{2,8}_[A-Za-z0-9_]{1,247}$/;
@@ -38,32 +41,34 @@ const PSP_TOKEN = /^[a-z]{2,8}_[A-Za-z0-9_]{1,247}$/;
 const paymentOrderSchema = z.strictObject({
   seller_account: idSchema,
   // Checked by the money module, which tells a float from a malformed string.
-  amount: z.union([z.string().max(64), z.number()], { error: 'must be a decimal string such as "12.34"' }),
-  currency: z.string({ error: 'must be an ISO 4217 code such as "USD"' }).max(16),
+  amount: z.union([z.string().check(z.maxLength(64)), z.number()], {
+    error: 'must be a decimal string such as "12.34"',
+  }),
+  currency: z.string({ error: 'must be an ISO 4217 code such as "USD"' }).check(z.maxLength(16)),
   payment_order_id: idSchema,
 });
 
 export const createPaymentSchema = z.strictObject({
   buyer_info: z.strictObject({
     buyer_id: idSchema,
-    email: z.email({ error: 'must be an email address' }).max(254).optional(),
-    name: z.string().min(1).max(200).optional(),
-    country: z
-      .string()
-      .regex(/^[A-Z]{2}$/, { error: 'must be an ISO 3166-1 alpha-2 code such as "DE"' })
-      .optional(),
+    email: z.optional(z.email({ error: 'must be an email address' }).check(z.maxLength(254))),
+    name: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+    country: z.optional(
+      z.string().check(z.regex(/^[A-Z]{2}$/, { error: 'must be an ISO 3166-1 alpha-2 code such as "DE"' })),
+    ),
   }),
   checkout_id: idSchema,
-  credit_card_info: z
-    .string()
-    .regex(PSP_TOKEN, { error: "must be the PSP's payment-method token, such as pm_..." })
-    .optional(),
-  payment_orders: z.array(paymentOrderSchema).min(1, { error: 'must hold at least one payment order' }),
+  credit_card_info: z.optional(
+    z.string().check(z.regex(PSP_TOKEN, { error: "must be the PSP's payment-method token, such as pm_..." })),
+  ),
+  payment_orders: z
+    .array(paymentOrderSchema)
+    .check(z.minLength(1, { error: 'must hold at least one payment order' })),
 });
 
 export type CreatePaymentBody = z.infer<typeof createPaymentSchema>;
 
-function fromZod(error: ZodError): ApiError {
+function fromZod(error: z.core.$ZodError): ApiError {
   return validationError(
     error.issues.map((issue) => ({ field: fieldPath(issue.path), code: issue.code, message: issue.message })),
   );

@@ -1,9 +1,10 @@
 /**
  * An operator's resolution of a reconciliation break (accept, link, write off), invoked directly (CLI:
  * `aws lambda invoke --function-name ...-resolve-reconciliation-break --payload '{...}'`) until an operator
- * console exists. The request is validated (zod); the answer is the outcome or the error envelope's shape.
+ * console exists. The request is validated (`zod/mini`); the answer is the outcome or the error envelope's shape.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../shared/zod-english';
 import { MoneyError } from '../money';
 import { ReconciliationError } from '../reconciliation/errors';
 import { resolveBreak } from '../reconciliation/resolve';
@@ -11,18 +12,20 @@ import { documentClient } from '../shared/aws-clients';
 import { resource } from '../shared/config';
 import { logger } from '../shared/logger';
 
+const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
+
 const Request = z.object({
-  day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
-  break_id: z.string().min(1).max(200),
+  day: z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/)),
+  break_id: text(200),
   action: z.enum(['accept', 'link', 'write_off']),
-  reason: z.string().min(3).max(1000),
-  operator: z.string().min(1).max(200),
-  request_id: z.string().min(1).max(255),
-  payment_order_id: z.string().min(1).max(200).optional(),
+  reason: z.string().check(z.minLength(3), z.maxLength(1000)),
+  operator: text(200),
+  request_id: text(255),
+  payment_order_id: z.optional(text(200)),
   /** link, a refund, dispute or transfer row: our refund, dispute or payout id. */
-  record_id: z.string().min(1).max(200).optional(),
-  amount: z.string().max(40).optional(),
-  currency: z.string().length(3).optional(),
+  record_id: z.optional(text(200)),
+  amount: z.optional(z.string().check(z.maxLength(40))),
+  currency: z.optional(z.string().check(z.length(3))),
 });
 
 const tables = {

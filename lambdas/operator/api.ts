@@ -7,7 +7,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { ApiError, ApiErrorCode } from '../api/errors';
 import { header, jsonResponse, requestIdOf } from '../api/http';
 import type { IdempotencyStore } from '../api/idempotency';
@@ -85,7 +85,7 @@ function attentionView(r: Awaited<ReturnType<typeof getAttention>> & object) {
   };
 }
 
-function parse<T>(schema: z.ZodType<T>, value: unknown, field: string): T {
+function parse<T>(schema: z.ZodMiniType<T>, value: unknown, field: string): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     throw validationError(
@@ -99,7 +99,7 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, field: string): T {
   return parsed.data;
 }
 
-function parseBody<T>(schema: z.ZodType<T>): (json: unknown) => T {
+function parseBody<T>(schema: z.ZodMiniType<T>): (json: unknown) => T {
   return (json) => {
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
@@ -259,7 +259,7 @@ function readChain(
  */
 function actionChain<T>(
   deps: ActionBase,
-  bodySchemas: Readonly<Record<string, z.ZodType<T>>>,
+  bodySchemas: Readonly<Record<string, z.ZodMiniType<T>>>,
   routes: Readonly<Record<string, (event: ValidatedEvent<T>) => Promise<APIGatewayProxyResult>>>,
 ) {
   return middy<ValidatedEvent<T>, APIGatewayProxyResult>()

@@ -294,7 +294,7 @@ export const operatorRouteDocs: Readonly<Record<string, RouteDoc>> = {
     summary: 'Ledger balance check',
     description:
       'Every transaction sums to zero, the ledger sums to zero, each wallet equals its entries (lambdas/ledger/check.ts). Scans the ledger: on request only.',
-    query: { seller_account: idSchema.optional() },
+    query: { seller_account: z.optional(idSchema) },
     responses: { 200: { description: 'The report.', schema: ledgerCheckSchema } },
     errors: { 400: [ApiErrorCode.ValidationError], ...KEY, ...COMMON_ERRORS },
   }),

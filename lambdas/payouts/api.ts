@@ -7,12 +7,14 @@
  *   GET  /v1/payouts/{payout_id}                        status, append-only history, provider reference, failure
  * and the payability part of GET /v1/sellers/{seller_account}/wallet. Validation writes nothing; a payout
  * beyond the payable balance is 422 `insufficient_funds` with nothing reserved. The routes with a body are
- * here (zod schemas); the others and the views are in ./read-api.ts (no zod), re-exported here.
+ * here (`zod/mini` schemas, as in lambdas/api/schemas.ts); the others and the views are in ./read-api.ts
+ * (no zod), re-exported here.
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { ulid } from 'ulid';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../shared/zod-english';
 import { ApiError } from '../api/errors';
 import { jsonResponse } from '../api/http';
 import type { IdempotencyStore } from '../api/idempotency';
@@ -28,7 +30,7 @@ import { putSeller, type SellerSettingsInput } from './store';
 
 export * from './read-api';
 
-function fromZod(error: z.ZodError): ApiError {
+function fromZod(error: z.core.$ZodError): ApiError {
   return validationError(
     error.issues.map((i) => ({ field: i.path.join('.') || '(body)', code: i.code, message: i.message })),
   );
@@ -37,32 +39,28 @@ function fromZod(error: z.ZodError): ApiError {
 // ------------------------------------------------------------------------------------------- sellers
 
 /** PUT /v1/sellers/{seller_account}'s body (also its OpenAPI request schema, lambdas/payouts/route-docs.ts). */
-export const sellerSettingsSchema = z
-  .object({
-    // The provider pays: a Stripe connected account, or a payee at the asynchronous payee network.
-    destination: z.discriminatedUnion('provider', [
-      z
-        .object({
-          provider: z.literal('stripe_connect'),
-          account: z
-            .string()
-            .regex(/^acct_[A-Za-z0-9_]{1,100}$/, { error: 'a Stripe connected account id (acct_...)' }),
-        })
-        .strict(),
-      z
-        .object({
-          provider: z.literal('payee_network'),
-          account: z
-            .string()
-            .regex(/^payee_[A-Za-z0-9_]{1,100}$/, { error: 'a payee id at the payee network (payee_...)' }),
-        })
-        .strict(),
-    ]),
-    schedule: z.enum(['manual', 'daily', 'weekly']).default('manual'),
-    minimum_amounts: z.record(z.string(), z.string()).default({}),
-    hold_days: z.number().int().min(0).max(90).default(0),
-  })
-  .strict();
+export const sellerSettingsSchema = z.strictObject({
+  // The provider pays: a Stripe connected account, or a payee at the asynchronous payee network.
+  destination: z.discriminatedUnion('provider', [
+    z.strictObject({
+      provider: z.literal('stripe_connect'),
+      account: z
+        .string()
+        .check(z.regex(/^acct_[A-Za-z0-9_]{1,100}$/, { error: 'a Stripe connected account id (acct_...)' })),
+    }),
+    z.strictObject({
+      provider: z.literal('payee_network'),
+      account: z
+        .string()
+        .check(
+          z.regex(/^payee_[A-Za-z0-9_]{1,100}$/, { error: 'a payee id at the payee network (payee_...)' }),
+        ),
+    }),
+  ]),
+  schedule: z._default(z.enum(['manual', 'daily', 'weekly']), 'manual'),
+  minimum_amounts: z._default(z.record(z.string(), z.string()), {}),
+  hold_days: z._default(z.number().check(z.int(), z.minimum(0), z.maximum(90)), 0),
+});
 
 export function parseSellerSettings(json: unknown): Omit<SellerSettingsInput, 'sellerId'> {
   const parsed = sellerSettingsSchema.safeParse(json);
@@ -105,17 +103,20 @@ export function putSellerHandler(deps: PayoutsApiDependencies) {
 
 /** POST /v1/payouts's body (also its OpenAPI request schema, lambdas/payouts/route-docs.ts). */
 export const createPayoutSchema = z
-  .object({
-    seller_account: z.string().regex(/^[A-Za-z0-9_.@+-]{1,128}$/, { error: '1-128 of [A-Za-z0-9_.@+-]' }),
+  .strictObject({
+    seller_account: z
+      .string()
+      .check(z.regex(/^[A-Za-z0-9_.@+-]{1,128}$/, { error: '1-128 of [A-Za-z0-9_.@+-]' })),
     currency: z.string(),
-    amount: z.string().optional(),
-    all_payable: z.literal(true).optional(),
+    amount: z.optional(z.string()),
+    all_payable: z.optional(z.literal(true)),
   })
-  .strict()
-  .refine((b) => (b.amount === undefined) !== (b.all_payable === undefined), {
-    error: 'give exactly one of amount or all_payable: true',
-    path: ['amount'],
-  });
+  .check(
+    z.refine((b) => (b.amount === undefined) !== (b.all_payable === undefined), {
+      error: 'give exactly one of amount or all_payable: true',
+      path: ['amount'],
+    }),
+  );
 
 export interface CreatePayoutRequest {
   readonly sellerId: string;
