@@ -2,7 +2,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { IdempotencyStore } from '../api/idempotency';
 import { createPayoutHandler } from '../payouts/api';
-import { createTiming, payoutsContext, payoutWorkflowStarter } from '../payouts/wiring';
+import { payoutsContext } from '../payouts/table-wiring';
+import { createTiming, payoutWorkflowStarter } from '../payouts/workflow-wiring';
 import { documentClient } from '../shared/aws-clients';
 import { resource } from '../shared/config';
 

@@ -2,7 +2,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { IdempotencyStore } from '../api/idempotency';
 import { operatorPayoutsHandler } from '../operator/api';
-import { payoutsTableContext } from '../payouts/wiring';
+import { payoutsTableContext } from '../payouts/table-wiring';
 import { documentClient } from '../shared/aws-clients';
 import { resource } from '../shared/config';
 import { secretValue } from '../shared/secrets';

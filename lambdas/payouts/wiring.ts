@@ -1,15 +1,10 @@
 /**
  * Builds what the pay-out handlers share, once per container: the payouts context (tables from the
  * manifest's variables), the provider (Stripe Connect, or the local simulator when PSP_API_BASE is set), the
- * workflow callbacks and starter, and the timings (shortened by environment in local runs and tests).
+ * workflow callbacks, and (re-exported from ./workflow-wiring.ts) the starter and the timings, shortened by
+ * environment in local runs and tests.
  */
-import {
-  ExecutionAlreadyExists,
-  SendTaskSuccessCommand,
-  StartExecutionCommand,
-  TaskDoesNotExist,
-  TaskTimedOut,
-} from '@aws-sdk/client-sfn';
+import { SendTaskSuccessCommand, TaskDoesNotExist, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { envVarFor } from '../../lib/manifest/naming';
 import { powertoolsMetrics } from '../attention/metrics';
 import { attentionSink } from '../attention/store';
@@ -19,17 +14,17 @@ import { optionalEnv, resource } from '../shared/config';
 import { logger } from '../shared/logger';
 import { businessMetrics } from '../shared/metrics';
 import { rebuiltOnRotation } from '../shared/secrets';
-import { type CreateTiming, DEFAULT_CREATE_TIMING } from './create';
 import { DEFAULT_LEASE_MS, DEFAULT_RECHECK_MS, type ExecutorDependencies } from './executor';
-import type { Payout, ProviderKind } from './model';
 import { PayeeNetworkProvider } from './payee-network';
 import type { PayoutProvider } from './port';
 import { StripeConnectProvider } from './stripe-connect';
 
 let payeeProvider: (() => Promise<PayoutProvider>) | undefined;
 
-// The table-only contexts live apart (./table-wiring.ts): importing this module loads the Stripe SDK.
+// The table-only contexts and the workflow starter live apart (./table-wiring.ts, ./workflow-wiring.ts):
+// importing this module loads the Stripe SDK.
 export { payoutsContext, payoutsTableContext } from './table-wiring';
+export { awaitSecondsFor, createTiming, payoutWorkflowStarter } from './workflow-wiring';
 
 /** Stripe Connect, with the current Stripe key (rebuilt after a rotation). */
 export const payoutProvider: () => Promise<PayoutProvider> = rebuiltOnRotation(
@@ -55,13 +50,6 @@ export function payeeNetworkProvider(): Promise<PayoutProvider | undefined> {
       }),
   );
   return payeeProvider();
-}
-
-export function createTiming(): CreateTiming {
-  return {
-    holdTtlMs: Number(optionalEnv('PAYOUT_HOLD_TTL_MS', String(DEFAULT_CREATE_TIMING.holdTtlMs))),
-    firstCheckMs: Number(optionalEnv('PAYOUT_FIRST_CHECK_MS', String(DEFAULT_CREATE_TIMING.firstCheckMs))),
-  };
 }
 
 /** Answers a waiting pay-out workflow; a token already answered or timed out is fine (the lookup path runs). */
@@ -104,41 +92,5 @@ export async function executorDependencies(): Promise<ExecutorDependencies> {
           }),
         }
       : {}),
-  };
-}
-
-const DEFAULT_AWAIT_SECONDS: Readonly<Record<ProviderKind, number>> = {
-  stripe_connect: 2 * 86_400,
-  payee_network: 5 * 86_400,
-};
-
-/**
- * How long the workflow waits for the provider's result before it looks the payout up: the provider's usual
- * time (`PAYOUT_AWAIT_SECONDS_<PROVIDER>`), read when the workflow starts.
- */
-export function awaitSecondsFor(provider: ProviderKind): number {
-  const fallback = DEFAULT_AWAIT_SECONDS[provider] ?? DEFAULT_AWAIT_SECONDS.stripe_connect;
-  const configured = Number(process.env[`PAYOUT_AWAIT_SECONDS_${provider.toUpperCase()}`] ?? fallback);
-  return Number.isInteger(configured) && configured >= 1 ? configured : fallback;
-}
-
-/** Starts the pay-out workflow, named after the payout (Standard: a second start of the same one is refused). */
-export function payoutWorkflowStarter(stateMachineArn: string): (payout: Payout) => Promise<void> {
-  return async (payout) => {
-    try {
-      await sfnClient().send(
-        new StartExecutionCommand({
-          stateMachineArn,
-          name: payout.payout_id,
-          input: JSON.stringify({
-            payout_id: payout.payout_id,
-            await_timeout_seconds: awaitSecondsFor(payout.provider ?? 'stripe_connect'),
-          }),
-        }),
-      );
-    } catch (error) {
-      if (error instanceof ExecutionAlreadyExists) return;
-      throw error;
-    }
   };
 }
