@@ -5,12 +5,10 @@
  * environment in local runs and tests.
  */
 import { SendTaskSuccessCommand, TaskDoesNotExist, TaskTimedOut } from '@aws-sdk/client-sfn';
-import { envVarFor } from '../../lib/manifest/naming';
-import { powertoolsMetrics } from '../attention/metrics';
-import { attentionSink } from '../attention/store';
 import { stripeClientFromEnv } from '../psp/stripe-provider';
-import { documentClient, sfnClient } from '../shared/aws-clients';
-import { optionalEnv, resource } from '../shared/config';
+import { attentionIfGranted } from '../shared/attention-wiring';
+import { sfnClient } from '../shared/aws-clients';
+import { optionalEnv } from '../shared/config';
 import { logger } from '../shared/logger';
 import { businessMetrics } from '../shared/metrics';
 import { rebuiltOnRotation } from '../shared/secrets';
@@ -83,14 +81,6 @@ export async function executorDependencies(): Promise<ExecutorDependencies> {
     // How long a run's claim on a payout holds when its holder died without releasing it (15 min on AWS).
     leaseMs: Number(optionalEnv('PAYOUT_LEASE_MS', String(DEFAULT_LEASE_MS))),
     // Functions granted the attention table record what a person must act on (a stuck payout).
-    ...(process.env[envVarFor('table', 'attention')]
-      ? {
-          attention: attentionSink({
-            db: documentClient(),
-            table: resource('table', 'attention'),
-            metrics: powertoolsMetrics(),
-          }),
-        }
-      : {}),
+    ...attentionIfGranted(),
   };
 }

@@ -1,9 +1,8 @@
 /** Builds what the refund and dispute handlers share, once per container, from the function's environment. */
 
 import { envVarFor } from '../../lib/manifest/naming';
-import { powertoolsMetrics } from '../attention/metrics';
-import { attentionSink } from '../attention/store';
 import { stripeClientFromEnv } from '../psp/stripe-provider';
+import { attentionIfGranted } from '../shared/attention-wiring';
 import { documentClient } from '../shared/aws-clients';
 import { optionalEnv, resource } from '../shared/config';
 import { rebuiltOnRotation } from '../shared/secrets';
@@ -37,15 +36,7 @@ export function moneyBackDependencies(
       policy: policyFromEnv(process.env),
       commissionBps: Number(optionalEnv('PLATFORM_COMMISSION_BPS', '0')),
       metrics: refundMetrics(),
-      ...(granted('table', 'attention')
-        ? {
-            attention: attentionSink({
-              db: documentClient(),
-              table: resource('table', 'attention'),
-              metrics: powertoolsMetrics(),
-            }),
-          }
-        : {}),
+      ...attentionIfGranted(),
     },
     attentionAfterHours: Number(optionalEnv('REFUND_ATTENTION_AFTER_HOURS', '24')),
     psp: moneyBackProvider,

@@ -4,12 +4,11 @@
  * load (or bundle) the Stripe SDK.
  */
 
-import { envVarFor } from '../../lib/manifest/naming';
 import { powertoolsMetrics } from '../attention/metrics';
-import { attentionSink } from '../attention/store';
 import type { PaymentsContext } from '../payments/context';
 import { DEFAULT_TIMING, type Timing } from '../payments/timing';
 import { DefaultRiskRules, type RiskProvider, riskRulesFromEnv } from '../risk/rules';
+import { attentionIfGranted } from './attention-wiring';
 import { documentClient } from './aws-clients';
 import { optionalEnv, resource } from './config';
 
@@ -28,15 +27,7 @@ export function paymentsContext(): PaymentsContext {
     commissionBps: Number(optionalEnv('PLATFORM_COMMISSION_BPS', '0')),
     metrics: powertoolsMetrics(),
     // Functions granted the attention table record what a person must act on; others only log it.
-    ...(process.env[envVarFor('table', 'attention')]
-      ? {
-          attention: attentionSink({
-            db: documentClient(),
-            table: resource('table', 'attention'),
-            metrics: powertoolsMetrics(),
-          }),
-        }
-      : {}),
+    ...attentionIfGranted(),
   };
   return payments;
 }
