@@ -518,6 +518,41 @@ export async function changePayout(
 }
 
 /**
+ * Moves the payout's next check (the item and its due-index key) and sets `also` with it, conditioned on the
+ * status read and the payout still being due-indexed. Answers the attributes it updated, or undefined when the
+ * payout moved meanwhile (it is then left alone).
+ */
+async function moveNextCheck(
+  ctx: PayoutsContext,
+  payout: Payout,
+  nextCheckAt: string,
+  also: { readonly expression: string; readonly values: Record<string, unknown> },
+): Promise<Record<string, unknown> | undefined> {
+  try {
+    const out = await ctx.db.send(
+      new UpdateCommand({
+        TableName: ctx.tables.payouts,
+        Key: payoutKey(payout.payout_id),
+        UpdateExpression: `SET next_check_at = :n, gsi1sk = :gsk, ${also.expression}`,
+        ConditionExpression: '#status = :status AND attribute_exists(gsi1pk)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':n': nextCheckAt,
+          ':gsk': `${nextCheckAt}#${payout.payout_id}`,
+          ':status': payout.status,
+          ...also.values,
+        },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return out.Attributes ?? {};
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return undefined;
+    throw error;
+  }
+}
+
+/**
  * Notes when the sweeper should look again (and how many lookups were made), without a status change or a
  * history entry. A payout that moved meanwhile is left alone.
  */
@@ -527,26 +562,11 @@ export async function scheduleCheck(
   nextCheckAt: string,
   lookups: number,
 ): Promise<void> {
-  try {
-    await ctx.db.send(
-      new UpdateCommand({
-        TableName: ctx.tables.payouts,
-        Key: payoutKey(payout.payout_id),
-        // A lookup that went through ends a run of failed ones (deferAfterFailedLookup).
-        UpdateExpression: 'SET next_check_at = :n, gsi1sk = :gsk, lookups = :l REMOVE failed_lookups',
-        ConditionExpression: '#status = :status AND attribute_exists(gsi1pk)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':n': nextCheckAt,
-          ':gsk': `${nextCheckAt}#${payout.payout_id}`,
-          ':l': lookups,
-          ':status': payout.status,
-        },
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
+  // A lookup that went through ends a run of failed ones (deferAfterFailedLookup).
+  await moveNextCheck(ctx, payout, nextCheckAt, {
+    expression: 'lookups = :l REMOVE failed_lookups',
+    values: { ':l': lookups },
+  });
 }
 
 /**
@@ -559,30 +579,11 @@ export async function deferAfterFailedLookup(
   payout: Payout,
   nextCheckAt: string,
 ): Promise<number | undefined> {
-  try {
-    const out = await ctx.db.send(
-      new UpdateCommand({
-        TableName: ctx.tables.payouts,
-        Key: payoutKey(payout.payout_id),
-        UpdateExpression:
-          'SET next_check_at = :n, gsi1sk = :gsk, failed_lookups = if_not_exists(failed_lookups, :zero) + :one',
-        ConditionExpression: '#status = :status AND attribute_exists(gsi1pk)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':n': nextCheckAt,
-          ':gsk': `${nextCheckAt}#${payout.payout_id}`,
-          ':status': payout.status,
-          ':zero': 0,
-          ':one': 1,
-        },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    );
-    return Number(out.Attributes?.failed_lookups ?? 0);
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return undefined;
-    throw error;
-  }
+  const updated = await moveNextCheck(ctx, payout, nextCheckAt, {
+    expression: 'failed_lookups = if_not_exists(failed_lookups, :zero) + :one',
+    values: { ':zero': 0, ':one': 1 },
+  });
+  return updated === undefined ? undefined : Number(updated.failed_lookups ?? 0);
 }
 
 /**
