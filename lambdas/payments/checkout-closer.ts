@@ -10,13 +10,12 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { ItemChange } from '../events/derive';
 import { completeCheckoutIfDone } from './checkouts';
 import type { PaymentsContext } from './context';
-import { checkoutKey } from './keys';
+import { checkoutKey, orderIdOfKey } from './keys';
 import { isTerminal, type OrderStatus } from './model';
 
 /** The checkout to look at when a change moved an order into a terminal status (pure: no I/O). */
 export function checkoutOfEndedOrder(change: ItemChange): string | undefined {
-  if (change.eventName === 'REMOVE' || !change.pk.startsWith('ORDER#') || change.sk !== 'META')
-    return undefined;
+  if (change.eventName === 'REMOVE' || orderIdOfKey(change) === undefined) return undefined;
   // The event source passes only terminal order items (its filter, lib/manifest/index.ts); whether the status
   // has just changed is known only from both images.
   const after = change.newImage;

@@ -9,7 +9,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ItemChange } from '../events/derive';
 import { MalformedChangeError } from '../events/errors';
-import { historyKey } from './keys';
+import { historyKey, orderIdOfKey } from './keys';
 import type { OrderHistoryEntry } from './model';
 
 export interface HistoryProjectionContext {
@@ -22,8 +22,8 @@ export function historyEntryOfChange(
   change: ItemChange,
 ): { orderId: string; entry: OrderHistoryEntry } | undefined {
   const after = change.newImage;
-  if (change.eventName === 'REMOVE' || !after || !change.pk.startsWith('ORDER#') || change.sk !== 'META')
-    return undefined;
+  const orderId = orderIdOfKey(change);
+  if (change.eventName === 'REMOVE' || !after || orderId === undefined) return undefined;
   // Writes that keep the version (a PSP id attached, a deadline pushed, a decline noted) are not moves.
   if (change.eventName === 'MODIFY' && after.version === change.oldImage?.version) return undefined;
   const entry = after.last_transition as OrderHistoryEntry | undefined;
@@ -40,7 +40,6 @@ export function historyEntryOfChange(
       sk: change.sk,
       sequenceNumber: change.sequenceNumber,
     });
-  const orderId = change.pk.slice('ORDER#'.length);
   return {
     orderId,
     entry: {

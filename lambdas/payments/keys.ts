@@ -14,6 +14,9 @@ export const DUE_INDEX = 'gsi1';
 
 export const checkoutKey = (checkoutId: string) => ({ pk: `CHECKOUT#${checkoutId}`, sk: 'META' });
 export const orderKey = (orderId: string) => ({ pk: `ORDER#${orderId}`, sk: 'META' });
+/** The order whose current-state item these keys are (not its history), else undefined. */
+export const orderIdOfKey = (key: { readonly pk: string; readonly sk: string }): string | undefined =>
+  key.pk.startsWith('ORDER#') && key.sk === 'META' ? key.pk.slice('ORDER#'.length) : undefined;
 export const historyKey = (orderId: string, version: number) => ({
   pk: `ORDER#${orderId}`,
   sk: `HIST#${String(version).padStart(6, '0')}`,
